@@ -1,0 +1,137 @@
+"""A batched RL env in Isaac Lab's style, over any :class:`PhysicsBackend`.
+
+``step()`` takes a ``(num_envs, action_dim)`` tensor and returns ``(obs, reward, terminated,
+truncated, extras)`` tensors whose first dimension is ``num_envs``, observations as
+``{"policy": tensor}``. Finished envs are reset inside ``step()``; unlike Isaac Lab (its bug
+#4369) the observation each env had *before* its reset stays available as
+``extras["final_obs"]["policy"]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from isaaclab_trainer.sim.backends.base import PhysicsBackend
+from isaaclab_trainer.sim.backends.factory import make_backend
+
+from .cartpole_cfg import CartpoleEnvCfg
+
+
+class BatchedTaskEnv(gym.Env):
+    """Common step/reset loop; subclasses define observations, rewards, dones and resets."""
+
+    metadata = {"render_modes": [None, "rgb_array"], "render_fps": 60}
+    is_vector_env = True
+    observation_dim: int = 0
+    action_dim: int = 0
+
+    def __init__(self, cfg: CartpoleEnvCfg, render_mode: str | None = None, stage: Any = None):
+        if cfg.num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {cfg.num_envs}")
+        if render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.cfg = cfg
+        self.num_envs = cfg.num_envs
+        self.device = cfg.device
+        self.render_mode = render_mode
+        self.step_dt = cfg.step_dt
+        self.max_episode_length = cfg.max_episode_length
+        self.metadata = {**self.metadata, "render_fps": round(1.0 / self.step_dt)}
+
+        from pxr import Usd
+
+        from isaaclab_trainer.sim.scene import build_scene
+
+        self.stage = stage if stage is not None else Usd.Stage.CreateInMemory()
+        build_scene(self.stage, self.num_envs, env_spacing=cfg.env_spacing)
+        self.backend: PhysicsBackend = make_backend(cfg.backend, self.stage, self.num_envs, cfg.sim_dt, self.device)
+
+        box = spaces.Box(-np.inf, np.inf, (self.observation_dim,), dtype=np.float32)
+        self.single_observation_space = spaces.Dict({"policy": box})
+        self.single_action_space = spaces.Box(-np.inf, np.inf, (self.action_dim,), dtype=np.float32)
+        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = gym.vector.utils.batch_space(self.single_action_space, self.num_envs)
+
+        self.episode_length_buf = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
+        self.common_step_counter = 0
+        self._generator = torch.Generator(device=self.device)
+        self.seed(cfg.seed)
+
+    # -- gymnasium API -------------------------------------------------------------------
+
+    @property
+    def unwrapped(self) -> BatchedTaskEnv:
+        return self
+
+    def seed(self, seed: int = -1) -> int:
+        """Seed the reset sampling (``-1`` draws a random seed); returns the seed used."""
+        if seed == -1:
+            seed = int(np.random.randint(0, 10_000))
+        self._generator.manual_seed(int(seed))
+        return int(seed)
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict[str, torch.Tensor], dict]:
+        """Reset every env; returns ``({"policy": obs}, extras)``."""
+        if seed is not None:
+            self.seed(seed)
+        self._reset_idx(torch.arange(self.num_envs, device=self.device))
+        return {"policy": self._get_observations()}, {}
+
+    def step(self, action: torch.Tensor) -> tuple[dict, torch.Tensor, torch.Tensor, torch.Tensor, dict]:
+        """Apply ``action`` for ``decimation`` physics steps, score, and reset the finished envs."""
+        action = torch.as_tensor(action, dtype=torch.float32, device=self.device).reshape(self.num_envs, -1)
+        self._pre_physics_step(action)
+        for _ in range(self.cfg.decimation):
+            self._apply_action()
+            self.backend.step()
+        self.episode_length_buf += 1
+        self.common_step_counter += 1
+
+        terminated, truncated = self._get_dones()
+        reward = self._get_rewards(terminated)
+        obs = self._get_observations()
+        final_obs = obs
+        done_ids = torch.nonzero(terminated | truncated).flatten()
+        if done_ids.numel() > 0:
+            self._reset_idx(done_ids)
+            obs = obs.clone()
+            obs[done_ids] = self._get_observations()[done_ids]
+        extras = {"time_outs": truncated, "final_obs": {"policy": final_obs}}
+        return {"policy": obs}, reward, terminated, truncated, extras
+
+    def render(self) -> np.ndarray | None:
+        """An RGB frame of the first envs' simulated poses (``render_mode="rgb_array"``), else None."""
+        return None
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # -- what a task defines ---------------------------------------------------------------
+
+    def _pre_physics_step(self, action: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def _apply_action(self) -> None:
+        raise NotImplementedError
+
+    def _get_observations(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _get_rewards(self, terminated: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _get_dones(self) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def _reset_idx(self, env_ids: torch.Tensor) -> None:
+        self.episode_length_buf[env_ids] = 0
+
+    def _uniform(self, low_high: tuple[float, float], n: int) -> torch.Tensor:
+        low, high = low_high
+        u = torch.rand(n, generator=self._generator, device=self.device)
+        return low + (high - low) * u

@@ -1,0 +1,108 @@
+"""The cartpole tasks with Isaac Lab's semantics.
+
+* :class:`CartpoleEnv` is ``Isaac-Cartpole-v0`` (manager-based): obs ``[cart pos, pole pos,
+  cart vel, pole vel]``, rewards multiplied by the step dt, time-out after 300 steps, only
+  the cart's bounds terminate.
+* :class:`CartpoleDirectEnv` is ``Isaac-Cartpole-Direct-v0``: obs ``[pole pos, pole vel,
+  cart pos, cart vel]``, raw rewards, time-out after 299 steps, terminated by the cart's
+  bounds or a pole beyond 90°.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from .base_env import BatchedTaskEnv
+from .cartpole_cfg import CartpoleEnvCfg
+from .render import render_cartpoles
+
+CART, POLE = 0, 1
+
+
+def wrap_to_pi(angle: torch.Tensor) -> torch.Tensor:
+    """Angles wrapped to ``[-pi, pi)``."""
+    return torch.remainder(angle + math.pi, 2 * math.pi) - math.pi
+
+
+class CartpoleEnv(BatchedTaskEnv):
+    """Isaac-Cartpole-v0: push the cart to keep the pole upright."""
+
+    observation_dim = 4
+    action_dim = 1
+
+    def __init__(
+        self, cfg: CartpoleEnvCfg | None = None, render_mode: str | None = None, stage: Any = None, **overrides: Any
+    ):
+        from isaaclab_trainer.tasks import resolve_env_cfg
+
+        super().__init__(resolve_env_cfg(type(self), cfg, overrides), render_mode, stage)
+        self._efforts = torch.zeros(self.num_envs, self.backend.num_dofs, device=self.device)
+
+    def _pre_physics_step(self, action: torch.Tensor) -> None:
+        self._efforts[:, CART] = action[:, 0] * self.cfg.action_scale
+
+    def _apply_action(self) -> None:
+        self.backend.set_joint_efforts(self._efforts)
+
+    def _get_observations(self) -> torch.Tensor:
+        q, qd = self.backend.joint_pos(), self.backend.joint_vel()
+        return torch.cat((q, qd), dim=-1)
+
+    def _reward_terms(self, terminated: torch.Tensor, pole_angle: torch.Tensor) -> torch.Tensor:
+        qd = self.backend.joint_vel()
+        cfg = self.cfg
+        alive = (~terminated).float()
+        return (
+            cfg.rew_alive * alive
+            + cfg.rew_terminated * terminated.float()
+            + cfg.rew_pole_pos * pole_angle.square()
+            + cfg.rew_cart_vel * qd[:, CART].abs()
+            + cfg.rew_pole_vel * qd[:, POLE].abs()
+        )
+
+    def _get_rewards(self, terminated: torch.Tensor) -> torch.Tensor:
+        pole = wrap_to_pi(self.backend.joint_pos()[:, POLE])
+        return self._reward_terms(terminated, pole) * self.step_dt
+
+    def _get_dones(self) -> tuple[torch.Tensor, torch.Tensor]:
+        q = self.backend.joint_pos()
+        terminated = q[:, CART].abs() > self.cfg.cart_bounds
+        if self.cfg.max_pole_angle is not None:
+            terminated |= q[:, POLE].abs() > self.cfg.max_pole_angle
+        truncated = self.episode_length_buf >= self._time_out_length()
+        return terminated, truncated
+
+    def _time_out_length(self) -> int:
+        return self.max_episode_length
+
+    def _reset_idx(self, env_ids: torch.Tensor) -> None:
+        super()._reset_idx(env_ids)
+        n = env_ids.numel()
+        cfg = self.cfg
+        pos = torch.stack((self._uniform(cfg.reset_cart_pos, n), self._uniform(cfg.reset_pole_pos, n)), dim=-1)
+        vel = torch.stack((self._uniform(cfg.reset_cart_vel, n), self._uniform(cfg.reset_pole_vel, n)), dim=-1)
+        self.backend.write_joint_state(env_ids, pos, vel)
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode != "rgb_array":
+            return None
+        q = self.backend.joint_pos()
+        return render_cartpoles(q[:, CART].cpu().numpy(), q[:, POLE].cpu().numpy(), self.cfg.cart_bounds)
+
+
+class CartpoleDirectEnv(CartpoleEnv):
+    """Isaac-Cartpole-Direct-v0: the direct-workflow cartpole."""
+
+    def _get_observations(self) -> torch.Tensor:
+        q, qd = self.backend.joint_pos(), self.backend.joint_vel()
+        return torch.stack((q[:, POLE], qd[:, POLE], q[:, CART], qd[:, CART]), dim=-1)
+
+    def _get_rewards(self, terminated: torch.Tensor) -> torch.Tensor:
+        return self._reward_terms(terminated, self.backend.joint_pos()[:, POLE])
+
+    def _time_out_length(self) -> int:
+        return self.max_episode_length - 1

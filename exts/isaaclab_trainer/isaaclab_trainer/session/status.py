@@ -1,0 +1,63 @@
+"""What a :class:`~isaaclab_trainer.session.TrainingSession` reports, and how much it renders.
+
+Plain data, no Kit: the panel reads a :class:`SessionStatus` snapshot every frame.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class RenderMode(enum.IntEnum):
+    """How much of the app is refreshed while the simulation runs (Isaac Lab's values).
+
+    * ``NO_GUI_OR_RENDERING``: no GUI, no off-screen rendering (headless).
+    * ``NO_RENDERING``: viewport frozen; only other UI is refreshed, at a lower rate.
+    * ``PARTIAL_RENDERING``: UI and simulation cameras refreshed, viewport frozen.
+    * ``FULL_RENDERING``: viewport, cameras and UI all refreshed.
+    """
+
+    NO_GUI_OR_RENDERING = -1
+    NO_RENDERING = 0
+    PARTIAL_RENDERING = 1
+    FULL_RENDERING = 2
+
+
+class SessionState(str, enum.Enum):
+    """Life cycle of a session."""
+
+    IDLE = "IDLE"
+    BUILT = "BUILT"
+    TRAINING = "TRAINING"
+    PAUSED = "PAUSED"
+    PLAYING = "PLAYING"
+    DONE = "DONE"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """Snapshot of a session, safe to read from the UI thread."""
+
+    state: SessionState = SessionState.IDLE
+    task: str = ""
+    num_envs: int = 0
+    render_mode: RenderMode = RenderMode.FULL_RENDERING
+    timesteps: int = 0
+    total_timesteps: int = 0
+    steps_per_second: float = 0.0
+    mean_return: float | None = None
+    return_history: tuple[float, ...] = field(default_factory=tuple)
+    episodes: int = 0
+    run_dir: str | None = None
+    last_checkpoint: str | None = None
+    message: str = ""
+    error: str | None = None
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the training budget done, in ``[0, 1]``."""
+        if self.total_timesteps <= 0:
+            return 0.0
+        return min(1.0, self.timesteps / self.total_timesteps)

@@ -1,0 +1,80 @@
+"""Multi-env cartpole scene, laid out like Isaac Lab's ``InteractiveScene`` / ``GridCloner``.
+
+``/World/envs/env_<i>/Robot`` for every env, plus one ground plane, DomeLight and physics scene.
+env_0 is authored once with the USD API; the others are copied at the Sdf layer level
+(``Sdf.CopySpec`` inside one ``Sdf.ChangeBlock``), which keeps 4096 envs to a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pxr import Gf, Sdf, Usd, UsdGeom
+
+from .cartpole import CartpoleSpec, add_cartpole, add_ground_light_physics
+
+ENVS_PATH = "/World/envs"
+
+
+def grid_positions(num_envs: int, env_spacing: float = 4.0) -> list[tuple[float, float, float]]:
+    """Env origins on a square grid centered on the world origin (Isaac Sim ``GridCloner`` layout).
+
+    ``num_per_row = ceil(sqrt(N))``; env ``i`` is at row ``i // num_cols``, column ``i % num_cols``,
+    with ``x = row_offset - row * spacing`` and ``y = col * spacing - col_offset``.
+    """
+    if num_envs <= 0:
+        return []
+    num_per_row = int(math.ceil(math.sqrt(num_envs)))
+    num_rows = int(math.ceil(num_envs / num_per_row))
+    num_cols = int(math.ceil(num_envs / num_rows))
+    row_offset = 0.5 * env_spacing * (num_rows - 1)
+    col_offset = 0.5 * env_spacing * (num_cols - 1)
+    out = []
+    for i in range(num_envs):
+        row, col = divmod(i, num_cols)
+        out.append((row_offset - row * env_spacing, col * env_spacing - col_offset, 0.0))
+    return out
+
+
+def build_scene(
+    stage: Usd.Stage,
+    num_envs: int,
+    env_spacing: float = 4.0,
+    spec: CartpoleSpec | None = None,
+    physics_dt: float | None = None,
+) -> list[str]:
+    """Author ``num_envs`` cartpole envs (+ ground, light, physics scene) into ``stage``; return env prim paths.
+
+    Works on any stage (in-memory, opened from disk, or Isaac Sim's live stage): it writes to the
+    stage's current edit target. Calling it again replaces ``/World/envs`` entirely.
+    """
+    spec = spec or CartpoleSpec()
+    add_ground_light_physics(stage, physics_dt=physics_dt)
+    if stage.GetPrimAtPath(ENVS_PATH):
+        stage.RemovePrim(ENVS_PATH)
+    UsdGeom.Xform.Define(stage, ENVS_PATH)
+    positions = grid_positions(num_envs, env_spacing)
+    env_paths = [f"{ENVS_PATH}/env_{i}" for i in range(num_envs)]
+    if num_envs == 0:
+        return env_paths
+
+    env0 = UsdGeom.Xform.Define(stage, env_paths[0])
+    env0.AddTranslateOp().Set(Gf.Vec3d(*positions[0]))
+    add_cartpole(stage, f"{env_paths[0]}/Robot", spec)
+
+    layer = stage.GetEditTarget().GetLayer()
+    src = stage.GetEditTarget().MapToSpecPath(Sdf.Path(env_paths[0]))
+    translate = "xformOp:translate"
+    with Sdf.ChangeBlock():
+        for i in range(1, num_envs):
+            dst = stage.GetEditTarget().MapToSpecPath(Sdf.Path(env_paths[i]))
+            if not Sdf.CopySpec(layer, src, layer, dst):
+                raise RuntimeError(f"Sdf.CopySpec failed for {dst}")
+        for i in range(num_envs):
+            dst = stage.GetEditTarget().MapToSpecPath(Sdf.Path(env_paths[i]))
+            x, y, z = positions[i]
+            layer.GetAttributeAtPath(dst.AppendProperty(translate)).default = Gf.Vec3d(x, y, z)
+            # the rail's world-anchored fixed joint: localPos0 is in world coordinates
+            joint = dst.AppendPath(Sdf.Path("Robot/root_joint")).AppendProperty("physics:localPos0")
+            layer.GetAttributeAtPath(joint).default = Gf.Vec3f(x, y, z + spec.root_height)
+    return env_paths

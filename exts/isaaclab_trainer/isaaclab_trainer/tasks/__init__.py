@@ -1,0 +1,97 @@
+"""Task registry: gymnasium ids, their env classes and their config files.
+
+Importing :mod:`isaaclab_trainer` registers every task here with gymnasium, so
+``gymnasium.make("Isaac-Cartpole-v0", num_envs=16, device="cpu")`` works.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from isaaclab_trainer.utils import ConfigError, closest_names, config_dir, dataclass_from_dict, load_yaml
+
+#: gym id -> (env class entry point, env config file, SB3 agent config file), paths relative to config/
+TASKS: dict[str, tuple[str, str, str]] = {
+    "Isaac-Cartpole-v0": (
+        "isaaclab_trainer.envs.cartpole_env:CartpoleEnv",
+        "tasks/Isaac-Cartpole-v0.yaml",
+        "agents/sb3_ppo_cartpole.yaml",
+    ),
+    "Isaac-Cartpole-Direct-v0": (
+        "isaaclab_trainer.envs.cartpole_env:CartpoleDirectEnv",
+        "tasks/Isaac-Cartpole-Direct-v0.yaml",
+        "agents/sb3_ppo_cartpole.yaml",
+    ),
+}
+
+
+def register_tasks() -> None:
+    """Register every task with gymnasium (idempotent)."""
+    for task_id, (entry_point, env_cfg, agent_cfg) in TASKS.items():
+        if task_id in gym.registry:
+            continue
+        gym.register(
+            id=task_id,
+            entry_point=entry_point,
+            disable_env_checker=True,
+            order_enforce=False,
+            kwargs={"env_cfg_entry_point": env_cfg, "sb3_cfg_entry_point": agent_cfg},
+        )
+
+
+def registered_tasks() -> list[str]:
+    """The gym ids this package provides."""
+    return list(TASKS)
+
+
+def check_task(task: str) -> str:
+    """Return ``task`` if registered, else raise ``ValueError`` naming the closest ids."""
+    if task in TASKS:
+        return task
+    close = closest_names(task, registered_tasks())
+    hint = f"; did you mean: {', '.join(close)}?" if close else ""
+    raise ValueError(f"unknown task '{task}'{hint} (registered: {', '.join(registered_tasks())})")
+
+
+def env_cfg_path(task: str) -> Path:
+    return config_dir() / TASKS[check_task(task)][1]
+
+
+def agent_cfg_path(task: str) -> Path:
+    return config_dir() / TASKS[check_task(task)][2]
+
+
+def load_env_cfg(task: str, path: str | Path | None = None) -> Any:
+    """The env config of ``task`` from its YAML file (or ``path``), strictly checked."""
+    from isaaclab_trainer.envs.cartpole_cfg import CartpoleEnvCfg
+
+    path = Path(path) if path is not None else env_cfg_path(task)
+    return dataclass_from_dict(CartpoleEnvCfg, load_yaml(path), source=str(path))
+
+
+def load_agent_cfg(task: str, path: str | Path | None = None) -> dict[str, Any]:
+    """The raw SB3 agent config of ``task`` (YAML mapping)."""
+    return load_yaml(Path(path) if path is not None else agent_cfg_path(task))
+
+
+def task_of_env_class(env_cls: type) -> str:
+    target = f"{env_cls.__module__}:{env_cls.__qualname__}"
+    for task_id, (entry_point, _, _) in TASKS.items():
+        if entry_point == target:
+            return task_id
+    raise ConfigError(f"{target} is not a registered task")
+
+
+def resolve_env_cfg(env_cls: type, cfg: Any, overrides: dict[str, Any]) -> Any:
+    """The config an env class is built with: ``cfg`` or its task's YAML, with keyword overrides."""
+    overrides = {k: v for k, v in overrides.items() if not k.endswith("_entry_point")}
+    if cfg is None:
+        cfg = load_env_cfg(task_of_env_class(env_cls))
+    if overrides:
+        merged = {**dataclasses.asdict(cfg), **overrides}
+        cfg = dataclass_from_dict(type(cfg), merged, source="env config overrides")
+    return cfg

@@ -1,0 +1,82 @@
+"""SB3 callbacks shared by train.py and the TrainingSession."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+from stable_baselines3.common.utils import safe_mean
+
+from .runs import vecnormalize_path
+
+
+def _atomic_write(target: Path, write) -> None:
+    """Call ``write(tmp_path)``, then rename onto ``target``: readers never see a partial file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_checkpoint(model: BaseAlgorithm, path: str | os.PathLike) -> Path:
+    """Write ``model`` to ``path`` (a ``.zip``) and its VecNormalize statistics beside it, atomically.
+
+    The statistics are renamed into place first, so a model file that exists always has them.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    vec_normalize = model.get_vec_normalize_env()
+    if vec_normalize is not None:
+        _atomic_write(vecnormalize_path(path), vec_normalize.save)
+    # SB3 appends ".zip" to names without it; keep the temp name ending in .zip
+    _atomic_write(path, lambda tmp: model.save(tmp))
+    return path
+
+
+class AtomicCheckpointCallback(CheckpointCallback):
+    """SB3's CheckpointCallback (``model_<steps>_steps.zip`` every ``save_freq`` env steps), written
+    atomically and always with the VecNormalize statistics."""
+
+    def __init__(self, save_freq: int, save_path: str | os.PathLike, verbose: int = 0):
+        super().__init__(save_freq=save_freq, save_path=str(save_path), name_prefix="model", verbose=verbose)
+        self.last_path: Path | None = None
+
+    def _on_step(self) -> bool:
+        if self.n_calls % self.save_freq == 0:
+            self.last_path = save_checkpoint(self.model, self._checkpoint_path(extension="zip"))
+            if self.verbose >= 2:
+                print(f"Saving model checkpoint to {self.last_path}")
+        return True
+
+
+class SummaryCallback(BaseCallback):
+    """Print one line (timesteps, steps/s, mean episode return) every ``interval`` timesteps."""
+
+    def __init__(self, interval: int, write=print):
+        super().__init__()
+        self.interval = max(1, interval)
+        self.write = write
+        self._next = 0
+        self._t0 = 0.0
+        self._n0 = 0
+
+    def _on_training_start(self) -> None:
+        self._t0, self._n0 = time.perf_counter(), self.num_timesteps
+        self._next = self.num_timesteps + self.interval
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self._next += self.interval
+            rate = (self.num_timesteps - self._n0) / max(time.perf_counter() - self._t0, 1e-9)
+            returns = [ep["r"] for ep in self.model.ep_info_buffer]
+            mean = f"{safe_mean(returns):.3f}" if returns else "n/a"
+            self.write(f"timesteps: {self.num_timesteps}  steps/s: {rate:,.0f}  mean return: {mean}")
+        return True

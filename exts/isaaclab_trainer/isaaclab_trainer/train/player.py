@@ -1,0 +1,84 @@
+"""Running a trained policy: loading a checkpoint with its statistics, stepping it deterministically.
+
+Used by play.py (a loop of its own) and by the TrainingSession (one step per app frame).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from isaaclab_trainer.tasks import load_agent_cfg
+from isaaclab_trainer.utils import load_yaml
+from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
+
+from .checkpoints import load_agent
+from .runs import vecnormalize_path
+from .sb3_cfg import process_sb3_cfg
+
+
+class PolicyPlayer:
+    """A loaded agent and its env; :meth:`step` advances every env by one deterministic action."""
+
+    def __init__(self, agent: PPO, vec_env: VecEnv, checkpoint: Path):
+        self.agent = agent
+        self.vec_env = vec_env
+        self.checkpoint = checkpoint
+        self._obs = vec_env.reset()
+
+    def step(self) -> list[tuple[float, int]]:
+        """One env step for all envs; returns ``(return, length)`` of the episodes that just ended."""
+        with torch.inference_mode():
+            actions, _ = self.agent.predict(self._obs, deterministic=True)
+        self._obs, _, dones, infos = self.vec_env.step(actions)
+        return [(infos[i]["episode"]["r"], infos[i]["episode"]["l"]) for i in np.flatnonzero(dones)]
+
+
+def load_policy(checkpoint: str | os.PathLike, env: gym.Env, task: str) -> PolicyPlayer:
+    """Load ``checkpoint`` for ``env`` (VecNormalize statistics reloaded frozen when present).
+
+    The agent config is the run's ``params/agent.yaml`` when the checkpoint sits in a run folder,
+    else the task's registered one.
+    """
+    checkpoint = Path(checkpoint)
+    params = checkpoint.parent / "params" / "agent.yaml"
+    raw = load_yaml(params) if params.is_file() else load_agent_cfg(task)
+    settings = process_sb3_cfg(raw, env.unwrapped.num_envs, source=str(params) if params.is_file() else task)
+    vec_env: VecEnv = Sb3VecEnvWrapper(env)
+    stats = vecnormalize_path(checkpoint)
+    if stats.is_file():
+        vec_env = VecNormalize.load(str(stats), vec_env)
+        vec_env.training = False
+        vec_env.norm_reward = False
+    return PolicyPlayer(load_agent(checkpoint, vec_env, settings), vec_env, checkpoint)
+
+
+def run_episodes(
+    player: PolicyPlayer,
+    num_episodes: int | None = None,
+    max_steps: int | None = None,
+    pace: Callable[[float], None] | None = None,
+) -> tuple[list[float], list[int]]:
+    """Step until ``num_episodes`` episodes finished or ``max_steps`` steps ran (forever if neither)."""
+    returns: list[float] = []
+    lengths: list[int] = []
+    steps = 0
+    while (num_episodes is None or len(returns) < num_episodes) and (max_steps is None or steps < max_steps):
+        t0 = time.perf_counter()
+        for r, length in player.step():
+            returns.append(r)
+            lengths.append(length)
+        steps += 1
+        if pace is not None:
+            pace(t0)
+    if num_episodes is not None:
+        returns, lengths = returns[:num_episodes], lengths[:num_episodes]
+    return returns, lengths

@@ -1,0 +1,102 @@
+"""Run folders and checkpoints, laid out as Isaac Lab's SB3 scripts do.
+
+``logs/sb3/<task>/<YYYY-MM-DD_HH-MM-SS>/`` holds ``params/env.yaml``, ``params/agent.yaml``,
+``command.txt``, the TensorBoard folder ``PPO_1/``, periodic ``model_<steps>_steps.zip``
+checkpoints (with ``model_vecnormalize_<steps>_steps.pkl`` beside them when observations are
+normalized) and the final ``model.zip`` (+ ``model_vecnormalize.pkl``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shlex
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FINAL_MODEL = "model.zip"
+_CHECKPOINT_RE = re.compile(r"^model_(\d+)_steps\.zip$")
+
+
+def task_log_root(task: str, log_root: str | os.PathLike = "logs") -> Path:
+    """``<log_root>/sb3/<task>`` with any ``-Play`` suffix stripped, as play.py expects."""
+    return Path(log_root).resolve() / "sb3" / task.split(":")[-1].replace("-Play", "")
+
+
+def new_run_dir(task: str, log_root: str | os.PathLike = "logs") -> Path:
+    """A fresh, not yet created, timestamped run folder (suffixed if the second is taken)."""
+    base = task_log_root(task, log_root) / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    run_dir, n = base, 1
+    while run_dir.exists():
+        run_dir, n = base.with_name(f"{base.name}_{n}"), n + 1
+    return run_dir
+
+
+def _plain(value: Any) -> Any:
+    """YAML-safe copy of a config (dataclasses, tuples, classes and schedules as text)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def write_run_params(run_dir: Path, env_cfg: Any, agent_cfg: dict[str, Any], argv: list[str] | None = None) -> None:
+    """Create ``run_dir`` with ``params/env.yaml``, ``params/agent.yaml`` and ``command.txt``."""
+    params = run_dir / "params"
+    params.mkdir(parents=True, exist_ok=True)
+    (params / "env.yaml").write_text(yaml.safe_dump(_plain(env_cfg), sort_keys=False))
+    (params / "agent.yaml").write_text(yaml.safe_dump(_plain(agent_cfg), sort_keys=False))
+    argv = sys.argv if argv is None else argv
+    (run_dir / "command.txt").write_text(" ".join(shlex.quote(a) for a in argv) + "\n")
+
+
+def vecnormalize_path(checkpoint: str | os.PathLike) -> Path:
+    """Where the VecNormalize statistics of a model checkpoint live."""
+    path = Path(checkpoint)
+    return path.with_name(path.name.replace("model", "model_vecnormalize", 1)).with_suffix(".pkl")
+
+
+def checkpoint_steps(path: str | os.PathLike) -> int | None:
+    """The step count in a ``model_<steps>_steps.zip`` name, else None."""
+    match = _CHECKPOINT_RE.match(Path(path).name)
+    return int(match.group(1)) if match else None
+
+
+def list_runs(task: str, log_root: str | os.PathLike = "logs") -> list[Path]:
+    """Run folders of ``task``, oldest first (by modification time, as Isaac Lab)."""
+    root = task_log_root(task, log_root)
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def newest_checkpoint_in(run_dir: Path) -> Path | None:
+    """The periodic checkpoint with the most steps (numeric order), else None."""
+    found = [(checkpoint_steps(p), p) for p in run_dir.glob("model_*_steps.zip")]
+    found = [(s, p) for s, p in found if s is not None]
+    return max(found)[1] if found else None
+
+
+def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs", use_last_checkpoint: bool = True) -> Path | None:
+    """The checkpoint play.py picks: in the newest run, the periodic checkpoint with the most steps
+    (``use_last_checkpoint``) or the final ``model.zip``. Runs with no such file are skipped."""
+    for run_dir in reversed(list_runs(task, log_root)):
+        if use_last_checkpoint:
+            found = newest_checkpoint_in(run_dir)
+            if found is None and (run_dir / FINAL_MODEL).is_file():
+                found = run_dir / FINAL_MODEL
+        else:
+            found = run_dir / FINAL_MODEL if (run_dir / FINAL_MODEL).is_file() else None
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,120 @@
+"""Turn an SB3 agent YAML (Isaac Lab's format) into PPO keyword arguments, without eval.
+
+``"nn.ELU"``-style strings become torch modules, ``lin_<x>`` learning rates and clip ranges
+become linear schedules, numbers become constant schedules. Keys that PPO does not take are
+rejected with the closest valid name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch.nn as nn
+from stable_baselines3 import PPO
+from stable_baselines3.common.utils import ConstantSchedule, LinearSchedule
+
+from isaaclab_trainer.utils import ConfigError
+
+SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
+#: keys of ours (not PPO's): run budget, normalization and checkpointing
+OWN_KEYS = {
+    "n_timesteps": (int, float),
+    "policy": str,
+    "n_minibatches": int,
+    "normalize_input": bool,
+    "normalize_value": bool,
+    "clip_obs": (int, float),
+    "checkpoint_interval": int,
+}
+
+
+@dataclass
+class AgentSettings:
+    """A processed agent config: what PPO takes, and what the run around it needs."""
+
+    policy: str
+    n_timesteps: int
+    ppo_kwargs: dict[str, Any]
+    normalize_input: bool = False
+    normalize_value: bool = False
+    clip_obs: float = 100.0
+    #: timesteps between periodic checkpoints
+    checkpoint_interval: int = 64_000
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return int(self.ppo_kwargs.get("seed", 42))
+
+    def rollout_size(self, num_envs: int) -> int:
+        return int(self.ppo_kwargs.get("n_steps", 2048)) * num_envs
+
+
+def _ppo_keys() -> set[str]:
+    return set(inspect.signature(PPO.__init__).parameters) - {"self", "env", "policy"}
+
+
+def _convert_modules(value: Any, where: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _convert_modules(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_convert_modules(v, where) for v in value]
+    if isinstance(value, str) and value.startswith("nn."):
+        module = getattr(nn, value[3:], None)
+        if not (isinstance(module, type) and issubclass(module, nn.Module)):
+            raise ConfigError(f"{where}: '{value}' is not a torch.nn module")
+        return module
+    return value
+
+
+def _schedule(value: Any, key: str) -> Any:
+    if isinstance(value, str) and value.startswith("lin_"):
+        try:
+            start = float(value[4:])
+        except ValueError:
+            raise ConfigError(f"{key}: '{value}' is not of the form lin_<number>") from None
+        return LinearSchedule(start=start, end=0.0, end_fraction=1.0)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ConstantSchedule(float(value)) if value >= 0 else None
+    raise ConfigError(f"{key} must be a number or 'lin_<number>', got {value!r}")
+
+
+def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent config") -> AgentSettings:
+    """Check and convert ``cfg``; raises :class:`ConfigError` naming the bad key or value."""
+    accepted = _ppo_keys() | set(OWN_KEYS)
+    for key in cfg:
+        if key not in accepted:
+            close = difflib.get_close_matches(str(key), sorted(accepted), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"{source}: unknown key '{key}'{hint}")
+    for key, kind in OWN_KEYS.items():
+        if key in cfg and (not isinstance(cfg[key], kind) or isinstance(cfg[key], bool) is not (kind is bool)):
+            raise ConfigError(f"{source}: '{key}' has the wrong type: {cfg[key]!r}")
+    for key in ("n_steps", "batch_size", "n_epochs"):
+        if key in cfg and (not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1):
+            raise ConfigError(f"{source}: '{key}' must be an integer >= 1, got {cfg[key]!r}")
+
+    kwargs = _convert_modules(dict(cfg), source)
+    settings = AgentSettings(
+        policy=kwargs.pop("policy", "MlpPolicy"),
+        n_timesteps=int(kwargs.pop("n_timesteps", 1_000_000)),
+        ppo_kwargs=kwargs,
+        normalize_input=kwargs.pop("normalize_input", False),
+        normalize_value=kwargs.pop("normalize_value", False),
+        clip_obs=float(kwargs.pop("clip_obs", 100.0)),
+        checkpoint_interval=int(kwargs.pop("checkpoint_interval", 64_000)),
+        raw=dict(cfg),
+    )
+    if "n_minibatches" in kwargs:
+        kwargs["batch_size"] = max(1, kwargs["n_steps"] * num_envs // kwargs.pop("n_minibatches"))
+    for key in SCHEDULE_KEYS:
+        if key in kwargs:
+            schedule = _schedule(kwargs[key], f"{source}: {key}")
+            if schedule is None:
+                del kwargs[key]
+            else:
+                kwargs[key] = schedule
+    return settings

@@ -1,0 +1,138 @@
+"""One implementation of a training run, used by ``train.py`` and by the TrainingSession.
+
+Flow: :func:`make_env` builds the task's batched env; :func:`setup_training` creates the run
+folder, wraps the env for SB3 (optionally VecNormalize), builds or resumes the PPO agent and its
+callbacks; :func:`run_learning` calls SB3's own ``learn()`` once for the whole budget and saves
+``model.zip`` however it ends (budget reached, Ctrl+C or Stop).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.logger import configure
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from isaaclab_trainer.tasks import check_task
+from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
+
+from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoint
+from .checkpoints import load_agent
+from .runs import FINAL_MODEL, write_run_params
+from .sb3_cfg import AgentSettings, process_sb3_cfg
+
+
+class TrainingInterrupted(Exception):
+    """Raised inside ``learn()`` to end training early; the model is still saved."""
+
+
+@dataclass
+class TrainingSetup:
+    """Everything one ``learn()`` call needs, and where its results go."""
+
+    agent: PPO
+    vec_env: VecEnv
+    callbacks: CallbackList
+    checkpoints: AtomicCheckpointCallback
+    settings: AgentSettings
+    run_dir: Path
+    total_timesteps: int
+    reset_num_timesteps: bool
+
+    @property
+    def rollout_size(self) -> int:
+        return self.settings.rollout_size(self.vec_env.num_envs)
+
+    @property
+    def planned_timesteps(self) -> int:
+        """Timesteps SB3 will really run: the budget rounded up to whole rollouts."""
+        start = 0 if self.reset_num_timesteps else self.agent.num_timesteps
+        return start + math.ceil(self.total_timesteps / self.rollout_size) * self.rollout_size
+
+
+def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any = None) -> gym.Env:
+    """The registered env of ``task`` built from ``env_cfg`` (optionally in a given USD stage)."""
+    return gym.make(check_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
+
+
+def setup_training(
+    env: gym.Env,
+    task: str,
+    env_cfg: Any,
+    agent_cfg: dict[str, Any],
+    run_dir: Path,
+    *,
+    checkpoint: str | os.PathLike | None = None,
+    total_timesteps: int | None = None,
+    vec_env_hook: Callable[[VecEnv], VecEnv] | None = None,
+    log_interval: int = 100_000,
+    summary_write: Callable[[str], None] | None = print,
+    extra_callbacks: list[BaseCallback] | None = None,
+    argv: list[str] | None = None,
+) -> TrainingSetup:
+    """Create ``run_dir`` (see :func:`~.runs.new_run_dir`) and the agent for training ``env`` on ``task``.
+
+    ``vec_env_hook`` lets the session put its loop hand-off between the SB3 wrapper and
+    VecNormalize; ``checkpoint`` resumes from a saved model (step count and TensorBoard curve go on).
+    """
+    num_envs = env.unwrapped.num_envs
+    settings = process_sb3_cfg(agent_cfg, num_envs)
+    vec_env: VecEnv = Sb3VecEnvWrapper(env)
+    if vec_env_hook is not None:
+        vec_env = vec_env_hook(vec_env)
+    if settings.normalize_input or settings.normalize_value:
+        vec_env = VecNormalize(
+            vec_env,
+            training=True,
+            norm_obs=settings.normalize_input,
+            norm_reward=settings.normalize_value,
+            clip_obs=settings.clip_obs,
+            gamma=settings.ppo_kwargs.get("gamma", 0.99),
+            clip_reward=math.inf,
+        )
+
+    write_run_params(run_dir, env_cfg, agent_cfg, argv)
+    if checkpoint is not None:
+        agent = load_agent(checkpoint, vec_env, settings)
+    else:
+        agent = PPO(settings.policy, vec_env, verbose=0, **settings.ppo_kwargs)
+    agent.set_logger(configure(str(run_dir / "PPO_1"), ["tensorboard"]))
+
+    checkpoints = AtomicCheckpointCallback(max(1, settings.checkpoint_interval // num_envs), run_dir)
+    callbacks: list[BaseCallback] = [checkpoints]
+    if summary_write is not None:
+        callbacks.append(SummaryCallback(log_interval, summary_write))
+    callbacks += extra_callbacks or []
+    return TrainingSetup(
+        agent=agent,
+        vec_env=vec_env,
+        callbacks=CallbackList(callbacks),
+        checkpoints=checkpoints,
+        settings=settings,
+        run_dir=run_dir,
+        total_timesteps=settings.n_timesteps if total_timesteps is None else int(total_timesteps),
+        reset_num_timesteps=checkpoint is None,
+    )
+
+
+def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
+    """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted."""
+    try:
+        setup.agent.learn(
+            total_timesteps=setup.total_timesteps,
+            callback=setup.callbacks,
+            progress_bar=progress_bar,
+            reset_num_timesteps=setup.reset_num_timesteps,
+            log_interval=1,
+        )
+    except (KeyboardInterrupt, TrainingInterrupted):
+        pass
+    return save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL)

@@ -1,0 +1,594 @@
+"""Presentation logic of the "Isaac Lab" panel, without Kit.
+
+The Kit window (``isaaclab_trainer.kit.window``) only draws widgets and forwards clicks here; every
+label, enabled flag, number format and input check lives in :class:`PanelViewModel`, so pytest covers
+the panel's behaviour on any machine. Once per app frame the extension calls :meth:`PanelViewModel.tick`
+(session.update + :meth:`PanelViewModel.refresh`) and copies the returned :class:`PanelState` into widgets.
+
+No action method ever raises: a bad input or a failing session call becomes one line in
+:attr:`PanelState.status_line` (the full traceback goes to the Python logger).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from isaaclab_trainer.session.status import RenderMode, SessionState, SessionStatus
+
+logger = logging.getLogger(__name__)
+
+#: labels of the "Rendering Mode" dropdown, in widget order
+RENDER_MODE_LABELS: tuple[str, ...] = ("No rendering", "Partial rendering", "Full rendering")
+_RENDER_MODES: tuple[RenderMode, ...] = (
+    RenderMode.NO_RENDERING,
+    RenderMode.PARTIAL_RENDERING,
+    RenderMode.FULL_RENDERING,
+)
+#: physics backends offered in the Task section (same names as ``sim.backends.factory.BACKENDS``)
+BACKEND_LABELS: tuple[str, ...] = ("auto", "physx", "newton")
+STATE_LABELS: dict[SessionState, str] = {
+    SessionState.IDLE: "Idle",
+    SessionState.BUILT: "Built",
+    SessionState.TRAINING: "Training",
+    SessionState.PAUSED: "Paused",
+    SessionState.PLAYING: "Playing policy",
+    SessionState.DONE: "Done",
+    SessionState.ERROR: "Error",
+}
+MAX_NUM_ENVS = 16384
+MAX_PLOT_POINTS = 200
+NO_VALUE = "-"
+
+
+class InputError(ValueError):
+    """A panel field holds an unusable value; the message is shown as is in the status line."""
+
+
+class SessionLike(Protocol):
+    """The part of ``isaaclab_trainer.session.TrainingSession`` the panel uses."""
+
+    @property
+    def status(self) -> SessionStatus: ...
+
+    @property
+    def default_total_timesteps(self) -> int: ...
+
+    def build(self) -> Any: ...
+
+    def start_training(self, total_timesteps: int | None = None) -> Any: ...
+
+    def update(self, dt: float | None = None) -> Any: ...
+
+    def pause(self) -> Any: ...
+
+    def resume(self) -> Any: ...
+
+    def stop(self) -> Any: ...
+
+    def set_render_mode(self, mode: RenderMode) -> Any: ...
+
+    def load_checkpoint(self, path: str) -> Any: ...
+
+    def play(self) -> Any: ...
+
+    def close(self) -> Any: ...
+
+
+SessionFactory = Callable[..., SessionLike]
+
+
+@dataclass(frozen=True)
+class BuildArgs:
+    task: str
+    num_envs: int
+    seed: int
+    backend: str
+
+
+@dataclass(frozen=True)
+class PanelState:
+    """Everything the window shows, as plain values."""
+
+    state: SessionState
+    state_label: str
+    status_line: str
+    status_is_error: bool
+    # Task section
+    task_inputs_enabled: bool
+    build_enabled: bool
+    # Training section
+    start_enabled: bool
+    pause_enabled: bool
+    resume_enabled: bool
+    stop_enabled: bool
+    progress: float
+    progress_text: str
+    steps_per_second_text: str
+    mean_return_text: str
+    episodes_text: str
+    plot_values: tuple[float, ...]
+    plot_min: float
+    plot_max: float
+    run_dir_text: str
+    # Rendering section
+    render_mode_index: int
+    render_mode: RenderMode
+    # Checkpoints section
+    latest_checkpoint_text: str
+    load_play_enabled: bool
+    play_stop_enabled: bool
+    # Logs section
+    tensorboard_command: str
+    tensorboard_url: str
+
+
+# ----------------------------------------------------------------------------- formatting helpers
+
+
+def format_int(value: int) -> str:
+    """``12288`` -> ``"12,288"``."""
+    return f"{int(value):,}"
+
+
+def format_progress(timesteps: int, total: int) -> str:
+    """``"12,288 / 1,000,448"``; just the count when no budget is known."""
+    if total <= 0:
+        return format_int(timesteps)
+    return f"{format_int(timesteps)} / {format_int(total)}"
+
+
+def format_steps_per_second(value: float) -> str:
+    if not math.isfinite(value) or value <= 0.0:
+        return NO_VALUE
+    return f"{value:,.0f} steps/s"
+
+
+def format_return(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return NO_VALUE
+    return f"{value:.2f}"
+
+
+def render_mode_to_label(mode: RenderMode) -> str:
+    """The dropdown label of ``mode`` (``NO_GUI_OR_RENDERING`` shows as "No rendering")."""
+    if mode in _RENDER_MODES:
+        return RENDER_MODE_LABELS[_RENDER_MODES.index(mode)]
+    return RENDER_MODE_LABELS[0]
+
+
+def render_mode_index(mode: RenderMode) -> int:
+    return RENDER_MODE_LABELS.index(render_mode_to_label(mode))
+
+
+def label_to_render_mode(label: str | int) -> RenderMode:
+    """Dropdown label (or index) -> :class:`RenderMode`; raises :class:`InputError` otherwise."""
+    if isinstance(label, int) and not isinstance(label, bool):
+        if 0 <= label < len(_RENDER_MODES):
+            return _RENDER_MODES[label]
+        raise InputError(f"rendering mode index must be 0..{len(_RENDER_MODES) - 1}, got {label}")
+    text = str(label).strip()
+    for name, mode in zip(RENDER_MODE_LABELS, _RENDER_MODES):
+        if text.lower() == name.lower() or text.upper() == mode.name:
+            return mode
+    raise InputError(f"unknown rendering mode '{text}'; choose one of: {', '.join(RENDER_MODE_LABELS)}")
+
+
+def plot_data(history: Sequence[float], max_points: int = MAX_PLOT_POINTS) -> tuple[tuple[float, ...], float, float]:
+    """Return-history -> (finite floats, at most ``max_points`` of the newest, min, max) for ``ui.Plot``.
+
+    An empty history plots on ``[0, 1]``; a flat one gets a margin so the line is visible.
+    """
+    values = tuple(float(v) for v in history if v is not None and math.isfinite(float(v)))
+    if len(values) > max_points:
+        values = values[-max_points:]
+    if not values:
+        return (), 0.0, 1.0
+    lo, hi = min(values), max(values)
+    if hi - lo < 1e-9:
+        pad = max(1.0, abs(lo) * 0.1)
+        return values, lo - pad, hi + pad
+    pad = 0.05 * (hi - lo)
+    return values, lo - pad, hi + pad
+
+
+def tensorboard_logdir(task: str, run_dir: str | None, log_root: str = "logs") -> str:
+    """The run folder when there is one, else ``<log_root>/sb3/<task>`` (all runs of the task)."""
+    if run_dir:
+        return str(run_dir)
+    return str(Path(log_root) / "sb3" / task) if task else str(Path(log_root) / "sb3")
+
+
+def tensorboard_command(logdir: str) -> str:
+    return f"./isaaclab.sh -p -m tensorboard.main --logdir {shlex.quote(logdir)}"
+
+
+# ----------------------------------------------------------------------------- input parsing
+
+
+def _parse_int(text: str | int, name: str) -> int:
+    if isinstance(text, bool):
+        raise InputError(f"{name} must be an integer, got {text!r}")
+    if isinstance(text, int):
+        return text
+    cleaned = str(text).strip().replace(",", "").replace("_", "").replace(" ", "")
+    if not cleaned:
+        raise InputError(f"{name} is empty; enter an integer")
+    try:
+        return int(cleaned)
+    except ValueError:
+        raise InputError(f"{name} must be an integer, got '{str(text).strip()}'") from None
+
+
+def parse_num_envs(text: str | int) -> int:
+    value = _parse_int(text, "number of environments")
+    if not 1 <= value <= MAX_NUM_ENVS:
+        raise InputError(f"number of environments must be between 1 and {MAX_NUM_ENVS:,}, got {value:,}")
+    return value
+
+
+def parse_seed(text: str | int) -> int:
+    value = _parse_int(text, "seed")
+    if not 0 <= value < 2**32:
+        raise InputError(f"seed must be between 0 and {2**32 - 1}, got {value}")
+    return value
+
+
+def parse_total_timesteps(text: str | int) -> int:
+    value = _parse_int(text, "total timesteps")
+    if value < 1:
+        raise InputError(f"total timesteps must be at least 1, got {value:,}")
+    return value
+
+
+def parse_task(task: str, tasks: Sequence[str]) -> str:
+    task = str(task).strip()
+    if not task:
+        raise InputError("no task selected")
+    if task not in tasks:
+        raise InputError(f"unknown task '{task}'; registered: {', '.join(tasks)}")
+    return task
+
+
+def parse_backend(backend: str) -> str:
+    backend = str(backend).strip().lower()
+    if backend not in BACKEND_LABELS:
+        raise InputError(f"unknown physics backend '{backend}'; choose one of: {', '.join(BACKEND_LABELS)}")
+    return backend
+
+
+def parse_build_args(task: str, num_envs: str | int, seed: str | int, backend: str, tasks: Sequence[str]) -> BuildArgs:
+    """All Task-section fields checked before anything is built; the first problem raises :class:`InputError`."""
+    return BuildArgs(
+        task=parse_task(task, tasks),
+        num_envs=parse_num_envs(num_envs),
+        seed=parse_seed(seed),
+        backend=parse_backend(backend),
+    )
+
+
+def one_line(exc: BaseException) -> str:
+    """``"ValueError: first line of the message"``."""
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+# ----------------------------------------------------------------------------- defaults (lazy, Kit-free)
+
+
+def _default_session_factory(**kwargs: Any) -> SessionLike:
+    from isaaclab_trainer.session.session import TrainingSession
+
+    return TrainingSession(**kwargs)
+
+
+def _default_tasks() -> list[str]:
+    from isaaclab_trainer.tasks import registered_tasks
+
+    return registered_tasks()
+
+
+def _default_latest_checkpoint(task: str, log_root: str) -> str | None:
+    from isaaclab_trainer.train.runs import latest_checkpoint
+
+    found = latest_checkpoint(task, log_root=log_root)
+    return str(found) if found is not None else None
+
+
+def _default_tensorboard_launcher(logdir: str) -> str:
+    """Start TensorBoard in this process (background thread) and return its URL."""
+    from tensorboard import program
+
+    tb = program.TensorBoard()
+    tb.configure(argv=[None, "--logdir", logdir, "--host", "localhost"])
+    return str(tb.launch())
+
+
+# ----------------------------------------------------------------------------- the view-model
+
+
+class PanelViewModel:
+    """Owns the session of the panel and turns its status into a :class:`PanelState`.
+
+    Args:
+        session_factory: called as ``factory(task=, num_envs=, seed=, backend=, log_root=)`` and must
+            return an object with the ``TrainingSession`` surface. Kit passes one that adds the live stage.
+        tasks: registered task ids (default: ``isaaclab_trainer.tasks.registered_tasks()``).
+        latest_checkpoint_fn: ``(task, log_root) -> path | None``.
+        tensorboard_launcher: ``logdir -> url``.
+        log_root: the folder that holds ``sb3/<task>/<run>``.
+    """
+
+    def __init__(
+        self,
+        session_factory: SessionFactory | None = None,
+        tasks: Sequence[str] | None = None,
+        latest_checkpoint_fn: Callable[[str, str], str | None] | None = None,
+        tensorboard_launcher: Callable[[str], str] | None = None,
+        log_root: str = "logs",
+    ) -> None:
+        self._factory: SessionFactory = session_factory or _default_session_factory
+        self.tasks: list[str] = list(tasks) if tasks is not None else _default_tasks()
+        self._latest_fn = latest_checkpoint_fn or _default_latest_checkpoint
+        self._tb_launcher = tensorboard_launcher or _default_tensorboard_launcher
+        self.log_root = log_root
+        self.session: SessionLike | None = None
+        self.selected_task: str = self.tasks[0] if self.tasks else ""
+        self._render_mode = RenderMode.FULL_RENDERING
+        self._message = "Choose a task and press Build."
+        self._is_error = False
+        self._tb_url = ""
+        self._tb_logdir = ""
+        self._latest_cache: tuple[tuple[str, str | None], str | None] | None = None
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _info(self, text: str) -> None:
+        self._message, self._is_error = text, False
+
+    def _error(self, text: str) -> None:
+        self._message, self._is_error = text, True
+
+    def _fail(self, action: str, exc: BaseException) -> None:
+        if isinstance(exc, InputError):
+            self._error(str(exc))
+            return
+        logger.exception("Isaac Lab panel: %s failed", action)
+        self._error(f"{action} failed: {one_line(exc)}")
+
+    def _status(self) -> SessionStatus:
+        if self.session is None:
+            return SessionStatus(task=self.selected_task, render_mode=self._render_mode)
+        try:
+            return self.session.status
+        except Exception as exc:  # noqa: BLE001 - a broken status must not kill the UI loop
+            logger.exception("Isaac Lab panel: reading session.status failed")
+            return SessionStatus(state=SessionState.ERROR, task=self.selected_task, error=one_line(exc))
+
+    def _require_session(self, action: str) -> SessionLike:
+        if self.session is None:
+            raise InputError(f"{action}: build the environments first (Task > Build)")
+        return self.session
+
+    def default_total_timesteps(self) -> int | None:
+        """The agent config's budget once a session exists (the Training field's default)."""
+        if self.session is None:
+            return None
+        try:
+            return int(self.session.default_total_timesteps)
+        except Exception:  # noqa: BLE001
+            logger.exception("Isaac Lab panel: default_total_timesteps failed")
+            return None
+
+    # -- actions (called by the window) --------------------------------------------------------
+
+    def on_task_changed(self, task: str) -> None:
+        self.selected_task = str(task)
+        self._latest_cache = None
+
+    def on_build(self, task: str, num_envs: str | int, seed: str | int, backend: str) -> bool:
+        """Validate the Task fields, replace any previous session, author the envs. True on success."""
+        try:
+            args = parse_build_args(task, num_envs, seed, backend, self.tasks)
+            if self.session is not None and self._status().state in (
+                SessionState.TRAINING,
+                SessionState.PAUSED,
+                SessionState.PLAYING,
+            ):
+                raise InputError("stop the running session before building again")
+        except InputError as exc:
+            self._fail("Build", exc)
+            return False
+        self.selected_task = args.task
+        self._latest_cache = None
+        self.close_session()
+        try:
+            session = self._factory(
+                task=args.task, num_envs=args.num_envs, seed=args.seed, backend=args.backend, log_root=self.log_root
+            )
+        except Exception as exc:  # noqa: BLE001
+            self._fail("Build", exc)
+            return False
+        self.session = session
+        try:
+            session.set_render_mode(self._render_mode)
+            session.build()
+        except Exception as exc:  # noqa: BLE001
+            self._fail("Build", exc)
+            return False
+        self._info(f"Built {args.num_envs:,} x {args.task} ({args.backend}).")
+        return True
+
+    def on_start(self, total_timesteps: str | int) -> bool:
+        try:
+            total = parse_total_timesteps(total_timesteps)
+            session = self._require_session("Start")
+            session.start_training(total)
+        except Exception as exc:  # noqa: BLE001
+            self._fail("Start", exc)
+            return False
+        self._info(f"Training for {total:,} timesteps.")
+        return True
+
+    def _simple(self, action: str, call: Callable[[SessionLike], Any], done: str) -> bool:
+        try:
+            call(self._require_session(action))
+        except Exception as exc:  # noqa: BLE001
+            self._fail(action, exc)
+            return False
+        self._info(done)
+        return True
+
+    def on_pause(self) -> bool:
+        return self._simple("Pause", lambda s: s.pause(), "Paused.")
+
+    def on_resume(self) -> bool:
+        return self._simple("Resume", lambda s: s.resume(), "Resumed.")
+
+    def on_stop(self) -> bool:
+        return self._simple("Stop", lambda s: s.stop(), "Stopped.")
+
+    def on_render_mode(self, label: str | int) -> bool:
+        """Switch rendering at any time (also before Build: the choice is kept for the next session)."""
+        try:
+            mode = label_to_render_mode(label)
+            if self.session is not None:
+                self.session.set_render_mode(mode)
+        except Exception as exc:  # noqa: BLE001
+            self._fail("Rendering mode", exc)
+            return False
+        self._render_mode = mode
+        self._info(f"Rendering: {render_mode_to_label(mode)}.")
+        return True
+
+    def on_load_and_play(self, path: str = "") -> bool:
+        """Play ``path`` (or the newest checkpoint of the task when empty) on the built envs, FULL rendering."""
+        try:
+            session = self._require_session("Load & Play")
+            state = self._status().state
+            if state in (SessionState.TRAINING, SessionState.PAUSED):
+                raise InputError("Load & Play: stop training first")
+            chosen = str(path).strip() or (self.latest_checkpoint() or "")
+            if not chosen:
+                raise InputError(f"Load & Play: no checkpoint found for {self.selected_task}; enter a path")
+            if not os.path.isfile(chosen):
+                raise InputError(f"Load & Play: checkpoint file not found: {chosen}")
+            session.set_render_mode(RenderMode.FULL_RENDERING)
+            self._render_mode = RenderMode.FULL_RENDERING
+            session.load_checkpoint(chosen)
+            session.play()
+        except Exception as exc:  # noqa: BLE001
+            self._fail("Load & Play", exc)
+            return False
+        self._info(f"Playing {os.path.basename(chosen)}.")
+        return True
+
+    def on_start_tensorboard(self) -> str:
+        """Start TensorBoard once for the current log folder; returns the URL ("" on failure)."""
+        status = self._status()
+        logdir = tensorboard_logdir(status.task or self.selected_task, status.run_dir, self.log_root)
+        if self._tb_url and self._tb_logdir == logdir:
+            return self._tb_url
+        try:
+            self._tb_url = self._tb_launcher(logdir)
+            self._tb_logdir = logdir
+        except Exception as exc:  # noqa: BLE001
+            self._fail("TensorBoard", exc)
+            return ""
+        self._info(f"TensorBoard at {self._tb_url}")
+        return self._tb_url
+
+    def latest_checkpoint(self) -> str | None:
+        """Newest checkpoint of the selected task, re-scanned when the task or the session's last save changes."""
+        last = None
+        if self.session is not None:
+            last = self._status().last_checkpoint
+        key = (self.selected_task, last)
+        if self._latest_cache is None or self._latest_cache[0] != key:
+            try:
+                found = self._latest_fn(self.selected_task, self.log_root) if self.selected_task else None
+            except Exception:  # noqa: BLE001
+                logger.exception("Isaac Lab panel: checkpoint scan failed")
+                found = None
+            self._latest_cache = (key, found)
+        return self._latest_cache[1]
+
+    # -- per frame -----------------------------------------------------------------------------
+
+    def tick(self, dt: float | None = None) -> PanelState:
+        """One app frame: advance the session (its own time budget), then :meth:`refresh`."""
+        if self.session is not None:
+            try:
+                self.session.update(dt)
+            except Exception as exc:  # noqa: BLE001 - update() must not raise, but never let it kill the loop
+                self._fail("Update", exc)
+        return self.refresh()
+
+    def refresh(self) -> PanelState:
+        """Read ``session.status`` once and derive every widget value."""
+        st = self._status()
+        has = self.session is not None
+        s = st.state if has else SessionState.IDLE
+        running = s in (SessionState.TRAINING, SessionState.PAUSED, SessionState.PLAYING)
+        ready = has and s in (SessionState.BUILT, SessionState.DONE)
+
+        if s is SessionState.ERROR:
+            line, is_err = (st.error or st.message or "session error"), True
+        elif self._is_error:
+            line, is_err = self._message, True
+        else:
+            line, is_err = (st.message or self._message), False
+
+        values, lo, hi = plot_data(st.return_history)
+        mode = st.render_mode if has else self._render_mode
+        latest = self.latest_checkpoint()
+        logdir = tensorboard_logdir(st.task or self.selected_task, st.run_dir, self.log_root)
+        return PanelState(
+            state=s,
+            state_label=STATE_LABELS.get(s, str(s)),
+            status_line=line,
+            status_is_error=is_err,
+            task_inputs_enabled=not running,
+            build_enabled=not running,
+            start_enabled=ready,
+            pause_enabled=s is SessionState.TRAINING,
+            resume_enabled=s is SessionState.PAUSED,
+            stop_enabled=s in (SessionState.TRAINING, SessionState.PAUSED),
+            progress=st.progress,
+            progress_text=format_progress(st.timesteps, st.total_timesteps),
+            steps_per_second_text=format_steps_per_second(st.steps_per_second),
+            mean_return_text=format_return(st.mean_return),
+            episodes_text=format_int(st.episodes),
+            plot_values=values,
+            plot_min=lo,
+            plot_max=hi,
+            run_dir_text=st.run_dir or NO_VALUE,
+            render_mode_index=render_mode_index(mode),
+            render_mode=mode,
+            latest_checkpoint_text=latest or "(none found)",
+            load_play_enabled=ready,
+            play_stop_enabled=s is SessionState.PLAYING,
+            tensorboard_command=tensorboard_command(logdir),
+            tensorboard_url=self._tb_url,
+        )
+
+    # -- teardown ------------------------------------------------------------------------------
+
+    def close_session(self) -> None:
+        if self.session is None:
+            return
+        session, self.session = self.session, None
+        try:
+            session.close()
+        except Exception:  # noqa: BLE001
+            logger.exception("Isaac Lab panel: closing the session failed")
+
+    def shutdown(self) -> None:
+        self.close_session()

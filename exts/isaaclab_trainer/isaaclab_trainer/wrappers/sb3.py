@@ -1,0 +1,117 @@
+"""Stable-Baselines3 adapter: a batched torch env as an SB3 ``VecEnv`` (numpy in and out).
+
+Apply it last, after any other wrapper. Per-env Python work (info dicts) is only done for the
+envs that just finished; the others share one empty, read-only info mapping.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
+
+_NO_INFO = types.MappingProxyType({})
+
+
+class Sb3VecEnvWrapper(VecEnv):
+    """Wrap an env whose ``step`` returns batched torch tensors and ``{"policy": obs}``.
+
+    Infos of finished envs carry ``episode`` ``{"r", "l"}``, ``TimeLimit.truncated`` and
+    ``terminal_observation``, the true observation before the env was reset.
+    """
+
+    def __init__(self, env: gym.Env):
+        self.env = env
+        self.unwrapped_env = env.unwrapped
+        self.sim_device = torch.device(self.unwrapped_env.device)
+        obs_space = self.unwrapped_env.single_observation_space["policy"]
+        action_space = self.unwrapped_env.single_action_space
+        if isinstance(action_space, gym.spaces.Box) and not action_space.is_bounded("both"):
+            # SB3 clips actions to the space's bounds; an unbounded Box would make that a no-op.
+            action_space = gym.spaces.Box(-100.0, 100.0, action_space.shape, dtype=np.float32)
+        super().__init__(self.unwrapped_env.num_envs, obs_space, action_space)
+        self._ep_return = np.zeros(self.num_envs, dtype=np.float64)
+        self._ep_length = np.zeros(self.num_envs, dtype=np.int64)
+        self._actions: torch.Tensor | None = None
+
+    def __str__(self) -> str:
+        return f"<{type(self).__name__}{self.env}>"
+
+    # -- VecEnv API ------------------------------------------------------------------
+
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:  # type: ignore[override]
+        used = self.unwrapped_env.seed(-1 if seed is None else seed)
+        return [used] * self.num_envs
+
+    def reset(self) -> VecEnvObs:
+        obs, _ = self.env.reset()
+        self._ep_return[:] = 0.0
+        self._ep_length[:] = 0
+        return self._to_numpy(obs["policy"])
+
+    def step_async(self, actions: np.ndarray | torch.Tensor) -> None:
+        if isinstance(actions, np.ndarray):
+            actions = torch.from_numpy(actions)
+        self._actions = actions.to(device=self.sim_device, dtype=torch.float32)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs_dict, reward, terminated, truncated, extras = self.env.step(self._actions)
+        obs = self._to_numpy(obs_dict["policy"])
+        rewards = self._to_numpy(reward).astype(np.float32, copy=False)
+        terminated_np = self._to_numpy(terminated).astype(bool, copy=False)
+        truncated_np = self._to_numpy(truncated).astype(bool, copy=False)
+        dones = terminated_np | truncated_np
+        self._ep_return += rewards
+        self._ep_length += 1
+
+        infos: list[Any] = [_NO_INFO] * self.num_envs
+        done_ids = np.flatnonzero(dones)
+        if done_ids.size:
+            final_obs = self._to_numpy(extras["final_obs"]["policy"][torch.from_numpy(done_ids)])
+            for row, idx in enumerate(done_ids):
+                infos[idx] = {
+                    "episode": {"r": float(self._ep_return[idx]), "l": int(self._ep_length[idx])},
+                    "TimeLimit.truncated": bool(truncated_np[idx] and not terminated_np[idx]),
+                    "terminal_observation": final_obs[row],
+                }
+            self._ep_return[done_ids] = 0.0
+            self._ep_length[done_ids] = 0
+        return obs, rewards, dones, infos
+
+    def close(self) -> None:
+        self.env.close()
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        value = getattr(self.unwrapped_env, attr_name)
+        return [value] * len(self._get_indices(indices))
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        """Set an attribute of the one batched env (all indices share it)."""
+        setattr(self.unwrapped_env, attr_name, value)
+
+    def env_method(self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs) -> list[Any]:
+        result = getattr(self.unwrapped_env, method_name)(*method_args, **method_kwargs)
+        return [result] * len(self._get_indices(indices))
+
+    def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None) -> list[bool]:
+        wrapped = False
+        env = self.env
+        while isinstance(env, gym.Wrapper):
+            wrapped |= isinstance(env, wrapper_class)
+            env = env.env
+        return [wrapped] * len(self._get_indices(indices))
+
+    def get_images(self) -> Sequence[np.ndarray | None]:
+        frame = self.env.render()
+        return [frame] + [None] * (self.num_envs - 1)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    @staticmethod
+    def _to_numpy(t: torch.Tensor) -> np.ndarray:
+        return t.detach().cpu().numpy()

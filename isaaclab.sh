@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Isaac Lab Trainer launcher, with the flags Isaac Lab users know.
+#   -i, --install     create .venv in the repo with the package and its dependencies
+#                     (inside an Isaac Sim install, i.e. with $ISAACSIM_PATH set, use Isaac Sim's python)
+#   -p, --python ...  run python in that environment (installs first if missing)
+#   -t, --test ...    run the test suite (installs first if missing); extra args go to pytest
+#   -s, --sim ...     launch Isaac Sim with this repo's extension folder and the extension enabled
+#   -h, --help        this help
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VENV="$REPO/.venv"
+EXT_DIR="$REPO/exts/isaaclab_trainer"
+TORCH_VERSION="2.13.0"
+
+usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+in_isaacsim() { [[ -n "${ISAACSIM_PATH:-}" && -x "${ISAACSIM_PATH}/python.sh" ]]; }
+
+python_cmd() {
+    if in_isaacsim; then echo "${ISAACSIM_PATH}/python.sh"; else echo "$VENV/bin/python"; fi
+}
+
+install() {
+    local py pip_args=(--disable-pip-version-check -q)
+    [[ -d /opt/wheels ]] && pip_args+=(--find-links /opt/wheels)
+    if in_isaacsim; then
+        py="$(python_cmd)"
+        echo "[isaaclab.sh] installing into Isaac Sim's python ($py); Isaac Sim provides torch and USD"
+        # no [headless] extra: usd-core would shadow Kit's own pxr
+        "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[video,test]"
+        return
+    fi
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        local base="${PYTHON:-python3}"
+        "$base" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+            || { echo "[isaaclab.sh] error: Python >= 3.10 is needed ($base is $("$base" --version 2>&1))" >&2; exit 1; }
+        echo "[isaaclab.sh] creating $VENV"
+        "$base" -m venv "$VENV"
+    fi
+    py="$VENV/bin/python"
+    # CPU torch first, pinned, so that no dependency pulls a multi-GB CUDA build
+    "$py" -m pip install "${pip_args[@]}" "torch==$TORCH_VERSION"
+    "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[headless,video,test]"
+    "$py" -c 'import isaaclab_trainer' && touch "$VENV/.installed"
+    echo "[isaaclab.sh] installed; run python with: ./isaaclab.sh -p ..."
+}
+
+ensure_installed() {
+    if in_isaacsim; then
+        "$(python_cmd)" -c 'import isaaclab_trainer' 2>/dev/null || install
+    elif [[ ! -f "$VENV/.installed" ]]; then
+        install
+    fi
+}
+
+launch_sim() {
+    local launcher=""
+    if [[ -n "${ISAACSIM_PATH:-}" && -x "${ISAACSIM_PATH}/isaac-sim.sh" ]]; then
+        launcher="${ISAACSIM_PATH}/isaac-sim.sh"
+    elif command -v isaacsim >/dev/null 2>&1; then
+        launcher="isaacsim isaacsim.exp.full"
+    else
+        echo "[isaaclab.sh] error: no Isaac Sim found: set ISAACSIM_PATH to an Isaac Sim 5.1 install or 'pip install isaacsim[all]==5.1.*'" >&2
+        exit 1
+    fi
+    # shellcheck disable=SC2086
+    exec $launcher --ext-folder "$REPO/exts" --enable isaaclab_trainer "$@"
+}
+
+case "${1:-}" in
+    -i|--install) install ;;
+    -p|--python) shift; ensure_installed; exec "$(python_cmd)" "$@" ;;
+    -t|--test) shift; ensure_installed; cd "$REPO"; exec "$(python_cmd)" -m pytest "$@" ;;
+    -s|--sim) shift; launch_sim "$@" ;;
+    -h|--help|"") usage ;;
+    *) echo "[isaaclab.sh] error: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+esac

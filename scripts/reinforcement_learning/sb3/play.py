@@ -1,0 +1,95 @@
+"""Play a trained Stable-Baselines3 checkpoint on an Isaac Lab task.
+
+    ./isaaclab.sh -p scripts/reinforcement_learning/sb3/play.py --task Isaac-Cartpole-v0 --use_last_checkpoint --headless
+"""
+
+from __future__ import annotations
+
+import time
+
+from isaaclab_trainer.train.cli import (
+    OneLineParser,
+    UsageError,
+    add_common_args,
+    check_checkpoint_file,
+    check_common_args,
+    fail,
+    positive_int,
+)
+
+parser = OneLineParser(prog="play.py", description=__doc__.splitlines()[0])
+add_common_args(parser)
+parser.add_argument("--checkpoint", type=str, default=None, help="model .zip to play (default: newest run's model.zip)")
+parser.add_argument("--use_last_checkpoint", action="store_true", help="newest run's checkpoint with the most steps")
+parser.add_argument("--real-time", action="store_true", default=False, help="run in real time, if possible")
+parser.add_argument("--num_episodes", type=positive_int, default=None, help="stop after N finished episodes")
+
+
+def main() -> None:
+    args = parser.parse_args()
+    try:
+        check_common_args(args)
+        if args.checkpoint is not None:
+            checkpoint = check_checkpoint_file(args.checkpoint)
+        else:
+            from isaaclab_trainer.train.runs import latest_checkpoint, task_log_root
+
+            checkpoint = latest_checkpoint(args.task, use_last_checkpoint=args.use_last_checkpoint)
+            if checkpoint is None:
+                wanted = "a model_<steps>_steps.zip or model.zip" if args.use_last_checkpoint else "a model.zip"
+                raise UsageError(f"no run with {wanted} under {task_log_root(args.task)}; train first or give --checkpoint")
+    except UsageError as exc:
+        fail(parser.prog, str(exc))
+
+    if args.backend == "physx":
+        from isaaclab_trainer.kit.app import launch_app  # Isaac Sim only
+
+        app = launch_app(headless=args.headless)  # noqa: F841 - keeps Kit alive while playing
+
+    from gymnasium.wrappers import RecordVideo
+
+    from isaaclab_trainer.tasks import load_env_cfg
+    from isaaclab_trainer.train.player import load_policy, run_episodes
+    from isaaclab_trainer.train.trainer import make_env
+    from isaaclab_trainer.utils import ConfigError
+
+    try:
+        env_cfg = load_env_cfg(args.task)
+    except ConfigError as exc:
+        fail(parser.prog, str(exc))
+    env_cfg.backend = args.backend
+    if args.num_envs is not None:
+        env_cfg.num_envs = args.num_envs
+    if args.seed is not None:
+        env_cfg.seed = args.seed
+    if args.device is not None:
+        env_cfg.device = args.device
+
+    env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None)
+    if args.video:
+        env = RecordVideo(
+            env,
+            video_folder=str(checkpoint.parent / "videos" / "play"),
+            step_trigger=lambda step: step == 0,
+            video_length=args.video_length,
+            disable_logger=True,
+        )
+    try:
+        policy = load_policy(checkpoint, env, args.task)
+    except (ConfigError, ValueError) as exc:
+        env.close()
+        fail(parser.prog, str(exc))
+    print(f"[INFO] Loading model checkpoint from: {checkpoint}")
+
+    max_steps = args.video_length if args.video and args.num_episodes is None else None
+    step_dt = env.unwrapped.step_dt
+    pace = (lambda t0: time.sleep(max(0.0, step_dt - (time.perf_counter() - t0)))) if args.real_time else None
+    returns, lengths = run_episodes(policy, num_episodes=args.num_episodes, max_steps=max_steps, pace=pace)
+    if args.num_episodes is not None:
+        mean_r, mean_l = sum(returns) / len(returns), sum(lengths) / len(lengths)
+        print(f"episodes: {len(returns)}  mean return: {mean_r:.3f}  mean length: {mean_l:.1f}")
+    env.close()
+
+
+if __name__ == "__main__":
+    main()
