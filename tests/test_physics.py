@@ -17,11 +17,10 @@ import torch
 
 pytest.importorskip("newton")
 
-from pxr import Usd  # noqa: E402
-
 from isaaclab_trainer.sim import CartpoleSpec, build_scene  # noqa: E402
 from isaaclab_trainer.sim.backends import PhysicsBackend  # noqa: E402
 from isaaclab_trainer.sim.backends.newton_backend import NewtonBackend  # noqa: E402
+from pxr import Usd  # noqa: E402
 
 DT = 1.0 / 120.0
 G = 9.81
@@ -140,10 +139,10 @@ def test_constant_force_trajectory_matches_reference():
     be.set_joint_efforts(torch.tensor([[20.0, 0.0]]))
     sim = simulate(be, 60)[:, 0].numpy()
     ref = reference([0.0, 0.0, 0.0, 0.0], 0.5, force=20.0)
-    # semi-implicit Euler at dt = 1/120 vs the exact solution: first-order error, a few mm / a few %
-    assert np.allclose(sim[:, 0], ref[:, 0], atol=0.01)
-    assert np.allclose(sim[:, 2], ref[:, 2], atol=0.03 * np.abs(ref[:, 2]).max())
-    assert np.allclose(sim[:, 1], ref[:, 1], atol=0.03 * np.abs(ref[:, 1]).max())
+    # semi-implicit Euler at dt = 1/120 vs the exact solution: first-order error, measured <= 2 % of each
+    # column's range (the pole falls to ~1.7 rad, so this is well into the nonlinear regime)
+    scale = np.abs(ref).max(axis=0)
+    assert np.all(np.abs(sim - ref) <= 0.03 * scale)
 
 
 def test_cart_damping():
@@ -160,8 +159,10 @@ def test_cart_damping():
     acc0 = (sim[1, 2] - sim[0, 2]) / DT
     assert acc0 == pytest.approx(-SPEC.cart_damping * v0 * J / det, rel=1e-4)
     ref = reference([0.0, math.pi, v0, 0.0], 2.0)
-    assert np.allclose(sim[:, 0], ref[:, 0], atol=0.02 * v0)
-    assert np.allclose(sim[:, 2], ref[:, 2], atol=0.04 * v0)
+    # first-order integrator error, measured: 9 mm, 0.015 m/s, 0.01 rad, 0.02 rad/s
+    assert np.abs(sim[:, 0] - ref[:, 0]).max() < 0.02
+    assert np.abs(sim[:, 2] - ref[:, 2]).max() < 0.03 * v0
+    assert np.abs(sim[:, 1] - ref[:, 1]).max() < 0.02
     assert abs(sim[-1, 2]) < 0.1 * v0  # decayed
 
 

@@ -63,7 +63,7 @@ def _type_ok(value: Any, hint: Any) -> bool:
         if not isinstance(value, (list, tuple)):
             return False
         if origin is tuple and args and args[-1] is not Ellipsis:
-            return len(value) == len(args) and all(_type_ok(v, a) for v, a in zip(value, args))
+            return len(value) == len(args) and all(_type_ok(v, a) for v, a in zip(value, args, strict=True))
         return all(_type_ok(v, args[0]) for v in value) if args else True
     if origin is dict:
         return isinstance(value, dict)

@@ -1,6 +1,6 @@
 """Play a trained Stable-Baselines3 checkpoint on an Isaac Lab task.
 
-    ./isaaclab.sh -p scripts/reinforcement_learning/sb3/play.py --task Isaac-Cartpole-v0 --use_last_checkpoint --headless
+./isaaclab.sh -p scripts/reinforcement_learning/sb3/play.py --task Isaac-Cartpole-v0 --use_last_checkpoint --headless
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ def main() -> None:
             checkpoint = latest_checkpoint(args.task, use_last_checkpoint=args.use_last_checkpoint)
             if checkpoint is None:
                 wanted = "a model_<steps>_steps.zip or model.zip" if args.use_last_checkpoint else "a model.zip"
-                raise UsageError(f"no run with {wanted} under {task_log_root(args.task)}; train first or give --checkpoint")
+                raise UsageError(
+                    f"no run with {wanted} under {task_log_root(args.task)}; train first or give --checkpoint"
+                )
     except UsageError as exc:
         fail(parser.prog, str(exc))
 
@@ -47,7 +49,6 @@ def main() -> None:
         app = launch_app(headless=args.headless)  # noqa: F841 - keeps Kit alive while playing
 
     from gymnasium.wrappers import RecordVideo
-
     from isaaclab_trainer.tasks import load_env_cfg
     from isaaclab_trainer.train.player import load_policy, run_episodes
     from isaaclab_trainer.train.trainer import make_env

@@ -1,6 +1,6 @@
 """Train a Stable-Baselines3 PPO agent on an Isaac Lab task (headless on Newton, or in Isaac Sim).
 
-    ./isaaclab.sh -p scripts/reinforcement_learning/sb3/train.py --task Isaac-Cartpole-v0 --num_envs 64 --headless
+./isaaclab.sh -p scripts/reinforcement_learning/sb3/train.py --task Isaac-Cartpole-v0 --num_envs 64 --headless
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ def main() -> None:
         app = launch_app(headless=args.headless)  # noqa: F841 - keeps Kit alive while training
 
     from gymnasium.wrappers import RecordVideo
-
     from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
     from isaaclab_trainer.train.runs import new_run_dir
     from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
@@ -74,8 +73,16 @@ def main() -> None:
             disable_logger=True,
         )
     try:
-        setup = setup_training(env, args.task, env_cfg, agent_cfg, run_dir, checkpoint=args.checkpoint,
-                               log_interval=args.log_interval, summary_write=print)
+        setup = setup_training(
+            env,
+            args.task,
+            env_cfg,
+            agent_cfg,
+            run_dir,
+            checkpoint=args.checkpoint,
+            log_interval=args.log_interval,
+            summary_write=print,
+        )
     except ConfigError as exc:
         fail(parser.prog, str(exc))
     print(f"[INFO] Logging experiment in directory: {setup.run_dir}")

@@ -1,0 +1,6 @@
+"""Training on the app's update loop: :class:`TrainingSession` and what it reports."""
+
+from .session import TrainingSession
+from .status import RenderMode, SessionState, SessionStatus
+
+__all__ = ["RenderMode", "SessionState", "SessionStatus", "TrainingSession"]

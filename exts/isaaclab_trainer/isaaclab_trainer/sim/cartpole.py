@@ -156,7 +156,9 @@ def add_cartpole(
     d = spec.pole_com_distance
     _rigid_body(stage, slider, (0.0, 0.0, 0.0), spec.rail_mass, spec.rail_inertia, spec.rail_size, (0.9, 0.6, 0.2))
     _rigid_body(stage, cart, (0.0, 0.0, 0.0), spec.cart_mass, spec.cart_inertia, spec.cart_size, (0.3, 0.5, 0.7))
-    _rigid_body(stage, pole, (0.0, spec.pole_offset_y, d), spec.pole_mass, spec.pole_inertia, spec.pole_size, (0.1, 0.1, 0.3))
+    _rigid_body(
+        stage, pole, (0.0, spec.pole_offset_y, d), spec.pole_mass, spec.pole_inertia, spec.pole_size, (0.1, 0.1, 0.3)
+    )
 
     # fixed base: rail welded to the world. With no body0, localPos0 is a world-space position, so it
     # must equal the rail's world position (see set_root_world_position when the env is moved).

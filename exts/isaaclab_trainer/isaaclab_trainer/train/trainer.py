@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,10 @@ from .checkpoints import load_agent
 from .runs import FINAL_MODEL, write_run_params
 from .sb3_cfg import AgentSettings, process_sb3_cfg
 
+# Isaac Lab's cartpole config keeps batch_size 4096 (tuned for 4096 envs); with fewer envs SB3 then
+# uses the whole rollout as one minibatch, which is intended, so its warning about it is noise.
+warnings.filterwarnings("ignore", message="You have specified a mini-batch size of", category=UserWarning)
+
 
 class TrainingInterrupted(Exception):
     """Raised inside ``learn()`` to end training early; the model is still saved."""
@@ -47,15 +52,8 @@ class TrainingSetup:
     total_timesteps: int
     reset_num_timesteps: bool
 
-    @property
-    def rollout_size(self) -> int:
-        return self.settings.rollout_size(self.vec_env.num_envs)
-
-    @property
-    def planned_timesteps(self) -> int:
-        """Timesteps SB3 will really run: the budget rounded up to whole rollouts."""
-        start = 0 if self.reset_num_timesteps else self.agent.num_timesteps
-        return start + math.ceil(self.total_timesteps / self.rollout_size) * self.rollout_size
+    #: where the step count will stand at the end: the start plus the budget rounded up to whole rollouts
+    planned_timesteps: int = 0
 
 
 def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any = None) -> gym.Env:
@@ -111,6 +109,9 @@ def setup_training(
     if summary_write is not None:
         callbacks.append(SummaryCallback(log_interval, summary_write))
     callbacks += extra_callbacks or []
+    budget = settings.n_timesteps if total_timesteps is None else int(total_timesteps)
+    rollout = settings.rollout_size(num_envs)
+    start = 0 if checkpoint is None else agent.num_timesteps
     return TrainingSetup(
         agent=agent,
         vec_env=vec_env,
@@ -118,8 +119,9 @@ def setup_training(
         checkpoints=checkpoints,
         settings=settings,
         run_dir=run_dir,
-        total_timesteps=settings.n_timesteps if total_timesteps is None else int(total_timesteps),
+        total_timesteps=budget,
         reset_num_timesteps=checkpoint is None,
+        planned_timesteps=start + math.ceil(budget / rollout) * rollout,
     )
 
 
@@ -135,4 +137,6 @@ def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
         )
     except (KeyboardInterrupt, TrainingInterrupted):
         pass
+    finally:
+        setup.agent.logger.close()  # flushes TensorBoard and ends its writer thread
     return save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL)

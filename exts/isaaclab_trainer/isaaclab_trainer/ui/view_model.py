@@ -163,6 +163,11 @@ def render_mode_to_label(mode: RenderMode) -> str:
     return RENDER_MODE_LABELS[0]
 
 
+def ui_refresh_period(mode: RenderMode) -> int:
+    """Refresh the panel every N app frames: 5 in NO_RENDERING (Isaac Lab's render throttle), else 1."""
+    return 5 if mode in (RenderMode.NO_RENDERING, RenderMode.NO_GUI_OR_RENDERING) else 1
+
+
 def render_mode_index(mode: RenderMode) -> int:
     return RENDER_MODE_LABELS.index(render_mode_to_label(mode))
 

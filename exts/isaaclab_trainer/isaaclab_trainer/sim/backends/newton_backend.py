@@ -63,7 +63,9 @@ class NewtonBackend(PhysicsBackend):
         if not prim.IsValid():
             raise ValueError(f"no prim at {env_root!r}")
         env_origin = (
-            UsdGeom.Xformable(prim.GetParent()).ComputeLocalToWorldTransform(Usd.TimeCode.Default()).ExtractTranslation()
+            UsdGeom.Xformable(prim.GetParent())
+            .ComputeLocalToWorldTransform(Usd.TimeCode.Default())
+            .ExtractTranslation()
             if prim.GetParent().IsA(UsdGeom.Xformable)
             else (0.0, 0.0, 0.0)
         )

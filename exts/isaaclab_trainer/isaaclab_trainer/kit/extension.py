@@ -1,0 +1,135 @@
+"""``omni.ext.IExt`` of Isaac Lab Trainer: "Window > Isaac Lab" menu, the dock window, the frame loop.
+
+Each app update (Events 2.0 ``GLOBAL_EVENT_UPDATE``) calls ``PanelViewModel.tick()``, which runs
+``session.update()`` (the session's own per-frame time budget of env steps) and derives the panel
+state; the window copies it into widgets (every frame, or every 5th in NO_RENDERING). A change of
+``status.render_mode`` is applied to the viewport here. ``on_shutdown`` undoes everything, so the
+extension can be disabled and enabled again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import carb
+import carb.eventdispatcher
+import carb.settings
+import omni.ext
+import omni.kit.app
+import omni.kit.menu.utils
+import omni.ui as ui
+import omni.usd
+from omni.kit.menu.utils import MenuItemDescription
+
+from isaaclab_trainer.session.status import RenderMode, SessionState
+from isaaclab_trainer.ui.view_model import PanelViewModel, SessionLike, ui_refresh_period
+
+from . import render
+from .window import WINDOW_TITLE, TrainerWindow
+
+MENU_ROOT = "Window"
+LOG_ROOT_SETTING = "/exts/isaaclab_trainer/log_root"
+
+_instance: IsaacLabTrainerExtension | None = None
+
+
+def get_instance() -> IsaacLabTrainerExtension | None:
+    """The running extension (used by the Kit tests)."""
+    return _instance
+
+
+def make_live_session(**kwargs: Any) -> SessionLike:
+    """Session factory for Kit: envs are authored into the open stage; ``auto`` means PhysX here."""
+    from isaaclab_trainer.session.session import TrainingSession
+
+    if kwargs.get("backend", "auto") == "auto":
+        kwargs["backend"] = "physx"
+    return TrainingSession(stage=omni.usd.get_context().get_stage(), **kwargs)
+
+
+class IsaacLabTrainerExtension(omni.ext.IExt):
+    def on_startup(self, ext_id: str) -> None:
+        global _instance
+        self._ext_id = ext_id
+        log_root = carb.settings.get_settings().get(LOG_ROOT_SETTING) or "logs"
+        self.view_model = PanelViewModel(session_factory=make_live_session, log_root=str(log_root))
+        self.window: TrainerWindow | None = None
+        self._frame = 0
+        self._applied_mode: RenderMode | None = None
+        self._update_failed = False
+
+        ui.Workspace.set_show_window_fn(WINDOW_TITLE, self._show_window)
+        self._menu = [
+            MenuItemDescription(
+                name=WINDOW_TITLE, ticked=True, ticked_fn=self._is_visible, onclick_fn=self._toggle_window
+            )
+        ]
+        omni.kit.menu.utils.add_menu_items(self._menu, MENU_ROOT)
+        self._update_sub: Any = carb.eventdispatcher.get_eventdispatcher().observe_event(
+            event_name=omni.kit.app.GLOBAL_EVENT_UPDATE,
+            on_event=self._on_update,
+            observer_name="isaaclab_trainer.kit.extension._on_update",
+        )
+        self._show_window(True)
+        _instance = self
+
+    # -- window & menu -------------------------------------------------------------------------
+
+    def _show_window(self, visible: bool) -> None:
+        if visible and self.window is None:
+            self.window = TrainerWindow(self.view_model, visible=True)
+            self.window.window.set_visibility_changed_fn(self._on_visibility_changed)
+            self.window.apply(self.view_model.refresh())
+        elif self.window is not None:
+            self.window.visible = visible
+
+    def _is_visible(self) -> bool:
+        return self.window is not None and self.window.visible
+
+    def _toggle_window(self) -> None:
+        self._show_window(not self._is_visible())
+
+    def _on_visibility_changed(self, _visible: bool) -> None:
+        omni.kit.menu.utils.refresh_menu_items(MENU_ROOT)
+
+    # -- frame loop ----------------------------------------------------------------------------
+
+    def _on_update(self, _event: Any) -> None:
+        try:
+            state = self.view_model.tick()
+            if state.render_mode != self._applied_mode:
+                render.apply_render_mode(state.render_mode)
+                self._applied_mode = state.render_mode
+            if state.render_mode == RenderMode.FULL_RENDERING and state.state in (
+                SessionState.TRAINING,
+                SessionState.PLAYING,
+            ):
+                render.flush_physics_to_renderer()
+            self._frame += 1
+            if (
+                self.window is not None
+                and self.window.visible
+                and self._frame % ui_refresh_period(state.render_mode) == 0
+            ):
+                self.window.apply(state)
+            self._update_failed = False
+        except Exception as exc:  # noqa: BLE001 - never break the app loop; log once per failure streak
+            if not self._update_failed:
+                carb.log_error(f"[isaaclab_trainer] panel update failed: {type(exc).__name__}: {exc}")
+            self._update_failed = True
+
+    # -- teardown ------------------------------------------------------------------------------
+
+    def on_shutdown(self) -> None:
+        global _instance
+        _instance = None
+        self._update_sub = None
+        omni.kit.menu.utils.remove_menu_items(self._menu, MENU_ROOT)
+        self._menu = []
+        ui.Workspace.set_show_window_fn(WINDOW_TITLE, None)
+        self.view_model.shutdown()
+        if self._applied_mode not in (None, RenderMode.FULL_RENDERING):
+            render.apply_render_mode(RenderMode.FULL_RENDERING)
+        if self.window is not None:
+            self.window.destroy()
+            self.window = None

@@ -1,0 +1,3 @@
+"""Kit-native tests (``omni.kit.test``); run only inside Isaac Sim, see docs/README.md."""
+
+scan_for_test_modules = True

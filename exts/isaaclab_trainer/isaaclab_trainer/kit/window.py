@@ -1,0 +1,205 @@
+"""The "Isaac Lab" dock window: omni.ui widgets only.
+
+It draws a :class:`~isaaclab_trainer.ui.view_model.PanelState` and forwards every click to the
+:class:`~isaaclab_trainer.ui.view_model.PanelViewModel`; no logic lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import omni.ui as ui
+
+from isaaclab_trainer.ui.view_model import BACKEND_LABELS, RENDER_MODE_LABELS, PanelState, PanelViewModel
+
+WINDOW_TITLE = "Isaac Lab"
+LABEL_WIDTH = 130
+ERROR_COLOR = 0xFF5555FF  # ABGR
+INFO_COLOR = 0xFFCCCCCC
+
+
+def _row(label: str) -> ui.HStack:
+    stack = ui.HStack(height=22, spacing=4)
+    with stack:
+        ui.Label(label, width=LABEL_WIDTH)
+    return stack
+
+
+class TrainerWindow:
+    """Owns the ``ui.Window`` and its widgets."""
+
+    def __init__(self, vm: PanelViewModel, visible: bool = True) -> None:
+        self._vm = vm
+        self._last: PanelState | None = None
+        self._syncing = False
+        self.window = ui.Window(WINDOW_TITLE, width=420, height=720, visible=visible)
+        # a tab beside "Property" (bottom right), like Isaac Lab's own "IsaacLab" window
+        self.window.deferred_dock_in("Property", ui.DockPolicy.CURRENT_WINDOW_IS_ACTIVE)
+        self._build()
+
+    # -- construction ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        vm = self._vm
+        tasks = vm.tasks or [""]
+        with self.window.frame:
+            with ui.ScrollingFrame(vertical_scrollbar_policy=ui.ScrollBarPolicy.SCROLLBAR_AS_NEEDED):
+                with ui.VStack(spacing=6, height=0):
+                    with ui.CollapsableFrame(title="Task", collapsed=False, height=0):
+                        with ui.VStack(spacing=4, height=0):
+                            with _row("Task"):
+                                self.task_combo = ui.ComboBox(max(0, tasks.index(vm.selected_task)), *tasks)
+                            with _row("Environments"):
+                                self.num_envs_model = ui.SimpleIntModel(64)
+                                ui.IntField(model=self.num_envs_model)
+                            with _row("Seed"):
+                                self.seed_model = ui.SimpleIntModel(42)
+                                ui.IntField(model=self.seed_model)
+                            with _row("Physics backend"):
+                                self.backend_combo = ui.ComboBox(0, *BACKEND_LABELS)
+                            with ui.HStack(height=26, spacing=4):
+                                self.build_btn = ui.Button("Build", clicked_fn=self._on_build)
+                                self.state_label = ui.Label("Idle", width=120)
+                    with ui.CollapsableFrame(title="Training", collapsed=False, height=0):
+                        with ui.VStack(spacing=4, height=0):
+                            with _row("Total timesteps"):
+                                self.total_model = ui.SimpleStringModel("")
+                                ui.StringField(model=self.total_model)
+                            with ui.HStack(height=26, spacing=4):
+                                self.start_btn = ui.Button("Start", clicked_fn=self._on_start)
+                                self.pause_btn = ui.Button("Pause", clicked_fn=vm.on_pause)
+                                self.resume_btn = ui.Button("Resume", clicked_fn=vm.on_resume)
+                                self.stop_btn = ui.Button("Stop", clicked_fn=vm.on_stop)
+                            self.progress = ui.ProgressBar(height=20)
+                            with _row("Progress"):
+                                self.progress_label = ui.Label("0")
+                            with _row("Env steps / s"):
+                                self.sps_label = ui.Label("-")
+                            with _row("Mean return"):
+                                self.return_label = ui.Label("-")
+                            with _row("Episodes"):
+                                self.episodes_label = ui.Label("0")
+                            self.plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=90)
+                            with _row("Run folder"):
+                                self.run_label = ui.Label("-", word_wrap=True)
+                    with ui.CollapsableFrame(title="Rendering", collapsed=False, height=0):
+                        with _row("Rendering Mode"):
+                            self.render_combo = ui.ComboBox(len(RENDER_MODE_LABELS) - 1, *RENDER_MODE_LABELS)
+                    with ui.CollapsableFrame(title="Checkpoints", collapsed=False, height=0):
+                        with ui.VStack(spacing=4, height=0):
+                            with _row("Newest"):
+                                self.latest_label = ui.Label("(none found)", word_wrap=True)
+                                ui.Button("Use", width=50, clicked_fn=self._on_use_latest)
+                            with _row("Checkpoint"):
+                                self.path_model = ui.SimpleStringModel("")
+                                ui.StringField(model=self.path_model)
+                            with ui.HStack(height=26, spacing=4):
+                                self.play_btn = ui.Button("Load & Play", clicked_fn=self._on_load_and_play)
+                                self.play_stop_btn = ui.Button("Stop", clicked_fn=vm.on_stop)
+                    with ui.CollapsableFrame(title="Logs", collapsed=False, height=0):
+                        with ui.VStack(spacing=4, height=0):
+                            self.tb_model = ui.SimpleStringModel("")
+                            ui.StringField(model=self.tb_model, read_only=True)
+                            with ui.HStack(height=26, spacing=4):
+                                ui.Button("Start TensorBoard", clicked_fn=vm.on_start_tensorboard)
+                                self.tb_url_label = ui.Label("")
+                    self.status_label = ui.Label("", word_wrap=True, style={"color": INFO_COLOR})
+
+        self.task_combo.model.add_item_changed_fn(self._on_task_changed)
+        self.render_combo.model.add_item_changed_fn(self._on_render_changed)
+
+    # -- forwarding -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _combo_index(combo: Any) -> int:
+        return int(combo.model.get_item_value_model().as_int)
+
+    def _on_task_changed(self, _model: Any, _item: Any) -> None:
+        if not self._syncing:
+            self._vm.on_task_changed(self._vm.tasks[self._combo_index(self.task_combo)])
+
+    def _on_render_changed(self, _model: Any, _item: Any) -> None:
+        if not self._syncing:
+            self._vm.on_render_mode(self._combo_index(self.render_combo))
+
+    def _on_build(self) -> None:
+        task = self._vm.tasks[self._combo_index(self.task_combo)] if self._vm.tasks else ""
+        backend = BACKEND_LABELS[self._combo_index(self.backend_combo)]
+        if self._vm.on_build(task, self.num_envs_model.get_value_as_int(), self.seed_model.get_value_as_int(), backend):
+            default = self._vm.default_total_timesteps()
+            if default is not None:
+                self.total_model.set_value(f"{default:,}")
+
+    def _on_start(self) -> None:
+        self._vm.on_start(self.total_model.get_value_as_string())
+
+    def _on_use_latest(self) -> None:
+        found = self._vm.latest_checkpoint()
+        if found:
+            self.path_model.set_value(found)
+
+    def _on_load_and_play(self) -> None:
+        self._vm.on_load_and_play(self.path_model.get_value_as_string())
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def apply(self, s: PanelState) -> None:
+        """Copy ``s`` into the widgets (only what changed since the last call)."""
+        last, self._last = self._last, s
+        changed = (lambda name: True) if last is None else (lambda name: getattr(last, name) != getattr(s, name))
+        for name, button in (
+            ("build_enabled", self.build_btn),
+            ("start_enabled", self.start_btn),
+            ("pause_enabled", self.pause_btn),
+            ("resume_enabled", self.resume_btn),
+            ("stop_enabled", self.stop_btn),
+            ("load_play_enabled", self.play_btn),
+            ("play_stop_enabled", self.play_stop_btn),
+        ):
+            if changed(name):
+                button.enabled = getattr(s, name)
+        if changed("task_inputs_enabled"):
+            self.task_combo.enabled = s.task_inputs_enabled
+            self.backend_combo.enabled = s.task_inputs_enabled
+        for name, label in (
+            ("state_label", self.state_label),
+            ("progress_text", self.progress_label),
+            ("steps_per_second_text", self.sps_label),
+            ("mean_return_text", self.return_label),
+            ("episodes_text", self.episodes_label),
+            ("run_dir_text", self.run_label),
+            ("latest_checkpoint_text", self.latest_label),
+            ("tensorboard_url", self.tb_url_label),
+            ("status_line", self.status_label),
+        ):
+            if changed(name):
+                label.text = getattr(s, name)
+        if changed("status_is_error"):
+            self.status_label.style = {"color": ERROR_COLOR if s.status_is_error else INFO_COLOR}
+        if changed("progress"):
+            self.progress.model.set_value(s.progress)
+        if changed("plot_values") or changed("plot_min") or changed("plot_max"):
+            self.plot.set_data(*(s.plot_values or (0.0,)))
+            self.plot.scale_min = s.plot_min
+            self.plot.scale_max = s.plot_max
+        if changed("tensorboard_command"):
+            self.tb_model.set_value(s.tensorboard_command)
+        if changed("render_mode_index") and self._combo_index(self.render_combo) != s.render_mode_index:
+            self._syncing = True
+            try:
+                self.render_combo.model.get_item_value_model().set_value(s.render_mode_index)
+            finally:
+                self._syncing = False
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    @property
+    def visible(self) -> bool:
+        return bool(self.window.visible)
+
+    @visible.setter
+    def visible(self, value: bool) -> None:
+        self.window.visible = value
+
+    def destroy(self) -> None:
+        self.window.destroy()

@@ -1,0 +1,97 @@
+"""Hand env calls from SB3's learner thread to the thread that owns the app loop.
+
+SB3's ``learn()`` runs unmodified on a learner thread. Its VecEnv is :class:`LoopSteppedVecEnv`,
+whose ``reset``/``step`` post a request and wait; the loop thread runs the request inside
+``TrainingSession.update()`` (where the stage and the physics may be touched) and hands the
+result back. While SB3 optimizes, no request is pending and the loop simply returns.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
+
+from isaaclab_trainer.train.trainer import TrainingInterrupted
+
+
+class LoopHandoff:
+    """A one-slot rendezvous: the learner :meth:`call`\\ s, the loop :meth:`serve`\\ s."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._request: tuple[Callable[[], Any], str] | None = None
+        self._result: tuple[bool, Any] | None = None
+        self._closed = False
+
+    # -- learner thread --------------------------------------------------------------------
+
+    def call(self, fn: Callable[[], Any], kind: str) -> Any:
+        """Run ``fn`` on the loop thread and return its result (re-raising its exception)."""
+        with self._cv:
+            if self._closed:
+                raise TrainingInterrupted("training stopped")
+            self._request, self._result = (fn, kind), None
+            self._cv.notify_all()
+            self._cv.wait_for(lambda: self._result is not None or self._closed)
+            if self._result is None:
+                self._request = None
+                raise TrainingInterrupted("training stopped")
+            ok, value = self._result
+            self._result = None
+        if not ok:
+            raise value
+        return value
+
+    # -- loop thread -----------------------------------------------------------------------
+
+    def serve(self, timeout: float) -> tuple[str, Any] | None:
+        """Run the pending request (waiting up to ``timeout`` s for one); returns ``(kind, result)``.
+
+        Returns None when nothing was asked in time. An exception of the request is handed to the
+        learner and raised here too, so the caller can report it.
+        """
+        with self._cv:
+            if not self._cv.wait_for(lambda: self._request is not None or self._closed, timeout) or self._closed:
+                return None
+            fn, kind = self._request  # type: ignore[misc]
+            self._request = None
+        try:
+            value = fn()
+        except BaseException as exc:
+            with self._cv:
+                self._result = (False, exc)
+                self._cv.notify_all()
+            raise
+        with self._cv:
+            self._result = (True, value)
+            self._cv.notify_all()
+        return kind, value
+
+    def close(self) -> None:
+        """Wake the learner; its current and later calls raise :class:`TrainingInterrupted`."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+
+
+class LoopSteppedVecEnv(VecEnvWrapper):
+    """A VecEnv whose ``reset`` and ``step`` run on the loop thread through a :class:`LoopHandoff`."""
+
+    def __init__(self, venv: VecEnv, handoff: LoopHandoff):
+        super().__init__(venv)
+        self.handoff = handoff
+        self._actions: np.ndarray | None = None
+
+    def reset(self) -> VecEnvObs:
+        return self.handoff.call(self.venv.reset, "reset")
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = actions
+
+    def step_wait(self) -> VecEnvStepReturn:
+        return self.handoff.call(lambda: self.venv.step(self._actions), "step")
