@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from isaaclab_trainer.sim.cartpole import CartpoleSpec
+
 from .base_env import BatchedTaskEnv
 from .cartpole_cfg import CartpoleEnvCfg
 from .render import render_cartpoles
@@ -91,7 +93,14 @@ class CartpoleEnv(BatchedTaskEnv):
         if self.render_mode != "rgb_array":
             return None
         q = self.backend.joint_pos()
-        return render_cartpoles(q[:, CART].cpu().numpy(), q[:, POLE].cpu().numpy(), self.cfg.cart_bounds)
+        spec = CartpoleSpec()
+        return render_cartpoles(
+            q[:, CART].cpu().numpy(),
+            q[:, POLE].cpu().numpy(),
+            self.cfg.cart_bounds,
+            pole_length=spec.pole_length,
+            cart_size=(spec.cart_size[0], spec.cart_size[2]),
+        )
 
 
 class CartpoleDirectEnv(CartpoleEnv):

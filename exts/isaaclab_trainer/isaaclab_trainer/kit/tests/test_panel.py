@@ -23,7 +23,7 @@ from isaaclab_trainer.train.runs import latest_checkpoint
 NUM_ENVS = 4
 
 
-def _button(text: str) -> ui_test.WidgetRef:
+def _button(text: str):  # -> omni.kit.ui_test WidgetRef
     return ui_test.find(f"{WINDOW_TITLE}//Frame/**/Button[*].text=='{text}'")
 
 

@@ -13,7 +13,19 @@ per-env Python work.
 Solver choice (measured on this repo's cartpole, CPU, 2 cores, physics_dt=1/120, steps/s after
 warm-up; ``python -m isaaclab_trainer.sim.backends.newton_backend`` reruns it):
 
-SOLVER_BENCHMARK_PLACEHOLDER
+    ==================  =========  ==========  =====================================================
+    solver              64 envs    1024 envs   correctness vs tests/test_physics.py
+    ==================  =========  ==========  =====================================================
+    SolverFeatherstone  1187 /s    129 /s      all pass; t=0 accelerations exact to 1e-4
+    SolverMuJoCo (warp)  101 /s     70 /s      periods/determinism pass; damping is integrated
+                                               implicitly, so a step accelerates by F/(M_eff + c dt)
+                                               instead of F/M_eff (-7 % at dt=1/120)
+    ==================  =========  ==========  =====================================================
+
+(``use_mujoco_cpu=True`` refuses multi-world models.) Featherstone is chosen: ~10x faster at 64 envs,
+~2x at 1024, exact explicit-force dynamics for this tree articulation, no contacts needed. Warp's
+CPU kernels are single-threaded, so steps/s scales ~1/N at large N. Pass ``solver="mujoco"`` to use
+MuJoCo-Warp (e.g. on GPU at large N, re-measure there).
 
 Damping / effort limits: the importer maps the USD ``DriveAPI`` (stiffness 0, damping 10,
 maxForce 400) to ``joint_target_ke=0``, ``joint_target_kd=10``, ``joint_effort_limit=400`` with
@@ -33,6 +45,8 @@ import warp as wp
 from pxr import Usd, UsdGeom
 
 from .base import PhysicsBackend
+
+wp.config.quiet = True  # no per-kernel-module "load (cached)" lines in training logs
 
 SOLVERS = ("featherstone", "mujoco")
 DEFAULT_SOLVER = "featherstone"
