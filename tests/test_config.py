@@ -1,0 +1,104 @@
+"""Configs are data: YAML files read strictly, SB3 settings converted without eval, run layout helpers."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import torch.nn as nn
+
+from isaaclab_trainer.envs.cartpole_cfg import CartpoleEnvCfg
+from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg, registered_tasks
+from isaaclab_trainer.train import runs
+from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
+from isaaclab_trainer.utils import ConfigError
+
+
+def test_task_yaml_files_hold_isaac_lab_numbers():
+    cfg = load_env_cfg("Isaac-Cartpole-v0")
+    assert isinstance(cfg, CartpoleEnvCfg)
+    assert (cfg.sim_dt, cfg.decimation, cfg.episode_length_s, cfg.action_scale) == (1 / 120, 2, 5.0, 100.0)
+    assert cfg.max_pole_angle is None and cfg.cart_bounds == 3.0
+    direct = load_env_cfg("Isaac-Cartpole-Direct-v0")
+    assert direct.max_pole_angle == pytest.approx(1.5707963)
+    assert direct.reset_cart_pos == (0.0, 0.0)
+    assert set(registered_tasks()) >= {"Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0"}
+
+
+def test_sb3_config_converts_modules_and_schedules():
+    raw = load_agent_cfg("Isaac-Cartpole-v0")
+    s = process_sb3_cfg(raw, num_envs=64)
+    assert s.policy == "MlpPolicy" and s.n_timesteps == int(raw["n_timesteps"])
+    assert s.ppo_kwargs["policy_kwargs"]["activation_fn"] is nn.ELU
+    assert s.ppo_kwargs["learning_rate"](0.3) == pytest.approx(3e-4)  # constant
+    lin = process_sb3_cfg({**raw, "learning_rate": "lin_1e-3", "clip_range": "lin_0.2"}, 64)
+    assert lin.ppo_kwargs["learning_rate"](1.0) == pytest.approx(1e-3)
+    assert lin.ppo_kwargs["learning_rate"](0.25) == pytest.approx(2.5e-4)
+    assert lin.ppo_kwargs["clip_range"](0.5) == pytest.approx(0.1)
+    assert process_sb3_cfg({**raw, "n_minibatches": 4}, 64).ppo_kwargs["batch_size"] == 16 * 64 // 4
+    assert s.rollout_size(64) == 1024
+
+
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        ({"n_step": 16}, "unknown key 'n_step'; did you mean 'n_steps'"),
+        ({"policy_kwargs": {"activation_fn": "nn.NotAModule"}}, "not a torch.nn module"),
+        ({"learning_rate": "lin_fast"}, "lin_<number>"),
+        ({"learning_rate": "3e-4x"}, "must be a number or 'lin_<number>'"),
+        ({"n_steps": 0}, "'n_steps' must be an integer >= 1"),
+    ],
+)
+def test_sb3_config_rejects_bad_values(change, match):
+    with pytest.raises(ConfigError, match=match):
+        process_sb3_cfg({**load_agent_cfg("Isaac-Cartpole-v0"), **change}, 64)
+
+
+def test_env_yaml_is_strict(tmp_path):
+    bad = tmp_path / "env.yaml"
+    bad.write_text("num_env: 4\n")
+    with pytest.raises(ConfigError, match="unknown key 'num_env'; did you mean 'num_envs'"):
+        load_env_cfg("Isaac-Cartpole-v0", bad)
+    bad.write_text("num_envs: four\n")
+    with pytest.raises(ConfigError, match="'num_envs' must be int"):
+        load_env_cfg("Isaac-Cartpole-v0", bad)
+    bad.write_text("num_envs: [1,\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_env_cfg("Isaac-Cartpole-v0", bad)
+
+
+def _touch(path: Path, mtime: float | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    if mtime is not None:
+        os.utime(path.parent, (mtime, mtime))
+    return path
+
+
+def test_latest_checkpoint_numeric_order_and_newest_run(tmp_path):
+    root = runs.task_log_root("Isaac-Cartpole-v0", tmp_path)
+    old, new = root / "2026-01-01_00-00-00", root / "2026-01-02_00-00-00"
+    for steps in (64000, 960000, 1024000):
+        _touch(old / f"model_{steps}_steps.zip")
+    _touch(old / "model.zip")
+    for steps in (64000, 960000, 1024000):
+        _touch(new / f"model_{steps}_steps.zip")
+    _touch(new / "model.zip")
+    now = time.time()
+    os.utime(old, (now - 100, now - 100))
+    os.utime(new, (now, now))
+    found = runs.latest_checkpoint("Isaac-Cartpole-v0", tmp_path, use_last_checkpoint=True)
+    assert found == new / "model_1024000_steps.zip"  # alphabetical order would pick 960000
+    assert runs.latest_checkpoint("Isaac-Cartpole-v0", tmp_path, use_last_checkpoint=False) == new / "model.zip"
+    assert runs.task_log_root("Isaac-Cartpole-Play-v0", tmp_path) == root  # play tasks share the train logs
+    assert runs.latest_checkpoint("Isaac-Cartpole-Direct-v0", tmp_path) is None
+
+
+def test_run_dir_layout_names(tmp_path):
+    run = runs.new_run_dir("Isaac-Cartpole-v0", tmp_path)
+    assert run.parent == tmp_path.resolve() / "sb3" / "Isaac-Cartpole-v0"
+    assert len(run.name) == len("2026-11-23_10-00-00") and not run.exists()
+    assert runs.vecnormalize_path(run / "model_64000_steps.zip").name == "model_vecnormalize_64000_steps.pkl"
+    assert runs.vecnormalize_path(run / "model.zip").name == "model_vecnormalize.pkl"

@@ -1,0 +1,84 @@
+"""train.py and play.py end to end, as the seed tutorial runs them (short budgets)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import PLAY, TRAIN, run_script
+
+SUMMARY = re.compile(r"^episodes: (\d+)  mean return: (-?\d+\.\d{3})  mean length: (\d+(\.\d+)?)$", re.M)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """One short headless training run (2 PPO iterations of 16 envs) in a scratch folder."""
+    cwd = tmp_path_factory.mktemp("train")
+    res = run_script(
+        TRAIN, "--task", "Isaac-Cartpole-v0", "--num_envs", "16", "--headless", "--max_iterations", "2", cwd=cwd
+    )
+    assert res.returncode == 0, res.stderr
+    return cwd
+
+
+def run_dir_of(cwd: Path) -> Path:
+    (run,) = (cwd / "logs" / "sb3" / "Isaac-Cartpole-v0").iterdir()
+    return run
+
+
+def test_train_writes_isaac_lab_run_layout(trained):
+    run = run_dir_of(trained)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}", run.name)
+    for name in ("params/env.yaml", "params/agent.yaml", "command.txt", "model.zip"):
+        assert (run / name).is_file(), name
+    assert "train.py" in (run / "command.txt").read_text()
+    assert "num_envs: 16" in (run / "params" / "env.yaml").read_text()
+    with zipfile.ZipFile(run / "model.zip") as z:
+        assert {"data", "policy.pth"} <= set(z.namelist())
+
+
+def test_tensorboard_reader_sees_the_curves(trained):
+    (events_dir,) = run_dir_of(trained).glob("PPO_*")
+    acc = EventAccumulator(str(events_dir))
+    acc.Reload()
+    scalars = acc.Tags()["scalars"]
+    assert "rollout/ep_rew_mean" in scalars or "train/loss" in scalars
+    steps = [e.step for e in acc.Scalars("train/loss")]
+    assert steps[-1] == 512  # 2 iterations x 16 steps x 16 envs
+
+
+def test_play_reports_summary_line(trained):
+    res = run_script(
+        PLAY, "--task", "Isaac-Cartpole-v0", "--num_envs", "8", "--headless", "--num_episodes", "4", cwd=trained
+    )
+    assert res.returncode == 0, res.stderr
+    (match,) = SUMMARY.findall(res.stdout)
+    assert int(match[0]) == 4 and 1 <= float(match[2]) <= 300
+
+
+def test_video_clips_are_written(trained):
+    (trained / "v").mkdir()
+    res = run_script(
+        TRAIN,
+        "--num_envs",
+        "4",
+        "--headless",
+        "--max_iterations",
+        "1",
+        "--video",
+        "--video_length",
+        "10",
+        "--video_interval",
+        "1000",
+        cwd=trained / "v",
+    )
+    assert res.returncode == 0, res.stderr
+    clips = list((trained / "v").glob("logs/sb3/Isaac-Cartpole-v0/*/videos/train/*.mp4"))
+    assert clips and clips[0].stat().st_size > 1000
+    res = run_script(PLAY, "--num_envs", "2", "--headless", "--video", "--video_length", "10", cwd=trained / "v")
+    assert res.returncode == 0, res.stderr
+    assert list((trained / "v").glob("logs/sb3/Isaac-Cartpole-v0/*/videos/play/*.mp4"))
