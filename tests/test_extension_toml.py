@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 EXT = ROOT / "exts" / "isaaclab_trainer"
@@ -53,8 +53,10 @@ def test_python_modules_exist_on_disk(manifest):
 
 def test_pipapi_has_training_deps_and_no_headless_engines(manifest):
     reqs = manifest["python"]["pipapi"]["requirements"]
-    names = {r.split(";")[0].split("[")[0].split("=")[0].split(">")[0].split("<")[0].split("~")[0].strip().lower()
-             for r in reqs}
+    names = {
+        r.split(";")[0].split("[")[0].split("=")[0].split(">")[0].split("<")[0].split("~")[0].strip().lower()
+        for r in reqs
+    }
     assert {"stable-baselines3", "tensorboard", "gymnasium"} <= names
     assert not names & HEADLESS_ONLY
 

@@ -10,7 +10,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-
 from isaaclab_trainer.session.status import RenderMode, SessionState, SessionStatus
 from isaaclab_trainer.ui import view_model as vmod
 from isaaclab_trainer.ui.view_model import InputError, PanelViewModel
@@ -164,17 +163,22 @@ def test_tensorboard_command():
 # --------------------------------------------------------------------------- input parsing
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [("64", 64), (" 4,096 ", 4096), ("1_024", 1024), (7, 7)]
-)
+@pytest.mark.parametrize(("value", "expected"), [("64", 64), (" 4,096 ", 4096), ("1_024", 1024), (7, 7)])
 def test_num_envs_accepts(value, expected):
     assert vmod.parse_num_envs(value) == expected
 
 
 @pytest.mark.parametrize(
     ("value", "words"),
-    [("0", "between 1"), ("-3", "between 1"), ("abc", "must be an integer"), ("", "empty"), ("2.5", "integer"),
-     (True, "integer"), ("99999999", "between 1")],
+    [
+        ("0", "between 1"),
+        ("-3", "between 1"),
+        ("abc", "must be an integer"),
+        ("", "empty"),
+        ("2.5", "integer"),
+        (True, "integer"),
+        ("99999999", "between 1"),
+    ],
 )
 def test_num_envs_rejects(value, words):
     with pytest.raises(InputError, match=words):
@@ -234,8 +238,14 @@ def test_full_training_cycle(vm, made):
 
     assert vm.on_start("1,000,448")
     assert ("start_training", 1_000_448) in session.calls
-    session._set(timesteps=12_288, steps_per_second=54321.0, mean_return=1.5, episodes=3,
-                 return_history=(0.5, 1.0, 1.5), run_dir="/tmp/run1")
+    session._set(
+        timesteps=12_288,
+        steps_per_second=54321.0,
+        mean_return=1.5,
+        episodes=3,
+        return_history=(0.5, 1.0, 1.5),
+        run_dir="/tmp/run1",
+    )
     s = vm.tick(0.016)
     assert ("update", 0.016) in session.calls
     assert s.progress_text == "12,288 / 1,000,448"

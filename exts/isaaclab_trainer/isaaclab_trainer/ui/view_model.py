@@ -179,7 +179,7 @@ def label_to_render_mode(label: str | int) -> RenderMode:
             return _RENDER_MODES[label]
         raise InputError(f"rendering mode index must be 0..{len(_RENDER_MODES) - 1}, got {label}")
     text = str(label).strip()
-    for name, mode in zip(RENDER_MODE_LABELS, _RENDER_MODES):
+    for name, mode in zip(RENDER_MODE_LABELS, _RENDER_MODES, strict=True):
         if text.lower() == name.lower() or text.upper() == mode.name:
             return mode
     raise InputError(f"unknown rendering mode '{text}'; choose one of: {', '.join(RENDER_MODE_LABELS)}")
@@ -423,8 +423,8 @@ class PanelViewModel:
             return False
         self.session = session
         try:
-            session.set_render_mode(self._render_mode)
             session.build()
+            session.set_render_mode(self._render_mode)
         except Exception as exc:  # noqa: BLE001
             self._fail("Build", exc)
             return False

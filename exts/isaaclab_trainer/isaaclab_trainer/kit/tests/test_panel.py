@@ -6,6 +6,8 @@ Run headless with ``kit --empty --enable omni.kit.test ... --/exts/omni.kit.test
 
 from __future__ import annotations
 
+from typing import Any
+
 import carb.settings
 import omni.kit.app
 import omni.kit.test
@@ -41,11 +43,12 @@ class TestIsaacLabPanel(omni.kit.test.AsyncTestCase):
         self._settings = carb.settings.get_settings()
         self._update_to_usd = self._settings.get("/physics/updateToUsd")
         self._settings.set("/physics/updateToUsd", True)
-        self.ext = ext_mod.get_instance()
-        self.assertIsNotNone(self.ext, "isaaclab_trainer extension is not running")
+        ext = ext_mod.get_instance()
+        assert ext is not None, "isaaclab_trainer extension is not running"
+        self.ext = ext
         self.ext._show_window(True)
-        self.win = self.ext.window
-        self.vm = self.ext.view_model
+        self.win: Any = self.ext.window
+        self.vm: Any = self.ext.view_model
         await ui_test.wait_n_updates(3)
 
     async def tearDown(self) -> None:
@@ -134,6 +137,6 @@ class TestIsaacLabPanel(omni.kit.test.AsyncTestCase):
         self.assertEqual(state.render_mode_index, 2, "Load & Play must switch to Full rendering")
         self.assertIs(viewport_updates_enabled(), True)
         after = [_world_pos(f"/World/envs/env_{i}/Robot/pole") for i in range(NUM_ENVS)]
-        moved = max(max(abs(a - b) for a, b in zip(p, q)) for p, q in zip(before, after))
+        moved = max(max(abs(a - b) for a, b in zip(p, q, strict=True)) for p, q in zip(before, after, strict=True))
         self.assertGreater(moved, 1e-4, "cartpoles did not move during Load & Play")
         self.vm.on_stop()
