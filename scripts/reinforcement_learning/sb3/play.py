@@ -12,7 +12,9 @@ from isaaclab_trainer.train.cli import (
     UsageError,
     add_common_args,
     check_checkpoint_file,
+    check_checkpoint_task,
     check_common_args,
+    check_num_envs,
     fail,
     positive_int,
 )
@@ -49,7 +51,8 @@ def main() -> None:
         app = launch_app(headless=args.headless)  # noqa: F841 - keeps Kit alive while playing
 
     from gymnasium.wrappers import RecordVideo
-    from isaaclab_trainer.tasks import load_env_cfg
+
+    from isaaclab_trainer.tasks import env_cfg_path, load_env_cfg
     from isaaclab_trainer.train.player import load_policy, run_episodes
     from isaaclab_trainer.train.trainer import make_env
     from isaaclab_trainer.utils import ConfigError
@@ -65,6 +68,15 @@ def main() -> None:
         env_cfg.seed = args.seed
     if args.device is not None:
         env_cfg.device = args.device
+    try:  # before the scene is built
+        check_num_envs(
+            env_cfg.num_envs,
+            env_cfg.device,
+            name="--num_envs" if args.num_envs else f"{env_cfg_path(args.task)}: num_envs",
+        )
+        check_checkpoint_task(checkpoint, args.task)
+    except UsageError as exc:
+        fail(parser.prog, str(exc))
 
     env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None)
     if args.video:

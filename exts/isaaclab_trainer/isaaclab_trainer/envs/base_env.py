@@ -5,10 +5,18 @@ truncated, extras)`` tensors whose first dimension is ``num_envs``, observations
 ``{"policy": tensor}``. Finished envs are reset inside ``step()``; unlike Isaac Lab (its bug
 #4369) the observation each env had *before* its reset stays available as
 ``extras["final_obs"]["policy"]``.
+
+Faults: a non-finite action row is replaced by zeros before it reaches the physics, and an env whose
+action, observation or reward is NaN/inf after the step (e.g. an exploding physics step) is reset
+at once and reported as terminated with reward 0, so one bad env never poisons the batch. Every
+step's ``extras`` carries ``faults`` (how many envs) and ``fault_env_ids`` (a long tensor); a
+fault also logs one warning line naming the env indices.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -20,6 +28,8 @@ from isaaclab_trainer.sim.backends.base import PhysicsBackend
 from isaaclab_trainer.sim.backends.factory import make_backend
 
 from .cartpole_cfg import CartpoleEnvCfg
+
+logger = logging.getLogger(__name__)
 
 
 class BatchedTaskEnv(gym.Env):
@@ -59,6 +69,10 @@ class BatchedTaskEnv(gym.Env):
 
         self.episode_length_buf = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
         self.common_step_counter = 0
+        #: envs found with a non-finite action, observation or reward (and reset), since construction
+        self.fault_count = 0
+        self.last_fault: str | None = None
+        self._no_faults = torch.zeros(0, dtype=torch.long, device=self.device)
         self._generator = torch.Generator(device=self.device)
         self.seed(cfg.seed)
 
@@ -85,6 +99,12 @@ class BatchedTaskEnv(gym.Env):
     def step(self, action: torch.Tensor) -> tuple[dict, torch.Tensor, torch.Tensor, torch.Tensor, dict]:
         """Apply ``action`` for ``decimation`` physics steps, score, and reset the finished envs."""
         action = torch.as_tensor(action, dtype=torch.float32, device=self.device).reshape(self.num_envs, -1)
+        # fault checks: one scalar sum per tensor on the hot path (NaN/inf propagate through a sum),
+        # the exact per-env isfinite(...).all(dim=-1) only when that sum is not finite
+        action_ok = None
+        if not math.isfinite(action.sum().item()):
+            action_ok = torch.isfinite(action).all(dim=-1)
+            action = torch.where(action_ok.unsqueeze(-1), action, torch.zeros_like(action))
         self._pre_physics_step(action)
         for _ in range(self.cfg.decimation):
             self._apply_action()
@@ -95,14 +115,50 @@ class BatchedTaskEnv(gym.Env):
         terminated, truncated = self._get_dones()
         reward = self._get_rewards(terminated)
         obs = self._get_observations()
+        fault_ids = self._no_faults
+        if action_ok is not None or not math.isfinite(obs.sum().item() + reward.sum().item()):
+            obs_ok = torch.isfinite(obs).all(dim=-1)
+            reward_ok = torch.isfinite(reward)
+            if action_ok is None:
+                action_ok = torch.ones_like(reward_ok)
+            ok = action_ok & obs_ok & reward_ok
+            fault_ids = torch.nonzero(~ok).flatten()
+            if fault_ids.numel() > 0:  # (a sum can also overflow with every value finite)
+                self._report_faults(fault_ids, action_ok, obs_ok, reward_ok)
+                reward = torch.where(ok, reward, torch.zeros_like(reward))
+                terminated = terminated | ~ok
+                truncated = truncated & ok
         final_obs = obs
         done_ids = torch.nonzero(terminated | truncated).flatten()
         if done_ids.numel() > 0:
             self._reset_idx(done_ids)
             obs = obs.clone()
             obs[done_ids] = self._get_observations()[done_ids]
-        extras = {"time_outs": truncated, "final_obs": {"policy": final_obs}}
+        if fault_ids.numel() > 0:  # no NaN in the terminal observation either
+            final_obs = final_obs.clone()
+            final_obs[fault_ids] = obs[fault_ids]
+        extras = {
+            "time_outs": truncated,
+            "final_obs": {"policy": final_obs},
+            "faults": int(fault_ids.numel()),
+            "fault_env_ids": fault_ids,
+        }
         return {"policy": obs}, reward, terminated, truncated, extras
+
+    def _report_faults(
+        self, env_ids: torch.Tensor, action_ok: torch.Tensor, obs_ok: torch.Tensor, reward_ok: torch.Tensor
+    ) -> None:
+        """Count the faulty envs and log one warning line naming them and what was not finite."""
+        self.fault_count += int(env_ids.numel())
+        what = [
+            name
+            for name, flags in (("action", action_ok), ("observation", obs_ok), ("reward", reward_ok))
+            if not bool(flags[env_ids].all())
+        ]
+        ids = env_ids.tolist()
+        shown = ", ".join(str(i) for i in ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        self.last_fault = f"non-finite {'/'.join(what)} in env {shown} at step {self.common_step_counter}; reset"
+        logger.warning(self.last_fault)
 
     def render(self) -> np.ndarray | None:
         """An RGB frame of the first envs' simulated poses (``render_mode="rgb_array"``), else None."""

@@ -28,6 +28,7 @@ import gymnasium as gym
 from isaaclab_trainer.sim.backends.factory import resolve_backend
 from isaaclab_trainer.tasks import check_task, load_agent_cfg, load_env_cfg
 from isaaclab_trainer.train import runs
+from isaaclab_trainer.train.cli import check_checkpoint_file, check_log_root, check_num_envs
 from isaaclab_trainer.train.player import PolicyPlayer, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
@@ -76,6 +77,8 @@ class TrainingSession:
         if not frame_budget_ms > 0:
             raise ValueError(f"frame_budget_ms must be > 0, got {frame_budget_ms!r}")
         resolve_backend(backend)
+        check_num_envs(num_envs, device)  # fits in memory
+        check_log_root(log_root)
         self.env_cfg = load_env_cfg(self.task)
         self.env_cfg.num_envs, self.env_cfg.seed, self.env_cfg.backend = num_envs, seed, backend
         if device is not None:
@@ -130,6 +133,8 @@ class TrainingSession:
             last_checkpoint=checkpoint,
             message=self._message,
             error=self._error,
+            faults=self._faults,
+            last_fault=self._last_fault,
         )
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -213,9 +218,7 @@ class TrainingSession:
             raise RuntimeError(
                 f"load_checkpoint() needs a built session that is not running, state is {self._state.value}"
             )
-        path = Path(path)
-        if not path.is_file():
-            raise ValueError(f"checkpoint '{path}' does not exist or is not a file")
+        path = check_checkpoint_file(path)
         self._player = load_policy(path, self.env, self.task)
         self._reset_progress(0)
         self._message = f"loaded {path}"
@@ -253,6 +256,8 @@ class TrainingSession:
         self._rate_window: collections.deque[tuple[float, int]] = collections.deque(maxlen=120)
         self._final_model: Path | None = None
         self._steps_since_point = 0
+        self._faults = 0
+        self._last_fault: str | None = None
 
     def _learn(self) -> None:
         assert self._setup is not None
@@ -269,6 +274,10 @@ class TrainingSession:
             if episode is not None:
                 self._returns.append(float(episode["r"]))
                 self._episodes += 1
+            fault = info.get("fault") if info else None
+            if fault is not None:  # non-finite action/observation/reward: the env was reset
+                self._faults += 1
+                self._last_fault = fault
         self._steps_since_point += 1
         rollout_steps = self._setup.agent.n_steps if self._setup is not None else 16
         if self._steps_since_point >= rollout_steps and self._returns:

@@ -54,6 +54,9 @@ class SessionStatus:
     last_checkpoint: str | None = None
     message: str = ""
     error: str | None = None
+    #: env steps that had a non-finite action, observation or reward (those envs were reset)
+    faults: int = 0
+    last_fault: str | None = None
 
     @property
     def progress(self) -> float:

@@ -14,13 +14,33 @@ from stable_baselines3.common.utils import safe_mean
 from .runs import vecnormalize_path
 
 
+def _fsync(path: str | os.PathLike, directory: bool = False) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _atomic_write(target: Path, write) -> None:
-    """Call ``write(tmp_path)``, then rename onto ``target``: readers never see a partial file."""
+    """Call ``write(tmp_path)``, flush it to disk, then rename onto ``target``.
+
+    Readers never see a partial file: the temporary name is hidden (``.<name>.<random>.tmp``) and
+    matches no checkpoint pattern, and ``os.replace`` is atomic on one file system. A process killed
+    mid-write leaves at most such a hidden temporary file behind.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         write(tmp)
+        _fsync(tmp)
         os.replace(tmp, target)
+        _fsync(target.parent, directory=True)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -36,7 +56,7 @@ def save_checkpoint(model: BaseAlgorithm, path: str | os.PathLike) -> Path:
     vec_normalize = model.get_vec_normalize_env()
     if vec_normalize is not None:
         _atomic_write(vecnormalize_path(path), vec_normalize.save)
-    # SB3 appends ".zip" to names without it; keep the temp name ending in .zip
+    # SB3 appends ".zip" only to names without a suffix; the temporary name ends in ".tmp"
     _atomic_write(path, lambda tmp: model.save(tmp))
     return path
 

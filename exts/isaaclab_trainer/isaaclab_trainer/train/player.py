@@ -14,13 +14,14 @@ import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import VecEnv
 
 from isaaclab_trainer.tasks import load_agent_cfg
 from isaaclab_trainer.utils import load_yaml
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
-from .checkpoints import load_agent
+from .checkpoints import load_agent, wrap_with_stats
+from .cli import check_checkpoint_file
 from .runs import vecnormalize_path
 from .sb3_cfg import process_sb3_cfg
 
@@ -45,20 +46,23 @@ class PolicyPlayer:
 def load_policy(checkpoint: str | os.PathLike, env: gym.Env, task: str) -> PolicyPlayer:
     """Load ``checkpoint`` for ``env`` (VecNormalize statistics reloaded frozen when present).
 
+    Nothing in the files is executed (see :mod:`.checkpoints`); a file that is not a complete
+    checkpoint of this task raises :class:`~.cli.UsageError` (a ``ValueError``) naming it.
+
     The agent config is the run's ``params/agent.yaml`` when the checkpoint sits in a run folder,
     else the task's registered one.
     """
-    checkpoint = Path(checkpoint)
+    checkpoint = check_checkpoint_file(checkpoint)
     params = checkpoint.parent / "params" / "agent.yaml"
     raw = load_yaml(params) if params.is_file() else load_agent_cfg(task)
     settings = process_sb3_cfg(raw, env.unwrapped.num_envs, source=str(params) if params.is_file() else task)
     vec_env: VecEnv = Sb3VecEnvWrapper(env)
     stats = vecnormalize_path(checkpoint)
     if stats.is_file():
-        vec_env = VecNormalize.load(str(stats), vec_env)
-        vec_env.training = False
-        vec_env.norm_reward = False
-    return PolicyPlayer(load_agent(checkpoint, vec_env, settings), vec_env, checkpoint)
+        # never VecNormalize.load (plain pickle): a restricted unpickler, statistics frozen
+        vec_env = wrap_with_stats(stats, vec_env)
+    agent = load_agent(checkpoint, vec_env, settings, task=task, restore_stats=False)
+    return PolicyPlayer(agent, vec_env, checkpoint)
 
 
 def run_episodes(

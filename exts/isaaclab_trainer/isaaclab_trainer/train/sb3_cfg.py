@@ -14,6 +14,7 @@ from typing import Any
 
 import torch.nn as nn
 from stable_baselines3 import PPO
+from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import ConstantSchedule, LinearSchedule
 
 from isaaclab_trainer.utils import ConfigError
@@ -51,6 +52,57 @@ class AgentSettings:
 
     def rollout_size(self, num_envs: int) -> int:
         return int(self.ppo_kwargs.get("n_steps", 2048)) * num_envs
+
+
+#: accepted value types of PPO's plain keyword arguments (schedules are checked by _schedule)
+_NUMBER, _INT, _BOOL, _STR, _MAP, _NULL = "a number", "an integer", "true or false", "a string", "a mapping", "null"
+PPO_TYPES: dict[str, tuple[str, ...]] = {
+    "gamma": (_NUMBER,),
+    "gae_lambda": (_NUMBER,),
+    "ent_coef": (_NUMBER,),
+    "vf_coef": (_NUMBER,),
+    "max_grad_norm": (_NUMBER,),
+    "target_kl": (_NUMBER, _NULL),
+    "normalize_advantage": (_BOOL,),
+    "use_sde": (_BOOL,),
+    "sde_sample_freq": (_INT,),
+    "stats_window_size": (_INT,),
+    "verbose": (_INT,),
+    "seed": (_INT, _NULL),
+    "device": (_STR,),
+    "policy_kwargs": (_MAP, _NULL),
+    "rollout_buffer_kwargs": (_MAP, _NULL),
+    "tensorboard_log": (_STR, _NULL),
+}
+_IS = {
+    _NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    _INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    _BOOL: lambda v: isinstance(v, bool),
+    _STR: lambda v: isinstance(v, str),
+    _MAP: lambda v: isinstance(v, dict),
+    _NULL: lambda v: v is None,
+}
+
+
+def _check_ppo_types(cfg: dict[str, Any], source: str) -> None:
+    """Wrong value types (and policy_kwargs keys the policy does not take) fail here, not inside PPO."""
+    for key, kinds in PPO_TYPES.items():
+        if key in cfg and not any(_IS[k](cfg[key]) for k in kinds):
+            raise ConfigError(f"{source}: '{key}' must be {' or '.join(kinds)}, got {cfg[key]!r}")
+    if "rollout_buffer_class" in cfg:
+        raise ConfigError(f"{source}: 'rollout_buffer_class' cannot be set in a config file")
+    policy_kwargs = cfg.get("policy_kwargs") or {}
+    accepted = set(inspect.signature(ActorCriticPolicy.__init__).parameters) - {
+        "self",
+        "observation_space",
+        "action_space",
+        "lr_schedule",
+    }
+    for key in policy_kwargs:
+        if key not in accepted:
+            close = difflib.get_close_matches(str(key), sorted(accepted), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"{source}: unknown key 'policy_kwargs.{key}'{hint}")
 
 
 def _ppo_keys() -> set[str]:
@@ -92,10 +144,13 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
             raise ConfigError(f"{source}: unknown key '{key}'{hint}")
     for key, kind in OWN_KEYS.items():
         if key in cfg and (not isinstance(cfg[key], kind) or isinstance(cfg[key], bool) is not (kind is bool)):
-            raise ConfigError(f"{source}: '{key}' has the wrong type: {cfg[key]!r}")
+            accepted = {bool: _BOOL, str: _STR, int: _INT}.get(kind, _NUMBER)
+            raise ConfigError(f"{source}: '{key}' must be {accepted}, got {cfg[key]!r}")
     for key in ("n_steps", "batch_size", "n_epochs"):
         if key in cfg and (not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1):
             raise ConfigError(f"{source}: '{key}' must be an integer >= 1, got {cfg[key]!r}")
+
+    _check_ppo_types(cfg, source)
 
     kwargs = _convert_modules(dict(cfg), source)
     settings = AgentSettings(

@@ -97,11 +97,11 @@ def setup_training(
             clip_reward=math.inf,
         )
 
-    write_run_params(run_dir, env_cfg, agent_cfg, argv)
     if checkpoint is not None:
         agent = load_agent(checkpoint, vec_env, settings)
     else:
         agent = PPO(settings.policy, vec_env, verbose=0, **settings.ppo_kwargs)
+    write_run_params(run_dir, env_cfg, agent_cfg, argv)  # only once the agent exists: no empty run folder
     agent.set_logger(configure(str(run_dir / "PPO_1"), ["tensorboard"]))
 
     checkpoints = AtomicCheckpointCallback(max(1, settings.checkpoint_interval // num_envs), run_dir)
