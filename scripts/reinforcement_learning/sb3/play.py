@@ -14,9 +14,11 @@ from isaaclab_trainer.train.cli import (
     check_checkpoint_file,
     check_checkpoint_task,
     check_common_args,
-    check_num_envs,
+    env_cfg_from_args,
     fail,
+    launch_kit_if_needed,
     positive_int,
+    record_video,
 )
 
 parser = OneLineParser(prog="play.py", description=__doc__.splitlines()[0])
@@ -45,48 +47,21 @@ def main() -> None:
     except UsageError as exc:
         fail(parser.prog, str(exc))
 
-    if args.backend == "physx":
-        from isaaclab_trainer.kit.app import launch_app  # Isaac Sim only
+    app = launch_kit_if_needed(args)  # noqa: F841 - keeps Isaac Sim alive while playing
 
-        app = launch_app(headless=args.headless)  # noqa: F841 - keeps Kit alive while playing
-
-    from gymnasium.wrappers import RecordVideo
-
-    from isaaclab_trainer.tasks import env_cfg_path, load_env_cfg
     from isaaclab_trainer.train.player import load_policy, run_episodes
     from isaaclab_trainer.train.trainer import make_env
     from isaaclab_trainer.utils import ConfigError
 
-    try:
-        env_cfg = load_env_cfg(args.task)
-    except ConfigError as exc:
-        fail(parser.prog, str(exc))
-    env_cfg.backend = args.backend
-    if args.num_envs is not None:
-        env_cfg.num_envs = args.num_envs
-    if args.seed is not None:
-        env_cfg.seed = args.seed
-    if args.device is not None:
-        env_cfg.device = args.device
     try:  # before the scene is built
-        check_num_envs(
-            env_cfg.num_envs,
-            env_cfg.device,
-            name="--num_envs" if args.num_envs else f"{env_cfg_path(args.task)}: num_envs",
-        )
+        env_cfg = env_cfg_from_args(args, seed=args.seed)
         check_checkpoint_task(checkpoint, args.task)
-    except UsageError as exc:
+    except (ConfigError, UsageError) as exc:
         fail(parser.prog, str(exc))
 
     env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None)
     if args.video:
-        env = RecordVideo(
-            env,
-            video_folder=str(checkpoint.parent / "videos" / "play"),
-            step_trigger=lambda step: step == 0,
-            video_length=args.video_length,
-            disable_logger=True,
-        )
+        env = record_video(env, checkpoint.parent / "videos" / "play", lambda step: step == 0, args.video_length)
     try:
         policy = load_policy(checkpoint, env, args.task)
     except (ConfigError, ValueError) as exc:

@@ -16,9 +16,11 @@ from isaaclab_trainer.train.cli import (
     check_checkpoint_task,
     check_common_args,
     check_log_root,
-    check_num_envs,
+    env_cfg_from_args,
     fail,
+    launch_kit_if_needed,
     positive_int,
+    record_video,
 )
 
 parser = OneLineParser(prog="train.py", description=__doc__.splitlines()[0])
@@ -42,40 +44,21 @@ def main() -> None:
     except UsageError as exc:
         fail(parser.prog, str(exc))
 
-    if args.backend == "physx":
-        from isaaclab_trainer.kit.app import launch_app  # Isaac Sim only
+    app = launch_kit_if_needed(args)  # noqa: F841 - keeps Isaac Sim alive while training
 
-        app = launch_app(headless=args.headless)  # noqa: F841 - keeps Kit alive while training
-
-    from gymnasium.wrappers import RecordVideo
-
-    from isaaclab_trainer.tasks import env_cfg_path, load_agent_cfg, load_env_cfg
+    from isaaclab_trainer.tasks import load_agent_cfg
     from isaaclab_trainer.train.runs import new_run_dir
     from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
     from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
     from isaaclab_trainer.utils import ConfigError
 
-    try:
-        env_cfg = load_env_cfg(args.task)
-        agent_cfg = load_agent_cfg(args.task, path=args.agent)
-    except ConfigError as exc:
-        fail(parser.prog, str(exc))
-    if args.seed is not None:
-        agent_cfg["seed"] = random.randint(0, 10_000) if args.seed == -1 else args.seed
-    env_cfg.seed = agent_cfg.get("seed", env_cfg.seed)
-    env_cfg.backend = args.backend
-    if args.num_envs is not None:
-        env_cfg.num_envs = args.num_envs
-    if args.device is not None:
-        env_cfg.device = args.device
-    if args.max_iterations is not None:
-        agent_cfg["n_timesteps"] = args.max_iterations * agent_cfg.get("n_steps", 2048) * env_cfg.num_envs
     try:  # everything checkable is checked before the scene is built and the run folder created
-        check_num_envs(
-            env_cfg.num_envs,
-            env_cfg.device,
-            name="--num_envs" if args.num_envs else f"{env_cfg_path(args.task)}: num_envs",
-        )
+        agent_cfg = load_agent_cfg(args.task, path=args.agent)
+        if args.seed is not None:
+            agent_cfg["seed"] = random.randint(0, 10_000) if args.seed == -1 else args.seed
+        env_cfg = env_cfg_from_args(args, seed=agent_cfg.get("seed"))
+        if args.max_iterations is not None:
+            agent_cfg["n_timesteps"] = args.max_iterations * agent_cfg.get("n_steps", 2048) * env_cfg.num_envs
         process_sb3_cfg(agent_cfg, env_cfg.num_envs, source=args.agent or "agent config")
         if args.checkpoint is not None:
             check_checkpoint_task(args.checkpoint, args.task)
@@ -85,13 +68,8 @@ def main() -> None:
     run_dir = new_run_dir(args.task)
     env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None)
     if args.video:
-        env = RecordVideo(
-            env,
-            video_folder=str(run_dir / "videos" / "train"),
-            step_trigger=lambda step: step % args.video_interval == 0,
-            video_length=args.video_length,
-            disable_logger=True,
-        )
+        trigger = lambda step: step % args.video_interval == 0  # noqa: E731
+        env = record_video(env, run_dir / "videos" / "train", trigger, args.video_length)
     try:
         setup = setup_training(
             env,

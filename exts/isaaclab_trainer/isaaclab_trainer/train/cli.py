@@ -12,11 +12,15 @@ import re
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from isaaclab_trainer.sim.backends.factory import BACKENDS, resolve_backend
 from isaaclab_trainer.tasks import check_task
+
+if TYPE_CHECKING:
+    import gymnasium as gym
 
 #: Host memory one env costs, conservatively. Measured on Newton (CPU, cartpole): building 4096
 #: envs (USD stage + Newton model/states + env buffers) takes ~41 KiB/env more than 16 envs; the
@@ -258,3 +262,36 @@ def check_checkpoint_task(path: str | os.PathLike, task: str) -> Path:
     if saved is not None and wanted is not None and saved != wanted:
         raise UsageError(shape_mismatch_message(path, task, saved, wanted))
     return p
+
+
+def launch_kit_if_needed(args: argparse.Namespace) -> object | None:
+    """Start Isaac Sim (``SimulationApp``) for ``--backend physx``; keep the returned app alive."""
+    if args.backend != "physx":
+        return None
+    from isaaclab_trainer.kit.app import launch_app  # Isaac Sim only
+
+    return launch_app(headless=args.headless)
+
+
+def env_cfg_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
+    """The task's env config with the command line's overrides, its env count checked (UsageError)."""
+    from isaaclab_trainer.tasks import env_cfg_path, load_env_cfg
+
+    env_cfg = load_env_cfg(args.task)
+    env_cfg.backend = args.backend
+    if args.num_envs is not None:
+        env_cfg.num_envs = args.num_envs
+    if seed is not None:
+        env_cfg.seed = seed
+    if args.device is not None:
+        env_cfg.device = args.device
+    name = "--num_envs" if args.num_envs else f"{env_cfg_path(args.task)}: num_envs"
+    check_num_envs(env_cfg.num_envs, env_cfg.device, name=name)
+    return env_cfg
+
+
+def record_video(env: gym.Env, folder: Path, trigger: Callable[[int], bool], length: int) -> gym.Env:
+    """gymnasium's RecordVideo with Isaac Lab's settings (clips of ``length`` env steps)."""
+    from gymnasium.wrappers import RecordVideo
+
+    return RecordVideo(env, video_folder=str(folder), step_trigger=trigger, video_length=length, disable_logger=True)
