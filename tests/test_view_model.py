@@ -10,6 +10,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+
 from isaaclab_trainer.session.status import RenderMode, SessionState, SessionStatus
 from isaaclab_trainer.ui import view_model as vmod
 from isaaclab_trainer.ui.view_model import InputError, PanelViewModel
@@ -396,3 +397,27 @@ def test_shutdown_closes_session(vm, made):
     vm.on_build(TASKS[0], 4, 1, "auto")
     vm.shutdown()
     assert ("close",) in made[0].calls and vm.session is None
+
+
+def test_panel_drives_the_real_session(tmp_path):
+    """The view-model over the real Kit-free TrainingSession: Build, Start, frames, Stop, Load & Play."""
+    vm = PanelViewModel(log_root=str(tmp_path))  # default factory: the real TrainingSession on Newton
+    assert not vm.on_build("Isaac-Cartpole-v0", "zero", "1", "auto")  # checked before anything is built
+    assert vm.refresh().status_is_error and vm.session is None
+    assert vm.on_build("Isaac-Cartpole-v0", "4", "1", "auto")
+    assert vm.refresh().state is SessionState.BUILT
+    assert vm.on_start("640")
+    vm.on_render_mode("No rendering")
+    for _ in range(2000):
+        state = vm.tick(1 / 60)
+        if state.state is SessionState.DONE:
+            break
+    assert state.state is SessionState.DONE, state.status_line
+    assert vm.session.status.timesteps == 640 and state.run_dir_text
+    assert vm.on_load_and_play("")  # the newest checkpoint of the task, found automatically
+    assert vm.refresh().state is SessionState.PLAYING
+    before = vm.session.status.timesteps
+    vm.tick(1 / 60)
+    assert vm.session.status.timesteps > before
+    assert vm.on_stop() and vm.refresh().state is SessionState.BUILT
+    vm.session.close()

@@ -41,15 +41,18 @@ from __future__ import annotations
 
 import time
 
-import newton
 import numpy as np
 import torch
 import warp as wp
-from pxr import Usd, UsdGeom
 
-from .base import PhysicsBackend
+# Before Newton initializes Warp: no banner and no per-kernel-module "load (cached)" lines in logs.
+wp.config.quiet = True
+wp.config.log_level = wp.LOG_WARNING
 
-wp.config.quiet = True  # no per-kernel-module "load (cached)" lines in training logs
+import newton  # noqa: E402
+from pxr import Usd, UsdGeom  # noqa: E402
+
+from .base import PhysicsBackend  # noqa: E402
 
 SOLVERS = ("featherstone", "mujoco")
 DEFAULT_SOLVER = "featherstone"
