@@ -17,10 +17,11 @@ import torch
 
 pytest.importorskip("newton")
 
+from pxr import Usd  # noqa: E402
+
 from isaaclab_trainer.sim import CartpoleSpec, build_scene  # noqa: E402
 from isaaclab_trainer.sim.backends import PhysicsBackend  # noqa: E402
 from isaaclab_trainer.sim.backends.newton_backend import NewtonBackend  # noqa: E402
-from pxr import Usd  # noqa: E402
 
 DT = 1.0 / 120.0
 G = 9.81

@@ -7,9 +7,10 @@ import math
 import time
 
 import pytest
+from pxr import Gf, Usd, UsdGeom, UsdLux, UsdPhysics
+
 from isaaclab_trainer.sim import CartpoleSpec, build_scene
 from isaaclab_trainer.sim.scene import grid_positions
-from pxr import Gf, Usd, UsdGeom, UsdLux, UsdPhysics
 
 
 def world_pos(stage: Usd.Stage, path: str) -> Gf.Vec3d:

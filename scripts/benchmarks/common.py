@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -122,7 +121,7 @@ def pct(xs: list[float], q: float) -> float:
 
 def paired_ratio(num: list[float], den: list[float]) -> float:
     """Median of the per-round ratios ``num[i] / den[i]`` (each pair measured back to back)."""
-    return median([a / b for a, b in zip(num, den)])
+    return median([a / b for a, b in zip(num, den, strict=True)])
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -194,6 +193,3 @@ def quiet_stdout_of_warp() -> None:
     import warp as wp
 
     wp.config.quiet = True
-
-
-__all__ = [n for n in dir() if not n.startswith("_") and n not in {"annotations", "sys"}]

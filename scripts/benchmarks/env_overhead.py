@@ -19,7 +19,6 @@ import time
 from typing import Any
 
 import torch
-
 from common import interleaved, line, make_task_env, median, paired_ratio
 
 NAME = "env_overhead"
@@ -127,8 +126,14 @@ def markdown(res: dict[str, Any]) -> str:
     ]
     return md_table(
         [
-            "num_envs", "env.step() ms", "raw engine ms", "raw solver.step() ms", "env steps/s (ours)",
-            "env steps/s (raw engine)", "ours / raw engine", "ours / raw solver.step()",
+            "num_envs",
+            "env.step() ms",
+            "raw engine ms",
+            "raw solver.step() ms",
+            "env steps/s (ours)",
+            "env steps/s (raw engine)",
+            "ours / raw engine",
+            "ours / raw solver.step()",
         ],
         rows,
     )

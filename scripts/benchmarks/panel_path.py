@@ -39,7 +39,10 @@ def session(total: int, update_ms: list[float]) -> tuple[float, int]:
     from isaaclab_trainer.session import RenderMode, SessionState, TrainingSession
 
     s = TrainingSession(
-        "Isaac-Cartpole-v0", num_envs=NUM_ENVS, seed=SEED, log_root=tempfile.mkdtemp(prefix="bench_session_"),
+        "Isaac-Cartpole-v0",
+        num_envs=NUM_ENVS,
+        seed=SEED,
+        log_root=tempfile.mkdtemp(prefix="bench_session_"),
         frame_budget_ms=FRAME_BUDGET_MS,
     )
     s.build()
@@ -73,7 +76,10 @@ def run(quick: bool) -> dict[str, Any]:
         return go
 
     rates = interleaved(
-        {"session": timed("session", lambda: session(total, update_ms)), "direct": timed("direct", lambda: direct(total))},
+        {
+            "session": timed("session", lambda: session(total, update_ms)),
+            "direct": timed("direct", lambda: direct(total)),
+        },
         repeats,
     )
     ratio = paired_ratio(rates["session"], rates["direct"])
@@ -117,9 +123,15 @@ def markdown(res: dict[str, Any]) -> str:
     )
     b = md_table(
         ["update() calls", "median ms", "p99 ms", "max ms", "frame budget ms", "calls over budget"],
-        [[
-            res["update_calls"], f"{res['update_ms_median']:.1f}", f"{res['update_ms_p99']:.1f}",
-            f"{res['update_ms_max']:.1f}", f"{res['frame_budget_ms']:.0f}", res["update_calls_over_budget"],
-        ]],
+        [
+            [
+                res["update_calls"],
+                f"{res['update_ms_median']:.1f}",
+                f"{res['update_ms_p99']:.1f}",
+                f"{res['update_ms_max']:.1f}",
+                f"{res['frame_budget_ms']:.0f}",
+                res["update_calls_over_budget"],
+            ]
+        ],
     )
     return a + "\n\nTime per single `update()` call (all rounds):\n\n" + b

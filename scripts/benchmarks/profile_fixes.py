@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 import torch
-
 from common import Clock, interleaved, line, make_task_env, md_table, median, paired_ratio, setup_ours
 
 NAME = "profile_fixes"
@@ -70,7 +69,9 @@ def train_rate(fixes: bool, total: int) -> float:
 def run(quick: bool) -> dict[str, Any]:
     rows = [env_ms(64, 100 if not quick else 40, 5 if not quick else 3), env_ms(1024, 20 if not quick else 8, 3)]
     total = 1024 * (30 if not quick else 10)
-    rates = interleaved({"after": lambda: train_rate(True, total), "before": lambda: train_rate(False, total)}, 3 if not quick else 2)
+    rates = interleaved(
+        {"after": lambda: train_rate(True, total), "before": lambda: train_rate(False, total)}, 3 if not quick else 2
+    )
     ratio = paired_ratio(rates["after"], rates["before"])
     return {
         "env_rows": rows,
@@ -91,12 +92,22 @@ def run(quick: bool) -> dict[str, Any]:
 
 def markdown(res: dict[str, Any]) -> str:
     rows = [
-        [f"env.step(), {r['num_envs']} envs (ms)", f"{r['before_ms']:.2f}", f"{r['after_ms']:.2f}", f"**{r['speedup']:.2f}x**",
-         "yes" if r["bit_identical"] else "NO"]
+        [
+            f"env.step(), {r['num_envs']} envs (ms)",
+            f"{r['before_ms']:.2f}",
+            f"{r['after_ms']:.2f}",
+            f"**{r['speedup']:.2f}x**",
+            "yes" if r["bit_identical"] else "NO",
+        ]
         for r in res["env_rows"]
     ]
-    rows.append([
-        "PPO training, 64 envs (env steps/s)", res["train_before_steps_per_s"], res["train_after_steps_per_s"],
-        f"**{res['ratio']:.2f}x**", "",
-    ])
+    rows.append(
+        [
+            "PPO training, 64 envs (env steps/s)",
+            res["train_before_steps_per_s"],
+            res["train_after_steps_per_s"],
+            f"**{res['ratio']:.2f}x**",
+            "",
+        ]
+    )
     return md_table(["measure", "before", "after", "speedup", "bit-identical obs"], rows)

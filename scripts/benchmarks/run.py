@@ -1,6 +1,6 @@
 """Run the benchmark comparisons and write docs/benchmarks.json and the results block of docs/benchmarks.md.
 
-./isaaclab.sh -p scripts/benchmarks/run.py            # full run (about 15-20 min on 2 cores)
+./isaaclab.sh -p scripts/benchmarks/run.py            # full run (about 10 min on 2 cores)
 ./isaaclab.sh -p scripts/benchmarks/run.py --quick    # smaller budgets, < 5 min; prints one line per comparison
 ./isaaclab.sh -p scripts/benchmarks/run.py --only 1,4 # some comparisons; the others' results are kept
 
@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import torch  # noqa: E402
-
 import common  # noqa: E402
+import torch  # noqa: E402
 
 MODULES = {
     1: "env_overhead",
@@ -46,7 +45,9 @@ def main() -> None:
     p.add_argument("--md", type=Path, default=common.DOCS / "benchmarks.md", help="markdown file to update")
     p.add_argument("--no-md", action="store_true", help="do not touch the markdown file")
     p.add_argument(
-        "--torch_threads", type=int, default=1,
+        "--torch_threads",
+        type=int,
+        default=1,
         help="torch intra-op threads for both sides of every comparison (0: torch's default)",
     )
     args = p.parse_args()

@@ -52,7 +52,8 @@ def run(quick: bool) -> dict[str, Any]:
         "ratio": ratio,
         "line": line(
             "5 scaling",
-            "training steps/s " + "  ".join(f"{r['num_envs']}: {r['train_steps_per_s']:,.0f}" for r in rows)
+            "training steps/s "
+            + "  ".join(f"{r['num_envs']}: {r['train_steps_per_s']:,.0f}" for r in rows)
             + f"; env-only at {top}: {by_n[top]['env_steps_per_s']:,.0f}; training at {top} / at 64",
             ratio,
         ),
@@ -70,7 +71,7 @@ def plot(rows: list[dict[str, Any]], path) -> None:
         return
     n = [r["num_envs"] for r in rows]
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    ax.plot(n, [r["raw_env_steps_per_s"] for r in rows], "o:", label="raw Newton solver (2 substeps)")
+    ax.plot(n, [r["raw_env_steps_per_s"] for r in rows], "o:", label="raw engine (backend.step, 2 substeps)")
     ax.plot(n, [r["env_steps_per_s"] for r in rows], "o-", label="env.step() (random actions)")
     ax.plot(n, [r["train_steps_per_s"] for r in rows], "s-", label="SB3 PPO training")
     ax.set_xscale("log", base=2)
@@ -88,9 +89,19 @@ def plot(rows: list[dict[str, Any]], path) -> None:
 
 def markdown(res: dict[str, Any]) -> str:
     rows = [
-        [r["num_envs"], r["raw_env_steps_per_s"], r["env_steps_per_s"], f"{r['env_over_raw']:.2f}", r["train_steps_per_s"]]
+        [
+            r["num_envs"],
+            r["raw_env_steps_per_s"],
+            r["env_steps_per_s"],
+            f"{r['env_over_raw']:.2f}",
+            r["train_steps_per_s"],
+        ]
         for r in res["rows"]
     ]
-    return md_table(
-        ["num_envs", "raw solver env steps/s", "env.step() env steps/s", "env / raw", "PPO training env steps/s"], rows
-    ) + "\n\n![scaling](scaling.png)"
+    return (
+        md_table(
+            ["num_envs", "raw engine env steps/s", "env.step() env steps/s", "env / raw", "PPO training env steps/s"],
+            rows,
+        )
+        + "\n\n![scaling](scaling.png)"
+    )

@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stable_baselines3.common.callbacks import BaseCallback
-
 from common import line, md_table, median, setup_ours
+from stable_baselines3.common.callbacks import BaseCallback
 
 NAME = "time_to_solve"
 NUM_ENVS = 64
@@ -141,7 +140,8 @@ def run(quick: bool) -> dict[str, Any]:
         "ratio": worst / 60.0,
     }
     detail = ", ".join(
-        f"seed {r['seed']}: {r['seconds_to_solve']:.1f} s / {r['timesteps_to_solve']:,} steps" if r["solved"]
+        f"seed {r['seed']}: {r['seconds_to_solve']:.1f} s / {r['timesteps_to_solve']:,} steps"
+        if r["solved"]
         else f"seed {r['seed']}: not solved in {budget:,}"
         for r in runs
     )
@@ -171,9 +171,7 @@ def markdown(res: dict[str, Any]) -> str:
         ["empty kernel cache", c["cold"]["import_s"], c["cold"]["build_and_first_step_s"], c["cold"]["process_wall_s"]],
     ]
     return (
-        md_table(
-            ["seed", "learn() s to 4.75", "timesteps to 4.75", "s incl. env build", "play return (64 eps)"], rows
-        )
+        md_table(["seed", "learn() s to 4.75", "timesteps to 4.75", "s incl. env build", "play return (64 eps)"], rows)
         + f"\n\nCold start (fresh process; kernel compilation = {c['compile_cost_s']:.1f} s extra):\n\n"
         + md_table(["", "import s", "make_env + reset + 1 step s", "process wall s"], cold_rows)
     )

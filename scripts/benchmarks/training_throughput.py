@@ -73,7 +73,11 @@ def markdown(res: dict[str, Any]) -> str:
     return md_table(
         ["setup (64 envs, same PPO settings)", "env steps/s", "ratio"],
         [
-            ["SB3 PPO + Sb3VecEnvWrapper, Isaac-Cartpole-v0 (Newton)", res["ours_steps_per_s"], f"**{res['ratio']:.2f}**"],
+            [
+                "SB3 PPO + Sb3VecEnvWrapper, Isaac-Cartpole-v0 (Newton)",
+                res["ours_steps_per_s"],
+                f"**{res['ratio']:.2f}**",
+            ],
             ["SB3 PPO + DummyVecEnv, gymnasium CartPole-v1", res["gym_dummyvecenv_steps_per_s"], "1.00"],
         ],
     )
