@@ -9,6 +9,7 @@ result back. While SB3 optimizes, no request is pending and the loop simply retu
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,8 @@ class LoopHandoff:
         self._request: tuple[Callable[[], Any], str] | None = None
         self._result: tuple[bool, Any] | None = None
         self._closed = False
+        #: seconds the last served request took to run (not counting the wait for it)
+        self.last_run_s = 0.0
 
     # -- learner thread --------------------------------------------------------------------
 
@@ -60,6 +63,7 @@ class LoopHandoff:
                 return None
             fn, kind = self._request  # type: ignore[misc]
             self._request = None
+        started = time.perf_counter()
         try:
             value = fn()
         except BaseException as exc:
@@ -67,6 +71,7 @@ class LoopHandoff:
                 self._result = (False, exc)
                 self._cv.notify_all()
             raise
+        self.last_run_s = time.perf_counter() - started
         with self._cv:
             self._result = (True, value)
             self._cv.notify_all()

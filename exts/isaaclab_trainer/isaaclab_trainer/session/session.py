@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import os
 import re
+import sys
 import threading
 import time
 import traceback
@@ -256,6 +257,7 @@ class TrainingSession:
         self._rate_window: collections.deque[tuple[float, int]] = collections.deque(maxlen=120)
         self._final_model: Path | None = None
         self._steps_since_point = 0
+        self._step_s = 0.0
         self._faults = 0
         self._last_fault: str | None = None
 
@@ -292,18 +294,25 @@ class TrainingSession:
             self._rate = sum(s for _, s in list(self._rate_window)[1:]) * self.env_cfg.num_envs / (now - t0)
 
     def _serve_learner(self) -> None:
+        """Run the learner's env requests until the frame's step limit or budget is reached.
+
+        No request is started that could not finish in time: the last one must fit, and so must the
+        wait for the GIL once the learner thread holds it (one interpreter switch interval).
+        """
         assert self._handoff is not None
-        deadline = time.perf_counter() + self.frame_budget_s
+        deadline = time.perf_counter() + self.frame_budget_s - sys.getswitchinterval()
         limit = STEPS_PER_FRAME[self.render_mode]
         steps = 0
         while limit is None or steps < limit:
-            remaining = deadline - time.perf_counter()
+            remaining = deadline - self._step_s - time.perf_counter()
             if remaining <= 0:
                 break
             served = self._handoff.serve(remaining)
             if served is None:
                 break
             kind, result = served
+            # a decaying maximum of the cost of one request: quick to rise, slow to forget
+            self._step_s = max(self._handoff.last_run_s, 0.95 * self._step_s)
             if kind == "step":
                 steps += 1
                 self._record_step(result[3])

@@ -29,6 +29,7 @@ OWN_KEYS = {
     "normalize_value": bool,
     "clip_obs": (int, float),
     "checkpoint_interval": int,
+    "cpu_threads": int,
 }
 
 
@@ -44,6 +45,8 @@ class AgentSettings:
     clip_obs: float = 100.0
     #: timesteps between periodic checkpoints
     checkpoint_interval: int = 64_000
+    #: torch intra-op threads when the agent runs on the CPU (0: leave torch's default)
+    cpu_threads: int = 1
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -161,6 +164,7 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
         normalize_value=kwargs.pop("normalize_value", False),
         clip_obs=float(kwargs.pop("clip_obs", 100.0)),
         checkpoint_interval=int(kwargs.pop("checkpoint_interval", 64_000)),
+        cpu_threads=int(kwargs.pop("cpu_threads", 1)),
         raw=dict(cfg),
     )
     if "n_minibatches" in kwargs:
