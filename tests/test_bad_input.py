@@ -22,6 +22,7 @@ from stable_baselines3 import PPO
 from conftest import PLAY, REPO, TRAIN, run_script
 from isaaclab_trainer.session import TrainingSession
 from isaaclab_trainer.train import cli
+from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 AGENT_YAML = (REPO / "config" / "agents" / "sb3_ppo_cartpole.yaml").read_text()
 ENV_YAML = (REPO / "config" / "tasks" / "Isaac-Cartpole-v0.yaml").read_text()
@@ -45,6 +46,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
     out["not_sb3"] = d / "photos.zip"
     with zipfile.ZipFile(out["not_sb3"], "w") as z:
         z.writestr("cat.txt", "meow")
+    venv = Sb3VecEnvWrapper(gym.make("Isaac-Cartpole-v0", num_envs=2))
+    PPO("MlpPolicy", venv, policy_kwargs={"net_arch": [8]}, device="cpu").save(d / "small_net.zip")
+    venv.close()
+    out["other_network"] = d / "small_net.zip"  # right task, but not the configured [32, 32] network
     out["not_yaml"] = d / "not_yaml.yaml"
     out["not_yaml"].write_text("n_steps: [16, 32\nseed: 1\n")
     out["unknown_key"] = d / "unknown_key.yaml"
@@ -119,6 +124,8 @@ CASES = {
         ["belongs to another task", "shape (3,)", "Isaac-Cartpole-v0 has (4,) and (1,)"],
     ),
     "checkpoint of another task (train)": (TRAIN, ["--checkpoint", "{other_task}"], ["belongs to another task"]),
+    "checkpoint with another network (train)": (TRAIN, ["--checkpoint", "{other_network}"], ["does not fit"]),
+    "checkpoint with another network (play)": (PLAY, ["--checkpoint", "{other_network}"], ["does not fit"]),
     "use_last_checkpoint without runs": (
         PLAY,
         ["--use_last_checkpoint"],

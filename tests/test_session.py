@@ -216,10 +216,37 @@ def test_stop_saves_model_and_close_leaves_no_thread(tmp_path):
         ({"num_envs": 0}, "num_envs must be an integer >= 1, got 0"),
         ({"num_envs": "64"}, "num_envs must be an integer >= 1"),
         ({"backend": "bullet"}, "unknown physics backend 'bullet'"),
-        ({"device": "gpu"}, "device must be cpu, cuda or cuda:N"),
+        ({"device": "gpu"}, r"device .gpu. is not accepted \(use cpu, cuda or cuda:N\)"),
         ({"agent_cfg": {"n_step": 16}}, "unknown key 'n_step'"),
     ],
 )
 def test_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TrainingSession(**kwargs)
+
+
+def test_play_is_refused_while_training_and_pause_freezes_playing(tmp_path):
+    session = TrainingSession(num_envs=8, log_root=tmp_path)
+    session.build()
+    session.start_training(total_timesteps=2 * 16 * 8)
+    drive(session, running)
+    model = session.status.last_checkpoint
+    session.load_checkpoint(model)
+    session.start_training(total_timesteps=10_000)  # a second run; the loaded policy is dropped
+    with pytest.raises(RuntimeError, match="no checkpoint loaded"):
+        session.play()
+    session.stop()
+    session.load_checkpoint(model)
+    session.play()
+    session.update()
+    session.pause()
+    frozen = session.status.timesteps
+    for _ in range(5):
+        session.update()
+    assert session.status.state == SessionState.PAUSED and session.status.timesteps == frozen
+    session.resume()
+    session.update()
+    assert session.status.state == SessionState.PLAYING and session.status.timesteps > frozen
+    session.stop()
+    assert session.status.state == SessionState.BUILT
+    session.close()

@@ -47,7 +47,7 @@ def main() -> None:
     except UsageError as exc:
         fail(parser.prog, str(exc))
 
-    app = launch_kit_if_needed(args)  # noqa: F841 - keeps Isaac Sim alive while playing
+    app, stage = launch_kit_if_needed(args)  # Isaac Sim and its stage for --backend physx, else None
 
     from isaaclab_trainer.train.player import load_policy, run_episodes
     from isaaclab_trainer.train.trainer import make_env
@@ -59,7 +59,7 @@ def main() -> None:
     except (ConfigError, UsageError) as exc:
         fail(parser.prog, str(exc))
 
-    env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None)
+    env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None, stage=stage)
     if args.video:
         env = record_video(env, checkpoint.parent / "videos" / "play", lambda step: step == 0, args.video_length)
     try:
@@ -71,12 +71,23 @@ def main() -> None:
 
     max_steps = args.video_length if args.video and args.num_episodes is None else None
     step_dt = env.unwrapped.step_dt
-    pace = (lambda t0: time.sleep(max(0.0, step_dt - (time.perf_counter() - t0)))) if args.real_time else None
-    returns, lengths = run_episodes(policy, num_episodes=args.num_episodes, max_steps=max_steps, pace=pace)
+    refresh_gui = app is not None and not args.headless
+
+    def pace(t0: float) -> None:
+        """After each env step: refresh Isaac Sim's window, and keep to real time if asked."""
+        if refresh_gui:
+            app.update()
+        if args.real_time:
+            time.sleep(max(0.0, step_dt - (time.perf_counter() - t0)))
+
+    after_step = pace if refresh_gui or args.real_time else None
+    returns, lengths = run_episodes(policy, num_episodes=args.num_episodes, max_steps=max_steps, pace=after_step)
     if args.num_episodes is not None:
         mean_r, mean_l = sum(returns) / len(returns), sum(lengths) / len(lengths)
         print(f"episodes: {len(returns)}  mean return: {mean_r:.3f}  mean length: {mean_l:.1f}")
     env.close()
+    if app is not None:
+        app.close()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 import sys
 
 from isaaclab_trainer.train.cli import (
@@ -44,7 +45,7 @@ def main() -> None:
     except UsageError as exc:
         fail(parser.prog, str(exc))
 
-    app = launch_kit_if_needed(args)  # noqa: F841 - keeps Isaac Sim alive while training
+    app, stage = launch_kit_if_needed(args)  # Isaac Sim and its stage for --backend physx, else None
 
     from isaaclab_trainer.tasks import load_agent_cfg
     from isaaclab_trainer.train.runs import new_run_dir
@@ -52,21 +53,24 @@ def main() -> None:
     from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
     from isaaclab_trainer.utils import ConfigError
 
+    if app is not None:
+        from isaaclab_trainer.kit.app import AppUpdateCallback
+
     try:  # everything checkable is checked before the scene is built and the run folder created
         agent_cfg = load_agent_cfg(args.task, path=args.agent)
         if args.seed is not None:
             agent_cfg["seed"] = random.randint(0, 10_000) if args.seed == -1 else args.seed
         env_cfg = env_cfg_from_args(args, seed=agent_cfg.get("seed"))
+        settings = process_sb3_cfg(agent_cfg, env_cfg.num_envs, source=args.agent or "agent config")
         if args.max_iterations is not None:
-            agent_cfg["n_timesteps"] = args.max_iterations * agent_cfg.get("n_steps", 2048) * env_cfg.num_envs
-        process_sb3_cfg(agent_cfg, env_cfg.num_envs, source=args.agent or "agent config")
+            agent_cfg["n_timesteps"] = args.max_iterations * settings.rollout_size(env_cfg.num_envs)
         if args.checkpoint is not None:
             check_checkpoint_task(args.checkpoint, args.task)
     except (ConfigError, UsageError) as exc:
         fail(parser.prog, str(exc))
 
     run_dir = new_run_dir(args.task)
-    env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None)
+    env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None, stage=stage)
     if args.video:
         trigger = lambda step: step % args.video_interval == 0  # noqa: E731
         env = record_video(env, run_dir / "videos" / "train", trigger, args.video_length)
@@ -80,13 +84,18 @@ def main() -> None:
             checkpoint=args.checkpoint,
             log_interval=args.log_interval,
             summary_write=print,
+            extra_callbacks=[AppUpdateCallback(app)] if app is not None and not args.headless else None,
         )
-    except ConfigError as exc:
+    except (ConfigError, UsageError) as exc:  # e.g. a --checkpoint whose network does not fit the config
+        env.close()
+        shutil.rmtree(run_dir, ignore_errors=True)  # only the video folder can exist by now
         fail(parser.prog, str(exc))
     print(f"[INFO] Logging experiment in directory: {setup.run_dir}")
     model_path = run_learning(setup, progress_bar=sys.stdout.isatty())
     print(f"[INFO] Saved the trained model to: {model_path}")
     env.close()
+    if app is not None:
+        app.close()
 
 
 if __name__ == "__main__":

@@ -16,13 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from isaaclab_trainer.sim.cartpole import CartpoleSpec
+from isaaclab_trainer.sim.cartpole import JOINT_NAMES, CartpoleSpec
 
 from .base_env import BatchedTaskEnv
 from .cartpole_cfg import CartpoleEnvCfg
 from .render import render_cartpoles
-
-CART, POLE = 0, 1
 
 
 def wrap_to_pi(angle: torch.Tensor) -> torch.Tensor:
@@ -42,10 +40,12 @@ class CartpoleEnv(BatchedTaskEnv):
         from isaaclab_trainer.tasks import resolve_env_cfg
 
         super().__init__(resolve_env_cfg(type(self), cfg, overrides), render_mode, stage)
+        # dof columns by name: PhysX need not report them in authoring order
+        self._cart, self._pole = (self.backend.joint_names.index(name) for name in JOINT_NAMES)
         self._efforts = torch.zeros(self.num_envs, self.backend.num_dofs, device=self.device)
 
     def _pre_physics_step(self, action: torch.Tensor) -> None:
-        self._efforts[:, CART] = action[:, 0] * self.cfg.action_scale
+        self._efforts[:, self._cart] = action[:, 0] * self.cfg.action_scale
 
     def _apply_action(self) -> None:
         self.backend.set_joint_efforts(self._efforts)
@@ -62,19 +62,19 @@ class CartpoleEnv(BatchedTaskEnv):
             cfg.rew_alive * alive
             + cfg.rew_terminated * terminated.float()
             + cfg.rew_pole_pos * pole_angle.square()
-            + cfg.rew_cart_vel * qd[:, CART].abs()
-            + cfg.rew_pole_vel * qd[:, POLE].abs()
+            + cfg.rew_cart_vel * qd[:, self._cart].abs()
+            + cfg.rew_pole_vel * qd[:, self._pole].abs()
         )
 
     def _get_rewards(self, terminated: torch.Tensor) -> torch.Tensor:
-        pole = wrap_to_pi(self.backend.joint_pos()[:, POLE])
+        pole = wrap_to_pi(self.backend.joint_pos()[:, self._pole])
         return self._reward_terms(terminated, pole) * self.step_dt
 
     def _get_dones(self) -> tuple[torch.Tensor, torch.Tensor]:
         q = self.backend.joint_pos()
-        terminated = q[:, CART].abs() > self.cfg.cart_bounds
+        terminated = q[:, self._cart].abs() > self.cfg.cart_bounds
         if self.cfg.max_pole_angle is not None:
-            terminated |= q[:, POLE].abs() > self.cfg.max_pole_angle
+            terminated |= q[:, self._pole].abs() > self.cfg.max_pole_angle
         truncated = self.episode_length_buf >= self._time_out_length()
         return terminated, truncated
 
@@ -85,8 +85,12 @@ class CartpoleEnv(BatchedTaskEnv):
         super()._reset_idx(env_ids)
         n = env_ids.numel()
         cfg = self.cfg
-        pos = torch.stack((self._uniform(cfg.reset_cart_pos, n), self._uniform(cfg.reset_pole_pos, n)), dim=-1)
-        vel = torch.stack((self._uniform(cfg.reset_cart_vel, n), self._uniform(cfg.reset_pole_vel, n)), dim=-1)
+        pos = torch.zeros(n, self.backend.num_dofs, device=self.device)
+        vel = torch.zeros_like(pos)
+        pos[:, self._cart] = self._uniform(cfg.reset_cart_pos, n)
+        pos[:, self._pole] = self._uniform(cfg.reset_pole_pos, n)
+        vel[:, self._cart] = self._uniform(cfg.reset_cart_vel, n)
+        vel[:, self._pole] = self._uniform(cfg.reset_pole_vel, n)
         self.backend.write_joint_state(env_ids, pos, vel)
 
     def render(self) -> np.ndarray | None:
@@ -95,8 +99,8 @@ class CartpoleEnv(BatchedTaskEnv):
         q = self.backend.joint_pos()
         spec = CartpoleSpec()
         return render_cartpoles(
-            q[:, CART].cpu().numpy(),
-            q[:, POLE].cpu().numpy(),
+            q[:, self._cart].cpu().numpy(),
+            q[:, self._pole].cpu().numpy(),
             self.cfg.cart_bounds,
             pole_length=spec.pole_length,
             cart_size=(spec.cart_size[0], spec.cart_size[2]),
@@ -108,10 +112,10 @@ class CartpoleDirectEnv(CartpoleEnv):
 
     def _get_observations(self) -> torch.Tensor:
         q, qd = self.backend.joint_pos(), self.backend.joint_vel()
-        return torch.stack((q[:, POLE], qd[:, POLE], q[:, CART], qd[:, CART]), dim=-1)
+        return torch.stack((q[:, self._pole], qd[:, self._pole], q[:, self._cart], qd[:, self._cart]), dim=-1)
 
     def _get_rewards(self, terminated: torch.Tensor) -> torch.Tensor:
-        return self._reward_terms(terminated, self.backend.joint_pos()[:, POLE])
+        return self._reward_terms(terminated, self.backend.joint_pos()[:, self._pole])
 
     def _time_out_length(self) -> int:
         return self.max_episode_length - 1

@@ -14,10 +14,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
 from isaaclab_trainer.train.trainer import TrainingInterrupted
+
+
+#: how long :meth:`LoopHandoff.serve` blocks while the learner optimizes (no env request can come)
+IDLE_WAIT_S = 0.002
 
 
 class LoopHandoff:
@@ -30,6 +35,8 @@ class LoopHandoff:
         self._closed = False
         #: seconds the last served request took to run (not counting the wait for it)
         self.last_run_s = 0.0
+        #: False while the learner optimizes (no env request can come): the loop need not wait
+        self.collecting = True
 
     # -- learner thread --------------------------------------------------------------------
 
@@ -59,7 +66,10 @@ class LoopHandoff:
         learner and raised here too, so the caller can report it.
         """
         with self._cv:
-            if not self._cv.wait_for(lambda: self._request is not None or self._closed, timeout) or self._closed:
+            # While SB3 optimizes, return soon so the app's frame is not held up, but still block a
+            # moment: a caller spinning on update() would otherwise hog the GIL the learner needs.
+            wait = timeout if self.collecting else min(timeout, IDLE_WAIT_S)
+            if not self._cv.wait_for(lambda: self._request is not None or self._closed, wait) or self._closed:
                 return None
             fn, kind = self._request  # type: ignore[misc]
             self._request = None
@@ -82,6 +92,26 @@ class LoopHandoff:
         with self._cv:
             self._closed = True
             self._cv.notify_all()
+
+
+class RolloutPhaseCallback(BaseCallback):
+    """Tells the hand-off when SB3 collects rollouts (env calls come) and when it optimizes (none)."""
+
+    def __init__(self, handoff: LoopHandoff):
+        super().__init__()
+        self.handoff = handoff
+
+    def _on_rollout_start(self) -> None:
+        self.handoff.collecting = True
+
+    def _on_rollout_end(self) -> None:
+        self.handoff.collecting = False
+
+    def _on_training_end(self) -> None:
+        self.handoff.collecting = True
+
+    def _on_step(self) -> bool:
+        return True
 
 
 class LoopSteppedVecEnv(VecEnvWrapper):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import os
-import re
 import sys
 import threading
 import time
@@ -29,12 +28,12 @@ import gymnasium as gym
 from isaaclab_trainer.sim.backends.factory import resolve_backend
 from isaaclab_trainer.tasks import check_task, load_agent_cfg, load_env_cfg
 from isaaclab_trainer.train import runs
-from isaaclab_trainer.train.cli import check_checkpoint_file, check_log_root, check_num_envs
+from isaaclab_trainer.train.cli import check_checkpoint_file, check_device, check_log_root, check_num_envs
 from isaaclab_trainer.train.player import PolicyPlayer, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
 
-from .handoff import LoopHandoff, LoopSteppedVecEnv
+from .handoff import LoopHandoff, LoopSteppedVecEnv, RolloutPhaseCallback
 from .status import RenderMode, SessionState, SessionStatus
 
 #: env steps one update() runs at most, per render mode (None: as many as fit in the frame budget)
@@ -46,6 +45,12 @@ STEPS_PER_FRAME: dict[RenderMode, int | None] = {
 }
 RETURN_WINDOW = 100  # episodes in the mean return, as SB3's ep_info_buffer
 JOIN_TIMEOUT_S = 1.5
+
+
+def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs") -> str | None:
+    """The newest run's checkpoint with the most steps, as ``play.py --use_last_checkpoint`` finds it."""
+    found = runs.latest_checkpoint(task, log_root, use_last_checkpoint=True)
+    return str(found) if found is not None else None
 
 
 class TrainingSession:
@@ -73,8 +78,8 @@ class TrainingSession:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an integer, got {seed!r}")
-        if device is not None and not re.fullmatch(r"cpu|cuda(:\d+)?", str(device)):
-            raise ValueError(f"device must be cpu, cuda or cuda:N, got {device!r}")
+        if device is not None:
+            check_device(device)
         if not frame_budget_ms > 0:
             raise ValueError(f"frame_budget_ms must be > 0, got {frame_budget_ms!r}")
         resolve_backend(backend)
@@ -155,6 +160,7 @@ class TrainingSession:
         """Create the run folder and start SB3's ``learn()``; progress happens in :meth:`update`."""
         if self._state not in (SessionState.BUILT, SessionState.DONE) or self.env is None:
             raise RuntimeError(f"start_training() needs a built session, state is {self._state.value}")
+        self._player = None
         if total_timesteps is not None and (isinstance(total_timesteps, bool) or int(total_timesteps) < 1):
             raise ValueError(f"total_timesteps must be an integer >= 1, got {total_timesteps!r}")
         self._handoff = handoff = LoopHandoff()
@@ -167,6 +173,7 @@ class TrainingSession:
             total_timesteps=total_timesteps,
             vec_env_hook=lambda venv: LoopSteppedVecEnv(venv, handoff),
             summary_write=None,
+            extra_callbacks=[RolloutPhaseCallback(handoff)],
             argv=["TrainingSession", f"task={self.task}", f"num_envs={self.env_cfg.num_envs}"],
         )
         self._reset_progress(self._setup.agent.num_timesteps if not self._setup.reset_num_timesteps else 0)
@@ -188,24 +195,30 @@ class TrainingSession:
                 self._play_frame()
         except Exception as exc:
             self._fail(exc)
-            self._shutdown_learner(save=False)
+            self._shutdown_learner(timeout=JOIN_TIMEOUT_S)
 
     def pause(self) -> None:
-        """Freeze simulation and learning (the learner waits for its next env step)."""
-        if self._state == SessionState.TRAINING:
+        """Freeze the simulation and learning (the learner waits for its next env step) or playing."""
+        if self._state in (SessionState.TRAINING, SessionState.PLAYING):
+            self._paused_from = self._state
             self._state, self._message = SessionState.PAUSED, "paused"
 
     def resume(self) -> None:
+        """Go on with what :meth:`pause` froze."""
         if self._state == SessionState.PAUSED:
-            self._state, self._message = SessionState.TRAINING, "training"
+            self._state, self._message = self._paused_from, self._paused_from.value.lower()
 
     def stop(self) -> None:
-        """End training (saving ``model.zip`` and its statistics) or playing. Safe in any state."""
-        if self._state in (SessionState.TRAINING, SessionState.PAUSED):
-            self._shutdown_learner(save=True)
+        """End training (``learn()`` returns and saves ``model.zip`` with its statistics) or playing.
+
+        Safe in any state; waits for the learner to finish its current gradient update.
+        """
+        activity = self._paused_from if self._state == SessionState.PAUSED else self._state
+        if activity == SessionState.TRAINING:
+            self._shutdown_learner(timeout=None)
             if self._state != SessionState.ERROR:
                 self._state, self._message = SessionState.DONE, f"stopped; saved {self._final_model}"
-        elif self._state == SessionState.PLAYING:
+        elif activity == SessionState.PLAYING:
             self._player = None
             self._state, self._message = SessionState.BUILT, "stopped playing"
 
@@ -228,17 +241,18 @@ class TrainingSession:
         """Run the loaded policy deterministically, one frame's worth per :meth:`update`."""
         if self._player is None:
             raise RuntimeError("no checkpoint loaded; call load_checkpoint(path) first")
+        if self._state not in (SessionState.BUILT, SessionState.DONE) or self._learner is not None:
+            raise RuntimeError(f"play() needs a built session that is not training, state is {self._state.value}")
         self._state, self._message = SessionState.PLAYING, f"playing {self._player.checkpoint}"
 
     def latest_checkpoint(self, task: str | None = None) -> str | None:
         """The checkpoint ``play.py --use_last_checkpoint`` would pick for ``task`` (default: ours)."""
-        found = runs.latest_checkpoint(task or self.task, self.log_root, use_last_checkpoint=True)
-        return str(found) if found is not None else None
+        return latest_checkpoint(task or self.task, self.log_root)
 
     def close(self) -> None:
-        """Stop everything, join the learner thread and release the env."""
+        """Stop everything (saving a training run's model), join the learner thread, release the env."""
         self.stop()
-        self._shutdown_learner(save=False)
+        self._shutdown_learner(timeout=None)
         if self.env is not None:
             self.env.close()
             self.env = None
@@ -258,6 +272,7 @@ class TrainingSession:
         self._final_model: Path | None = None
         self._steps_since_point = 0
         self._step_s = 0.0
+        self._paused_from = SessionState.TRAINING
         self._faults = 0
         self._last_fault: str | None = None
 
@@ -341,12 +356,16 @@ class TrainingSession:
         else:
             self._state, self._message = SessionState.DONE, f"done; saved {self._final_model}"
 
-    def _shutdown_learner(self, save: bool) -> None:
-        """Wake and join the learner (it saves ``model.zip`` as ``learn()`` ends when ``save``)."""
+    def _shutdown_learner(self, timeout: float | None) -> None:
+        """Close the hand-off and join the learner (``timeout`` None: until it has ended).
+
+        The learner's pending or next env call raises :class:`TrainingInterrupted`, so ``learn()``
+        returns and ``model.zip`` is saved; after an env error it ends with that error instead.
+        """
         if self._handoff is not None:
             self._handoff.close()
         if self._learner is not None:
-            self._learner.join(timeout=JOIN_TIMEOUT_S if not save else None)
+            self._learner.join(timeout=timeout)
             if not self._learner.is_alive():
                 self._finish_learner()
 

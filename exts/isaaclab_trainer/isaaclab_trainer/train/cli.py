@@ -73,11 +73,15 @@ def check_common_args(args: argparse.Namespace) -> None:
     """Validate what can be checked before any scene is built; raises UsageError."""
     try:
         check_task(args.task)
-        resolve_backend(args.backend)
+        if args.device is not None:
+            check_device(args.device, name="--device")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.device is not None and not re.fullmatch(r"cpu|cuda(:\d+)?", args.device):
-        raise UsageError(f"--device '{args.device}' is not accepted (use cpu, cuda or cuda:N)")
+    if args.backend == "physx":
+        if importlib.util.find_spec("isaacsim") is None:  # the script launches Isaac Sim itself
+            raise UsageError("--backend physx needs Isaac Sim (isaacsim is not importable); use newton or auto")
+    else:
+        resolve_backend(args.backend)
     if args.num_envs is not None:
         check_num_envs(args.num_envs, args.device, name="--num_envs")
     if args.video:
@@ -87,6 +91,13 @@ def check_common_args(args: argparse.Namespace) -> None:
                 f"--video needs {', '.join(missing)}; install them with "
                 "'./isaaclab.sh -p -m pip install \"exts/isaaclab_trainer[video]\"'"
             )
+
+
+def check_device(device: str, name: str = "device") -> str:
+    """``device`` if it names a torch device we run on (``cpu``, ``cuda``, ``cuda:N``), else ValueError."""
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", str(device)):
+        raise ValueError(f"{name} '{device}' is not accepted (use cpu, cuda or cuda:N)")
+    return device
 
 
 # -- env count -----------------------------------------------------------------------------------
@@ -264,10 +275,10 @@ def check_checkpoint_task(path: str | os.PathLike, task: str) -> Path:
     return p
 
 
-def launch_kit_if_needed(args: argparse.Namespace) -> object | None:
-    """Start Isaac Sim (``SimulationApp``) for ``--backend physx``; keep the returned app alive."""
+def launch_kit_if_needed(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Start Isaac Sim for ``--backend physx``: ``(SimulationApp, its USD stage)``, else ``(None, None)``."""
     if args.backend != "physx":
-        return None
+        return None, None
     from isaaclab_trainer.kit.app import launch_app  # Isaac Sim only
 
     return launch_app(headless=args.headless)

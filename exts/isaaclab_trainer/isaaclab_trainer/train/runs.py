@@ -73,11 +73,20 @@ def checkpoint_steps(path: str | os.PathLike) -> int | None:
 
 
 def list_runs(task: str, log_root: str | os.PathLike = "logs") -> list[Path]:
-    """Run folders of ``task``, oldest first (by modification time, as Isaac Lab)."""
+    """Run folders of ``task``, oldest first.
+
+    Ordered by when each run started: the time of its ``command.txt``, written once at creation (the
+    folder's own time, which Isaac Lab uses, moves whenever ``play.py --video`` adds ``videos/``).
+    """
     root = task_log_root(task, log_root)
     if not root.is_dir():
         return []
-    return sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: (p.stat().st_mtime, p.name))
+
+    def started(run: Path) -> tuple[float, str]:
+        marker = run / "command.txt"
+        return ((marker if marker.is_file() else run).stat().st_mtime, run.name)
+
+    return sorted((p for p in root.iterdir() if p.is_dir()), key=started)
 
 
 def newest_checkpoint_in(run_dir: Path) -> Path | None:

@@ -149,7 +149,7 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
         if key in cfg and (not isinstance(cfg[key], kind) or isinstance(cfg[key], bool) is not (kind is bool)):
             accepted = {bool: _BOOL, str: _STR, int: _INT}.get(kind, _NUMBER)
             raise ConfigError(f"{source}: '{key}' must be {accepted}, got {cfg[key]!r}")
-    for key in ("n_steps", "batch_size", "n_epochs"):
+    for key in ("n_steps", "batch_size", "n_epochs", "n_minibatches"):
         if key in cfg and (not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1):
             raise ConfigError(f"{source}: '{key}' must be an integer >= 1, got {cfg[key]!r}")
 
@@ -168,7 +168,8 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
         raw=dict(cfg),
     )
     if "n_minibatches" in kwargs:
-        kwargs["batch_size"] = max(1, kwargs["n_steps"] * num_envs // kwargs.pop("n_minibatches"))
+        n_steps = kwargs.get("n_steps", inspect.signature(PPO.__init__).parameters["n_steps"].default)
+        kwargs["batch_size"] = max(1, n_steps * num_envs // kwargs.pop("n_minibatches"))
     for key in SCHEDULE_KEYS:
         if key in kwargs:
             schedule = _schedule(kwargs[key], f"{source}: {key}")

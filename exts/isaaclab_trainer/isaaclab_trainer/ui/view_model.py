@@ -31,8 +31,9 @@ _RENDER_MODES: tuple[RenderMode, ...] = (
     RenderMode.PARTIAL_RENDERING,
     RenderMode.FULL_RENDERING,
 )
-#: physics backends offered in the Task section (same names as ``sim.backends.factory.BACKENDS``)
-BACKEND_LABELS: tuple[str, ...] = ("auto", "physx", "newton")
+#: physics backends offered in the Task section (names of ``sim.backends.factory.BACKENDS``). Not
+#: "newton": it does not write poses back to the stage, so the viewport would not show the envs.
+BACKEND_LABELS: tuple[str, ...] = ("auto", "physx")
 STATE_LABELS: dict[SessionState, str] = {
     SessionState.IDLE: "Idle",
     SessionState.BUILT: "Built",
@@ -301,10 +302,9 @@ def _default_tasks() -> list[str]:
 
 
 def _default_latest_checkpoint(task: str, log_root: str) -> str | None:
-    from isaaclab_trainer.train.runs import latest_checkpoint
+    from isaaclab_trainer.session import latest_checkpoint
 
-    found = latest_checkpoint(task, log_root=log_root)
-    return str(found) if found is not None else None
+    return latest_checkpoint(task, log_root)
 
 
 def _default_tensorboard_launcher(logdir: str) -> str:

@@ -137,8 +137,8 @@ class Sb3VecEnvWrapper(VecEnv):
         return [wrapped] * len(self._get_indices(indices))
 
     def get_images(self) -> Sequence[np.ndarray | None]:
-        frame = self.env.render()
-        return [frame] + [None] * (self.num_envs - 1)
+        """One frame that already shows the first envs side by side (``render_mode="rgb_array"``)."""
+        return [self.env.render()]
 
     # -- helpers -----------------------------------------------------------------------
 
