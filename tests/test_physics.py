@@ -38,7 +38,7 @@ def make_backend(num_envs: int, spec: CartpoleSpec = SPEC, stage: Usd.Stage | No
 def consts(spec: CartpoleSpec = SPEC) -> tuple[float, float, float, float, float]:
     """M, m, d, J (pole inertia about the pivot) and det = (M+m) J - m^2 d^2."""
     M, m, d = spec.cart_mass, spec.pole_mass, spec.pole_com_distance
-    J = spec.pole_inertia_pivot_axis + m * d * d
+    J = spec.pole_inertia_cm_hinge_axis + m * d * d
     return M, m, d, J, (M + m) * J - m * m * d * d
 
 

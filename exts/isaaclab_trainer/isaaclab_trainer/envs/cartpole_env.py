@@ -34,12 +34,8 @@ class CartpoleEnv(BatchedTaskEnv):
     observation_dim = 4
     action_dim = 1
 
-    def __init__(
-        self, cfg: CartpoleEnvCfg | None = None, render_mode: str | None = None, stage: Any = None, **overrides: Any
-    ):
-        from isaaclab_trainer.tasks import resolve_env_cfg
-
-        super().__init__(resolve_env_cfg(type(self), cfg, overrides), render_mode, stage)
+    def __init__(self, cfg: CartpoleEnvCfg, render_mode: str | None = None, stage: Any = None):
+        super().__init__(cfg, render_mode, stage)
         # dof columns by name: PhysX need not report them in authoring order
         self._cart, self._pole = (self.backend.joint_names.index(name) for name in JOINT_NAMES)
         self._efforts = torch.zeros(self.num_envs, self.backend.num_dofs, device=self.device)

@@ -20,7 +20,6 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 
 from isaaclab_trainer.train.trainer import TrainingInterrupted
 
-
 #: how long :meth:`LoopHandoff.serve` blocks while the learner optimizes (no env request can come)
 IDLE_WAIT_S = 0.002
 

@@ -79,13 +79,12 @@ class CartpoleSpec:
         return 0.5 * self.pole_length
 
     @property
-    def pole_inertia_pivot_axis(self) -> float:
+    def pole_inertia_cm_hinge_axis(self) -> float:
         """Pole inertia about the hinge (Y) axis through its center of mass, ``I_cm``."""
         return self.pole_inertia[1]
 
 
 JOINT_NAMES: tuple[str, str] = ("slider_to_cart", "cart_to_pole")
-BODY_NAMES: tuple[str, str, str] = ("slider", "cart", "pole")
 
 
 def _rigid_body(

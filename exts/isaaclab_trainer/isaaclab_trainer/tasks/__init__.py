@@ -7,14 +7,16 @@ Importing :mod:`isaaclab_trainer` registers every task here with gymnasium, so
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 
-from isaaclab_trainer.utils import ConfigError, closest_names, config_dir, dataclass_from_dict, load_yaml
+from isaaclab_trainer.utils import closest_names, config_dir, dataclass_from_dict, load_yaml
 
-#: gym id -> (env class entry point, env config file, SB3 agent config file), paths relative to config/
+#: gym id -> (env class "module:Class", env config file, SB3 agent config file), paths relative to config/
 TASKS: dict[str, tuple[str, str, str]] = {
     "Isaac-Cartpole-v0": (
         "isaaclab_trainer.envs.cartpole_env:CartpoleEnv",
@@ -31,12 +33,12 @@ TASKS: dict[str, tuple[str, str, str]] = {
 
 def register_tasks() -> None:
     """Register every task with gymnasium (idempotent)."""
-    for task_id, (entry_point, env_cfg, agent_cfg) in TASKS.items():
+    for task_id, (_, env_cfg, agent_cfg) in TASKS.items():
         if task_id in gym.registry:
             continue
         gym.register(
             id=task_id,
-            entry_point=entry_point,
+            entry_point=functools.partial(make_task_env, task_id),
             disable_env_checker=True,
             order_enforce=False,
             kwargs={"env_cfg_entry_point": env_cfg, "sb3_cfg_entry_point": agent_cfg},
@@ -78,20 +80,15 @@ def load_agent_cfg(task: str, path: str | Path | None = None) -> dict[str, Any]:
     return load_yaml(Path(path) if path is not None else agent_cfg_path(task))
 
 
-def task_of_env_class(env_cls: type) -> str:
-    target = f"{env_cls.__module__}:{env_cls.__qualname__}"
-    for task_id, (entry_point, _, _) in TASKS.items():
-        if entry_point == target:
-            return task_id
-    raise ConfigError(f"{target} is not a registered task")
-
-
-def resolve_env_cfg(env_cls: type, cfg: Any, overrides: dict[str, Any]) -> Any:
-    """The config an env class is built with: ``cfg`` or its task's YAML, with keyword overrides."""
+def make_task_env(task: str, cfg: Any = None, render_mode: str | None = None, stage: Any = None, **overrides: Any):
+    """gymnasium's entry point of every task: its env class built from ``cfg`` (default: the task's
+    YAML), with keyword overrides of that config (``num_envs=16, device="cpu"``)."""
     overrides = {k: v for k, v in overrides.items() if not k.endswith("_entry_point")}
     if cfg is None:
-        cfg = load_env_cfg(task_of_env_class(env_cls))
+        cfg = load_env_cfg(task)
     if overrides:
         merged = {**dataclasses.asdict(cfg), **overrides}
         cfg = dataclass_from_dict(type(cfg), merged, source="env config overrides")
-    return cfg
+    module, _, name = TASKS[check_task(task)][0].partition(":")
+    env_cls = getattr(importlib.import_module(module), name)
+    return env_cls(cfg, render_mode=render_mode, stage=stage)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch.nn as nn
@@ -47,11 +47,6 @@ class AgentSettings:
     checkpoint_interval: int = 64_000
     #: torch intra-op threads when the agent runs on the CPU (0: leave torch's default)
     cpu_threads: int = 1
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def seed(self) -> int:
-        return int(self.ppo_kwargs.get("seed", 42))
 
     def rollout_size(self, num_envs: int) -> int:
         return int(self.ppo_kwargs.get("n_steps", 2048)) * num_envs
@@ -165,7 +160,6 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
         clip_obs=float(kwargs.pop("clip_obs", 100.0)),
         checkpoint_interval=int(kwargs.pop("checkpoint_interval", 64_000)),
         cpu_threads=int(kwargs.pop("cpu_threads", 1)),
-        raw=dict(cfg),
     )
     if "n_minibatches" in kwargs:
         n_steps = kwargs.get("n_steps", inspect.signature(PPO.__init__).parameters["n_steps"].default)

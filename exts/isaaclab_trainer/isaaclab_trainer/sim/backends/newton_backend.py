@@ -141,7 +141,6 @@ class NewtonBackend(PhysicsBackend):
         limits = self.model.joint_effort_limit.numpy()[:nd].astype(np.float32)
         self.effort_limit = torch.as_tensor(limits, device=self.device)
         self._neg_effort_limit = -self.effort_limit
-        self.default_joint_pos = self._q[0][0].clone()
         self._fk_stale = False
         # Featherstone on CPU: replay each substep from a captured Warp graph (C++ loop, same kernels
         # and buffers) instead of ~15 Python kernel launches (~70 us of argument packing each)
