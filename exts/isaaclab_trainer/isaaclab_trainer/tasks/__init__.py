@@ -89,6 +89,10 @@ def make_task_env(task: str, cfg: Any = None, render_mode: str | None = None, st
     if overrides:
         merged = {**dataclasses.asdict(cfg), **overrides}
         cfg = dataclass_from_dict(type(cfg), merged, source="env config overrides")
+    return env_class(task)(cfg, render_mode=render_mode, stage=stage)
+
+
+def env_class(task: str) -> type:
+    """The env class of ``task`` (imported, not built)."""
     module, _, name = TASKS[check_task(task)][0].partition(":")
-    env_cls = getattr(importlib.import_module(module), name)
-    return env_cls(cfg, render_mode=render_mode, stage=stage)
+    return getattr(importlib.import_module(module), name)

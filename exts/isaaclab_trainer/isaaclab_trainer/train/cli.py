@@ -248,13 +248,9 @@ def checkpoint_shapes(path: str | os.PathLike) -> tuple[tuple[int, ...], tuple[i
 
 def task_shapes(task: str) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     """Per-env observation and action shapes of ``task`` from its env class, without building it."""
-    import gymnasium as gym
-    from gymnasium.envs.registration import load_env_creator
+    from isaaclab_trainer.tasks import env_class
 
-    import isaaclab_trainer  # noqa: F401 - registers the tasks
-
-    entry = gym.spec(check_task(task)).entry_point
-    env_cls = load_env_creator(entry) if isinstance(entry, str) else entry
+    env_cls = env_class(task)
     obs, act = getattr(env_cls, "observation_dim", 0), getattr(env_cls, "action_dim", 0)
     return ((obs,), (act,)) if obs and act else None
 
