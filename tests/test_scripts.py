@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import PLAY, TRAIN, run_script
+from conftest import PLAY, REPO, TRAIN, run_script
 
 SUMMARY = re.compile(r"^episodes: (\d+)  mean return: (-?\d+\.\d{3})  mean length: (\d+(\.\d+)?)$", re.M)
 
@@ -82,3 +84,14 @@ def test_video_clips_are_written(trained):
     res = run_script(PLAY, "--num_envs", "2", "--headless", "--video", "--video_length", "10", cwd=trained / "v")
     assert res.returncode == 0, res.stderr
     assert list((trained / "v").glob("logs/sb3/Isaac-Cartpole-v0/*/videos/play/*.mp4"))
+
+
+def test_isaaclab_sh_sim_without_isaac_sim_says_what_is_missing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "ISAACSIM_PATH"}
+    env["PATH"] = "/usr/bin:/bin"  # no isaacsim launcher
+    res = subprocess.run([str(REPO / "isaaclab.sh"), "-s"], env=env, capture_output=True, text=True, timeout=30)
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines() == [
+        "[isaaclab.sh] error: no Isaac Sim found: set ISAACSIM_PATH to an Isaac Sim 5.1 install or "
+        "'pip install isaacsim[all]==5.1.*'"
+    ]
