@@ -20,9 +20,6 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 
 from isaaclab_trainer.train.trainer import TrainingInterrupted
 
-#: how long :meth:`LoopHandoff.serve` blocks while the learner optimizes (no env request can come)
-IDLE_WAIT_S = 0.002
-
 
 class LoopHandoff:
     """A one-slot rendezvous: the learner :meth:`call`\\ s, the loop :meth:`serve`\\ s."""
@@ -58,16 +55,16 @@ class LoopHandoff:
 
     # -- loop thread -----------------------------------------------------------------------
 
-    def serve(self, timeout: float) -> tuple[str, Any] | None:
+    def serve(self, timeout: float, idle_timeout: float = 0.0) -> tuple[str, Any] | None:
         """Run the pending request (waiting up to ``timeout`` s for one); returns ``(kind, result)``.
+
+        While the learner optimizes (no request can come soon) it waits ``idle_timeout`` at most.
 
         Returns None when nothing was asked in time. An exception of the request is handed to the
         learner and raised here too, so the caller can report it.
         """
         with self._cv:
-            # While SB3 optimizes, return soon so the app's frame is not held up, but still block a
-            # moment: a caller spinning on update() would otherwise hog the GIL the learner needs.
-            wait = timeout if self.collecting else min(timeout, IDLE_WAIT_S)
+            wait = timeout if self.collecting else min(timeout, idle_timeout)
             if not self._cv.wait_for(lambda: self._request is not None or self._closed, wait) or self._closed:
                 return None
             fn, kind = self._request  # type: ignore[misc]

@@ -45,6 +45,8 @@ STEPS_PER_FRAME: dict[RenderMode, int | None] = {
 }
 RETURN_WINDOW = 100  # episodes in the mean return, as SB3's ep_info_buffer
 JOIN_TIMEOUT_S = 1.5
+#: update() calls closer together than this come from a loop with no frame pacing of its own
+SPIN_GAP_S = 0.001
 
 
 def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs") -> str | None:
@@ -273,6 +275,7 @@ class TrainingSession:
         self._steps_since_point = 0
         self._step_s = 0.0
         self._paused_from = SessionState.TRAINING
+        self._last_return_s = 0.0
         self._faults = 0
         self._last_fault: str | None = None
 
@@ -315,14 +318,19 @@ class TrainingSession:
         wait for the GIL once the learner thread holds it (one interpreter switch interval).
         """
         assert self._handoff is not None
-        deadline = time.perf_counter() + self.frame_budget_s - sys.getswitchinterval()
+        started = time.perf_counter()
+        # While SB3 optimizes, an app that paces its own frames gets update() back at once. A caller
+        # that calls again straight away (a bare while loop) is made to wait instead: spinning would
+        # hog the GIL the learner needs.
+        spinning = started - self._last_return_s < SPIN_GAP_S
+        deadline = started + self.frame_budget_s - sys.getswitchinterval()
         limit = STEPS_PER_FRAME[self.render_mode]
         steps = 0
         while limit is None or steps < limit:
             remaining = deadline - self._step_s - time.perf_counter()
             if remaining <= 0:
                 break
-            served = self._handoff.serve(remaining)
+            served = self._handoff.serve(remaining, idle_timeout=remaining if spinning else 0.0)
             if served is None:
                 break
             kind, result = served
@@ -332,6 +340,7 @@ class TrainingSession:
                 steps += 1
                 self._record_step(result[3])
         self._update_rate(steps)
+        self._last_return_s = time.perf_counter()
         if self._learner is not None and not self._learner.is_alive():
             self._finish_learner()
 
