@@ -30,7 +30,7 @@ import omni.usd
 import torch
 from pxr import Usd
 
-from isaaclab_trainer.sim.backends.base import PhysicsBackend
+from isaaclab_trainer.sim.backends.base import PhysicsBackend, canonical_device
 
 ROBOTS_PATTERN = "/World/envs/*/Robot"
 PLAY_SIMULATIONS = "/app/player/playSimulations"
@@ -56,7 +56,7 @@ class PhysxBackend(PhysicsBackend):
 
         self.num_envs = int(num_envs)
         self.physics_dt = float(physics_dt)
-        self.device = str(torch.device(device)) if device != "cuda" else "cuda:0"
+        self.device = canonical_device(device)
         self._time = 0.0
         self._view: Any = None
         self._robots: Any = None

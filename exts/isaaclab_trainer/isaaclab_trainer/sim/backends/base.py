@@ -12,6 +12,11 @@ from abc import ABC, abstractmethod
 import torch
 
 
+def canonical_device(device: str) -> str:
+    """``"cuda"`` as ``"cuda:0"``, other torch device names as torch spells them."""
+    return "cuda:0" if device == "cuda" else str(torch.device(device))
+
+
 class PhysicsBackend(ABC):
     """Batched joint-space access to ``num_envs`` copies of one articulation.
 

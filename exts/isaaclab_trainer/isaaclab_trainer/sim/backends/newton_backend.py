@@ -52,7 +52,7 @@ wp.config.log_level = wp.LOG_WARNING
 import newton  # noqa: E402
 from pxr import Usd, UsdGeom  # noqa: E402
 
-from .base import PhysicsBackend  # noqa: E402
+from .base import PhysicsBackend, canonical_device  # noqa: E402
 
 SOLVERS = ("featherstone", "mujoco")
 DEFAULT_SOLVER = "featherstone"
@@ -74,7 +74,7 @@ class NewtonBackend(PhysicsBackend):
             raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
         self.num_envs = int(num_envs)
         self.physics_dt = float(physics_dt)
-        self.device = str(torch.device(device)) if device != "cuda" else "cuda:0"
+        self.device = canonical_device(device)
         self.solver_name = solver
         self._wp_device = wp.get_device(self.device)
 
