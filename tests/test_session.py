@@ -84,7 +84,6 @@ def test_play_matches_play_py(solved, tmp_path):
     session.load_checkpoint(model)
     session.play()
     session.set_render_mode(RenderMode.NO_RENDERING)
-    returns = []
     player = session._player
     drive(session, lambda s: s.episodes >= 10)
     returns = list(session._returns)[:10]

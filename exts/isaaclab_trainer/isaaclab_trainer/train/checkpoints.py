@@ -20,7 +20,6 @@ import io
 import json
 import os
 import pickle
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -63,9 +62,7 @@ def serialized_keys(data: dict[str, Any]) -> list[str]:
 
 def _template(env: VecEnv, settings: AgentSettings) -> PPO:
     """An untrained agent of our own config: the source of every object a checkpoint may not supply."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="You have specified a mini-batch size of", category=UserWarning)
-        return PPO(settings.policy, env, verbose=0, **{**settings.ppo_kwargs, "device": "cpu", "seed": None})
+    return PPO(settings.policy, env, verbose=0, **{**settings.ppo_kwargs, "device": "cpu", "seed": None})
 
 
 def _custom_objects(data: dict[str, Any], template: PPO) -> dict[str, Any]:

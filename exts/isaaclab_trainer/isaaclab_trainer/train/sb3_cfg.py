@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,10 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import ConstantSchedule, LinearSchedule
 
 from isaaclab_trainer.utils import ConfigError
+
+# Isaac Lab's cartpole config keeps batch_size 4096 (tuned for 4096 envs); with fewer envs SB3 then
+# uses the whole rollout as one minibatch, which is intended, so its warning about it is noise.
+warnings.filterwarnings("ignore", message="You have specified a mini-batch size of", category=UserWarning)
 
 SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
 #: keys of ours (not PPO's): run budget, normalization and checkpointing

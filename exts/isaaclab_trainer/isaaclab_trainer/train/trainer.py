@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +29,6 @@ from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoin
 from .checkpoints import load_agent
 from .runs import FINAL_MODEL, write_run_params
 from .sb3_cfg import AgentSettings, process_sb3_cfg
-
-# Isaac Lab's cartpole config keeps batch_size 4096 (tuned for 4096 envs); with fewer envs SB3 then
-# uses the whole rollout as one minibatch, which is intended, so its warning about it is noise.
-warnings.filterwarnings("ignore", message="You have specified a mini-batch size of", category=UserWarning)
 
 
 class TrainingInterrupted(Exception):
