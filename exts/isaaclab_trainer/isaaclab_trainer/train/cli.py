@@ -93,10 +93,35 @@ def check_common_args(args: argparse.Namespace) -> None:
             )
 
 
+def cuda_device_count() -> int:
+    """CUDA devices torch can use on this machine (0 without CUDA, or with a CPU-only torch build)."""
+    import torch
+
+    try:
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except Exception:  # noqa: BLE001 - a broken driver means no usable device
+        return 0
+
+
+def available_devices(count: int) -> str:
+    """``"cpu"`` or ``"cpu, cuda:0..cuda:K"``: what ``--device`` accepts here, for messages."""
+    if count <= 0:
+        return "cpu"
+    return "cpu, cuda:0" if count == 1 else f"cpu, cuda:0..cuda:{count - 1}"
+
+
 def check_device(device: str, name: str = "device") -> str:
-    """``device`` if it names a torch device we run on (``cpu``, ``cuda``, ``cuda:N``), else ValueError."""
-    if not re.fullmatch(r"cpu|cuda(:\d+)?", str(device)):
+    """``device`` if it names a torch device (``cpu``, ``cuda``, ``cuda:N``) this machine has, else ValueError."""
+    match = re.fullmatch(r"cpu|cuda(?::(\d+))?", str(device))
+    if not match:
         raise ValueError(f"{name} '{device}' is not accepted (use cpu, cuda or cuda:N)")
+    if device != "cpu":
+        count = cuda_device_count()
+        if int(match.group(1) or 0) >= count:
+            have = "no CUDA device" if count == 0 else f"{count} CUDA device{'s' if count > 1 else ''}"
+            raise ValueError(
+                f"{name} '{device}' is not available here: torch sees {have} (available: {available_devices(count)})"
+            )
     return device
 
 
