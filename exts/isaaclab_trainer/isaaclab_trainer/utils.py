@@ -19,6 +19,17 @@ class ConfigError(ValueError):
     """A config file or value is not what the code accepts; the message names it."""
 
 
+#: the largest seed: seeds reach numpy's legacy seeding (SB3's ``set_random_seed``), which takes 0 .. 2**32 - 1
+SEED_MAX = 2**32 - 1
+
+
+def is_seed(value: Any, random_ok: bool = False) -> bool:
+    """True for an int numpy, torch and SB3 all take as a seed (and -1, "draw one", if ``random_ok``)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False
+    return 0 <= value <= SEED_MAX or (random_ok and value == -1)
+
+
 def config_dir() -> Path:
     """The repo's ``config/`` folder (``$ISAACLAB_TRAINER_CONFIG`` overrides it)."""
     override = os.environ.get("ISAACLAB_TRAINER_CONFIG")
@@ -30,6 +41,8 @@ def config_dir() -> Path:
 
 def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML mapping, with one clear error when the file is missing or not YAML."""
+    if not str(path).strip():
+        raise ConfigError(f"config file path '{path}' is empty (accepted: the path of a YAML file)")
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")

@@ -32,6 +32,7 @@ from isaaclab_trainer.train.cli import check_checkpoint_file, check_device, chec
 from isaaclab_trainer.train.player import PolicyPlayer, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
+from isaaclab_trainer.utils import SEED_MAX, is_seed
 
 from .handoff import LoopHandoff, LoopSteppedVecEnv, RolloutPhaseCallback
 from .status import RenderMode, SessionState, SessionStatus
@@ -78,8 +79,8 @@ class TrainingSession:
         self.task = check_task(task)
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
+        if not is_seed(seed):
+            raise ValueError(f"seed must be an integer from 0 to {SEED_MAX}, got {seed!r}")
         if device is not None:
             check_device(device)
         if not frame_budget_ms > 0:

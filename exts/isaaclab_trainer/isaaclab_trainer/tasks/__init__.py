@@ -77,7 +77,7 @@ def load_env_cfg(task: str, path: str | Path | None = None) -> Any:
 
 def load_agent_cfg(task: str, path: str | Path | None = None) -> dict[str, Any]:
     """The raw SB3 agent config of ``task`` (YAML mapping)."""
-    return load_yaml(Path(path) if path is not None else agent_cfg_path(task))
+    return load_yaml(path if path is not None else agent_cfg_path(task))
 
 
 def make_task_env(task: str, cfg: Any = None, render_mode: str | None = None, stage: Any = None, **overrides: Any):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from isaaclab_trainer.sim.backends.factory import BACKENDS, resolve_backend
 from isaaclab_trainer.tasks import check_task
+from isaaclab_trainer.utils import SEED_MAX, is_seed
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -35,8 +36,15 @@ class UsageError(ValueError):
 
 
 def fail(prog: str, message: str) -> NoReturn:
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    """Print ``<prog>: error: <message>`` as one line on stderr and exit with status 2."""
+    print(f"{prog}: error: {printable(message)}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def printable(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``, ``\\x85``): a
+    value typed with one of them must not break the one-line message that names it."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def positive_int(text: str) -> int:
@@ -47,6 +55,18 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not an integer (accepted: an integer >= 1)") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is below 1 (accepted: an integer >= 1)")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """argparse type for --seed: -1 (draw a random seed, as in Isaac Lab) or 0 .. 2**32 - 1."""
+    accepted = f"accepted: -1 for a random seed, or an integer from 0 to {SEED_MAX}"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer ({accepted})") from None
+    if not is_seed(value, random_ok=True):
+        raise argparse.ArgumentTypeError(f"{value} is out of range ({accepted})")
     return value
 
 
@@ -61,7 +81,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Flags train.py and play.py both take, named as in Isaac Lab."""
     parser.add_argument("--task", type=str, default="Isaac-Cartpole-v0", help="gym id of the task")
     parser.add_argument("--num_envs", type=positive_int, default=None, help="number of parallel environments")
-    parser.add_argument("--seed", type=int, default=None, help="seed (-1 draws a random one)")
+    parser.add_argument("--seed", type=seed_int, default=None, help="seed (-1 draws a random one)")
     parser.add_argument("--device", type=str, default=None, help="simulation device: cpu, cuda or cuda:N")
     parser.add_argument("--backend", choices=BACKENDS, default="auto", help="physics: PhysX in Isaac Sim, else Newton")
     parser.add_argument("--headless", action="store_true", help="no GUI (always the case without Isaac Sim)")
@@ -220,6 +240,8 @@ def check_checkpoint_file(path: str | os.PathLike) -> Path:
 
     Reads only the zip's directory, its CRCs and the ``data`` JSON: nothing is unpickled.
     """
+    if not str(path).strip():
+        raise UsageError(f"checkpoint path '{path}' is empty (accepted: the path of an SB3 model .zip)")
     p = Path(path)
     if not p.exists():
         raise UsageError(f"checkpoint '{path}' does not exist")

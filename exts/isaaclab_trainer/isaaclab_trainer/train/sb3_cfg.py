@@ -18,7 +18,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import ConstantSchedule, LinearSchedule
 
-from isaaclab_trainer.utils import ConfigError
+from isaaclab_trainer.utils import SEED_MAX, ConfigError, is_seed
 
 # Isaac Lab's cartpole config keeps batch_size 4096 (tuned for 4096 envs); with fewer envs SB3 then
 # uses the whole rollout as one minibatch, which is intended, so its warning about it is noise.
@@ -92,6 +92,8 @@ def _check_ppo_types(cfg: dict[str, Any], source: str) -> None:
     for key, kinds in PPO_TYPES.items():
         if key in cfg and not any(_IS[k](cfg[key]) for k in kinds):
             raise ConfigError(f"{source}: '{key}' must be {' or '.join(kinds)}, got {cfg[key]!r}")
+    if cfg.get("seed") is not None and not is_seed(cfg["seed"]):
+        raise ConfigError(f"{source}: 'seed' must be an integer from 0 to {SEED_MAX} or null, got {cfg['seed']!r}")
     if "rollout_buffer_class" in cfg:
         raise ConfigError(f"{source}: 'rollout_buffer_class' cannot be set in a config file")
     policy_kwargs = cfg.get("policy_kwargs") or {}
