@@ -21,6 +21,7 @@ import importlib
 import io
 import os
 import runpy
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -245,6 +246,10 @@ def yaml_documents(base: dict[str, Any], extra: dict[str, st.SearchStrategy[Any]
 # -- running a script in-process ------------------------------------------------------------------
 
 
+#: seconds one in-process run may take before it counts as a hang (a run that proceeds takes < 2 s)
+RUN_TIMEOUT_S = 30
+
+
 class Proceeded(Exception):
     """Raised at a script's ``stop_at`` seam: the inputs were accepted and the run was set up."""
 
@@ -344,8 +349,13 @@ def run_in_process(script: Script, argv: list[str], cwd: Path, env: dict[str, st
         built.append(env_)
         return env_
 
+    def too_slow(*_: Any) -> None:
+        raise TimeoutError(f"the run did not reach its seam within {RUN_TIMEOUT_S} s (a hang the inputs allowed?)")
+
     outcome = Outcome(code=None, stdout="", stderr="")
     old_argv = sys.argv
+    old_alarm = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(RUN_TIMEOUT_S)
     sys.argv = [str(script.path), *argv]
     try:
         with (
@@ -363,6 +373,8 @@ def run_in_process(script: Script, argv: list[str], cwd: Path, env: dict[str, st
             except Proceeded:
                 outcome.proceeded = True
     finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old_alarm)
         sys.argv = old_argv
         for env_ in built:
             with contextlib.suppress(Exception):

@@ -138,9 +138,32 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
+#: failing examples the property-based suite (test_fuzz_inputs.py) found, kept as regular cases
+FOUND_BY_FUZZING = {
+    "cuda without CUDA": (TRAIN, ["--device", "cuda"], ["--device 'cuda' is not available here", "(available: cpu)"]),
+    "cuda:0 without CUDA (play)": (PLAY, ["--device", "cuda:0"], ["--device 'cuda:0' is not available", "cpu)"]),
+    "cuda:3 without CUDA": (TRAIN, ["--device", "cuda:3"], ["'cuda:3' is not available here: torch sees no CUDA"]),
+    "control character in a value": (TRAIN, ["--num_envs", "\x85"], ["'\\x85' is not an integer"]),
+    "newline in the task": (TRAIN, ["--task", "Isaac-Cartpole-v0\n"], ["unknown task 'Isaac-Cartpole-v0\\n'"]),
+    "empty checkpoint path": (
+        PLAY,
+        ["--use_last_checkpoint", "--checkpoint="],
+        ["checkpoint path '' is empty (accepted: the path of an SB3 model .zip)"],
+    ),
+    "empty agent path": (TRAIN, ["--agent", ""], ["config file path '' is empty (accepted: the path of a YAML file)"]),
+    "negative seed": (
+        TRAIN,
+        ["--device", "cpu", "--seed", "-2"],
+        ["argument --seed: -2 is out of range (accepted: -1 for a random seed, or an integer from 0 to 4294967295)"],
+    ),
+    "seed above numpy's range": (PLAY, ["--seed", "4294967296"], ["--seed: 4294967296 is out of range"]),
+    "seed not an integer": (TRAIN, ["--seed", ""], ["argument --seed: '' is not an integer (accepted: -1 for"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES) + list(FOUND_BY_FUZZING))
 def test_script_rejects(case, files, tmp_path, monkeypatch, capsys):
-    script, args, expected = CASES[case]
+    script, args, expected = CASES.get(case) or FOUND_BY_FUZZING[case]
     names = {k: str(v) for k, v in files.items()}
     args = [a.format(**names) for a in args]
     expected = [e.format(**names) for e in expected]
@@ -238,11 +261,21 @@ def test_script_process_exit_status(case, files, tmp_path):
         ({"agent_cfg": {"n_step": 16}}, "unknown key 'n_step'; did you mean 'n_steps'"),
         ({"agent_cfg": {"gamma": "0.99"}}, "'gamma' must be a number, got '0.99'"),
         ({"agent_cfg": {"n_steps": 1.5}}, "'n_steps' must be an integer >= 1, got 1.5"),
+        # found by test_fuzz_fields.py
+        ({"task": []}, r"unknown task '\[\]'"),
+        ({"task": None}, "unknown task 'None'"),
+        ({"device": "cuda"}, r"device 'cuda' is not available here: torch sees no CUDA device \(available: cpu\)"),
+        ({"seed": -1}, "seed must be an integer from 0 to 4294967295, got -1"),
+        ({"seed": 2**32}, "seed must be an integer from 0 to 4294967295, got 4294967296"),
+        ({"frame_budget_ms": "30"}, "frame_budget_ms must be a number > 0, got '30'"),
+        ({"agent_cfg": [1]}, r"agent_cfg must be a mapping \(dict\) or None, got \[1\]"),
+        ({"agent_cfg": {"seed": -3}}, "'seed' must be an integer from 0 to 4294967295 or null, got -3"),
+        ({"log_root": None}, "log folder must be a path"),
     ],
 )
 def test_session_rejects(kwargs, match, tmp_path):
     with pytest.raises(ValueError, match=match):
-        TrainingSession(log_root=tmp_path / "logs", **kwargs)
+        TrainingSession(**{"log_root": tmp_path / "logs", **kwargs})
     assert not (tmp_path / "logs").exists()
 
 
@@ -269,10 +302,57 @@ def built_session(tmp_path_factory):
         ("truncated", "is a truncated or damaged zip"),
         ("not_sb3", "is a zip but not an SB3 model"),
         ("other_task", r"belongs to another task: .* shape \(3,\)"),
+        ("empty", r"checkpoint path '\\x1e' is empty"),  # found by fuzzing: a control character, escaped
+        ("none", r"checkpoint must be a path \(str or os.PathLike\), got None"),
     ],
 )
 def test_session_load_checkpoint_rejects(name, match, files, built_session, tmp_path):
-    path = files.get(name, tmp_path / "missing.zip")
+    path = {"empty": "\x1e", "none": None}.get(name, files.get(name, tmp_path / "missing.zip"))
     with pytest.raises(ValueError, match=match):
         built_session.load_checkpoint(path)
     assert built_session.status.state.value == "BUILT"
+
+
+def test_session_render_mode_and_budget_reject(built_session):
+    """Found by fuzzing: values that are not render modes or timestep counts get one clear line."""
+    with pytest.raises(ValueError, match=r"render mode must be one of RenderMode.NO_GUI_OR_RENDERING \(-1\), .*got 'fast'"):
+        built_session.set_render_mode("fast")
+    with pytest.raises(ValueError, match="total_timesteps must be an integer >= 1, got 'many'"):
+        built_session.start_training("many")
+    assert built_session.status.state.value == "BUILT"
+
+
+# -- devices as users have them -------------------------------------------------------------------
+
+
+def test_device_availability_here():
+    """This machine has no CUDA (CPU torch): every cuda device is refused naming what is available."""
+    assert cli.cuda_device_count() == 0
+    assert cli.check_device("cpu") == "cpu"
+    for device in ("cuda", "cuda:0", "cuda:7"):
+        with pytest.raises(ValueError, match=rf"'{device}' is not available here: .*\(available: cpu\)$"):
+            cli.check_device(device)
+
+
+def test_device_message_with_gpus(monkeypatch):
+    """The logic on a 2-GPU machine. Contract check only: the availability query is replaced, as no
+    GPU exists here; the query itself (torch.cuda) is what test_device_availability_here runs."""
+    monkeypatch.setattr(cli, "cuda_device_count", lambda: 2)
+    assert cli.check_device("cuda") == "cuda" and cli.check_device("cuda:1") == "cuda:1"
+    with pytest.raises(ValueError, match=r"'cuda:2' is not available here: torch sees 2 CUDA devices \(available: cpu, cuda:0..cuda:1\)"):
+        cli.check_device("cuda:2", name="--device")
+    assert cli.available_devices(1) == "cpu, cuda:0"
+
+
+def test_panel_device_field(tmp_path):
+    """The panel's Device field goes through the session's check: one status line, nothing built."""
+    from isaaclab_trainer.ui.view_model import PanelViewModel
+
+    vm = PanelViewModel(log_root=str(tmp_path))
+    assert not vm.on_build("Isaac-Cartpole-v0", "4", "1", "auto", device="cuda:1")
+    state = vm.refresh()
+    assert state.status_is_error and vm.session is None
+    assert "device 'cuda:1' is not available here" in state.status_line and "(available: cpu)" in state.status_line
+    assert vm.on_build("Isaac-Cartpole-v0", "2", "1", "auto", device=" cpu ")
+    assert vm.session.env_cfg.device == "cpu"
+    vm.shutdown()

@@ -189,7 +189,7 @@ def test_script_argument_values(name, inputs, data):
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=40)
 @given(data=st.data())
 def test_task_yaml(name, inputs, data):
     """Task YAML files (both tasks' files hold the drawn document), with a valid command line."""

@@ -15,8 +15,17 @@ import yaml
 T = TypeVar("T")
 
 
+def printable(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``, ``\\x85``): a
+    value typed with one of them must not break the one-line message that names it."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 class ConfigError(ValueError):
-    """A config file or value is not what the code accepts; the message names it."""
+    """A config file or value is not what the code accepts; the message (one line) names it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(str(message)))
 
 
 #: the largest seed: seeds reach numpy's legacy seeding (SB3's ``set_random_seed``), which takes 0 .. 2**32 - 1
@@ -28,6 +37,11 @@ def is_seed(value: Any, random_ok: bool = False) -> bool:
     if isinstance(value, bool) or not isinstance(value, int):
         return False
     return 0 <= value <= SEED_MAX or (random_ok and value == -1)
+
+
+def is_number(value: Any) -> bool:
+    """True for an int or float (not a bool): what a numeric field takes."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def config_dir() -> Path:

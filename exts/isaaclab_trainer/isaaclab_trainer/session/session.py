@@ -15,6 +15,7 @@ on the calling thread; SB3's unmodified ``learn()`` runs on a learner thread tha
 from __future__ import annotations
 
 import collections
+import math
 import os
 import sys
 import threading
@@ -32,7 +33,7 @@ from isaaclab_trainer.train.cli import check_checkpoint_file, check_device, chec
 from isaaclab_trainer.train.player import PolicyPlayer, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
-from isaaclab_trainer.utils import SEED_MAX, is_seed
+from isaaclab_trainer.utils import SEED_MAX, is_number, is_seed
 
 from .handoff import LoopHandoff, LoopSteppedVecEnv, RolloutPhaseCallback
 from .status import RenderMode, SessionState, SessionStatus
@@ -83,8 +84,8 @@ class TrainingSession:
             raise ValueError(f"seed must be an integer from 0 to {SEED_MAX}, got {seed!r}")
         if device is not None:
             check_device(device)
-        if not frame_budget_ms > 0:
-            raise ValueError(f"frame_budget_ms must be > 0, got {frame_budget_ms!r}")
+        if not (is_number(frame_budget_ms) and 0 < frame_budget_ms < math.inf):
+            raise ValueError(f"frame_budget_ms must be a number > 0, got {frame_budget_ms!r}")
         resolve_backend(backend)
         check_num_envs(num_envs, device)  # fits in memory
         check_log_root(log_root)
@@ -92,6 +93,10 @@ class TrainingSession:
         self.env_cfg.num_envs, self.env_cfg.seed, self.env_cfg.backend = num_envs, seed, backend
         if device is not None:
             self.env_cfg.device = device
+        else:  # the task YAML's device must exist here too
+            check_device(self.env_cfg.device, name="task config device")
+        if agent_cfg is not None and not isinstance(agent_cfg, dict):
+            raise ValueError(f"agent_cfg must be a mapping (dict) or None, got {agent_cfg!r}")
         self.agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
         self.agent_cfg["seed"] = seed
         self._settings = process_sb3_cfg(self.agent_cfg, num_envs)  # reject a bad agent config now
@@ -164,7 +169,9 @@ class TrainingSession:
         if self._state not in (SessionState.BUILT, SessionState.DONE) or self.env is None:
             raise RuntimeError(f"start_training() needs a built session, state is {self._state.value}")
         self._player = None
-        if total_timesteps is not None and (isinstance(total_timesteps, bool) or int(total_timesteps) < 1):
+        if total_timesteps is not None and (
+            isinstance(total_timesteps, bool) or not isinstance(total_timesteps, int) or total_timesteps < 1
+        ):
             raise ValueError(f"total_timesteps must be an integer >= 1, got {total_timesteps!r}")
         self._handoff = handoff = LoopHandoff()
         self._setup = setup_training(
@@ -227,7 +234,11 @@ class TrainingSession:
 
     def set_render_mode(self, mode: RenderMode | int) -> None:
         """How much one :meth:`update` does; switching never changes what is learned."""
-        self.render_mode = RenderMode(mode)
+        try:
+            self.render_mode = RenderMode(mode)
+        except (ValueError, TypeError):
+            accepted = ", ".join(f"RenderMode.{m.name} ({m.value})" for m in RenderMode)
+            raise ValueError(f"render mode must be one of {accepted}, got {mode!r}") from None
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Load an SB3 checkpoint (and its VecNormalize statistics when present) to :meth:`play`."""

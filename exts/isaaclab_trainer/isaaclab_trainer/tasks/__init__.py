@@ -14,7 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from isaaclab_trainer.utils import closest_names, config_dir, dataclass_from_dict, load_yaml
+from isaaclab_trainer.utils import ConfigError, closest_names, config_dir, dataclass_from_dict, load_yaml
 
 #: gym id -> (env class "module:Class", env config file, SB3 agent config file), paths relative to config/
 TASKS: dict[str, tuple[str, str, str]] = {
@@ -52,11 +52,11 @@ def registered_tasks() -> list[str]:
 
 def check_task(task: str) -> str:
     """Return ``task`` if registered, else raise ``ValueError`` naming the closest ids."""
-    if task in TASKS:
+    if isinstance(task, str) and task in TASKS:
         return task
-    close = closest_names(task, registered_tasks())
+    close = closest_names(str(task), registered_tasks())
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
-    raise ValueError(f"unknown task '{task}'{hint} (registered: {', '.join(registered_tasks())})")
+    raise ConfigError(f"unknown task '{task}'{hint} (registered: {', '.join(registered_tasks())})")
 
 
 def env_cfg_path(task: str) -> Path:
@@ -72,7 +72,9 @@ def load_env_cfg(task: str, path: str | Path | None = None) -> Any:
     from isaaclab_trainer.envs.cartpole_cfg import CartpoleEnvCfg
 
     path = Path(path) if path is not None else env_cfg_path(task)
-    return dataclass_from_dict(CartpoleEnvCfg, load_yaml(path), source=str(path))
+    cfg = dataclass_from_dict(CartpoleEnvCfg, load_yaml(path), source=str(path))
+    cfg.check(source=str(path))
+    return cfg
 
 
 def load_agent_cfg(task: str, path: str | Path | None = None) -> dict[str, Any]:
@@ -89,6 +91,7 @@ def make_task_env(task: str, cfg: Any = None, render_mode: str | None = None, st
     if overrides:
         merged = {**dataclasses.asdict(cfg), **overrides}
         cfg = dataclass_from_dict(type(cfg), merged, source="env config overrides")
+        cfg.check(source="env config overrides")
     return env_class(task)(cfg, render_mode=render_mode, stage=stage)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from isaaclab_trainer.sim.backends.factory import BACKENDS, resolve_backend
 from isaaclab_trainer.tasks import check_task
-from isaaclab_trainer.utils import SEED_MAX, is_seed
+from isaaclab_trainer.utils import SEED_MAX, is_seed, printable
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -34,17 +34,14 @@ FIXED_BYTES = 768 * 1024**2
 class UsageError(ValueError):
     """Bad input: reported as one line on stderr with exit status 2 (a ValueError for the session)."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(str(message)))
+
 
 def fail(prog: str, message: str) -> NoReturn:
     """Print ``<prog>: error: <message>`` as one line on stderr and exit with status 2."""
     print(f"{prog}: error: {printable(message)}", file=sys.stderr)
     raise SystemExit(2)
-
-
-def printable(text: str) -> str:
-    """``text`` with line breaks and other control characters escaped (``\\n``, ``\\x85``): a
-    value typed with one of them must not break the one-line message that names it."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def positive_int(text: str) -> int:
@@ -211,6 +208,8 @@ def check_log_root(path: str | os.PathLike) -> Path:
     Nothing is created: the nearest existing ancestor must be a writable folder (tested by creating
     and removing a temporary file there, which also catches read-only file systems and root).
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"log folder must be a path (str or os.PathLike), got {path!r}")
     path = Path(path).resolve()
     existing = path
     while not existing.exists():
@@ -240,6 +239,8 @@ def check_checkpoint_file(path: str | os.PathLike) -> Path:
 
     Reads only the zip's directory, its CRCs and the ``data`` JSON: nothing is unpickled.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"checkpoint must be a path (str or os.PathLike), got {path!r}")
     if not str(path).strip():
         raise UsageError(f"checkpoint path '{path}' is empty (accepted: the path of an SB3 model .zip)")
     p = Path(path)
@@ -339,6 +340,11 @@ def env_cfg_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
         env_cfg.seed = seed
     if args.device is not None:
         env_cfg.device = args.device
+    else:  # the task YAML's device must exist here too
+        try:
+            check_device(env_cfg.device, name=f"{env_cfg_path(args.task)}: device")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     name = "--num_envs" if args.num_envs else f"{env_cfg_path(args.task)}: num_envs"
     check_num_envs(env_cfg.num_envs, env_cfg.device, name=name)
     return env_cfg

@@ -91,6 +91,8 @@ class BuildArgs:
     num_envs: int
     seed: int
     backend: str
+    #: None: the task config's device; else checked by the session (format and availability)
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,13 +271,22 @@ def parse_backend(backend: str) -> str:
     return backend
 
 
-def parse_build_args(task: str, num_envs: str | int, seed: str | int, backend: str, tasks: Sequence[str]) -> BuildArgs:
+def parse_device(device: str | None) -> str | None:
+    """The Device field: empty means the task config's device (the session checks the rest)."""
+    text = "" if device is None else str(device).strip()
+    return text or None
+
+
+def parse_build_args(
+    task: str, num_envs: str | int, seed: str | int, backend: str, tasks: Sequence[str], device: str | None = None
+) -> BuildArgs:
     """All Task-section fields checked before anything is built; the first problem raises :class:`InputError`."""
     return BuildArgs(
         task=parse_task(task, tasks),
         num_envs=parse_num_envs(num_envs),
         seed=parse_seed(seed),
         backend=parse_backend(backend),
+        device=parse_device(device),
     )
 
 
@@ -398,10 +409,12 @@ class PanelViewModel:
         self.selected_task = str(task)
         self._latest_cache = None
 
-    def on_build(self, task: str, num_envs: str | int, seed: str | int, backend: str) -> bool:
+    def on_build(
+        self, task: str, num_envs: str | int, seed: str | int, backend: str, device: str | None = None
+    ) -> bool:
         """Validate the Task fields, replace any previous session, author the envs. True on success."""
         try:
-            args = parse_build_args(task, num_envs, seed, backend, self.tasks)
+            args = parse_build_args(task, num_envs, seed, backend, self.tasks, device)
             if self.session is not None and self._status().state in (
                 SessionState.TRAINING,
                 SessionState.PAUSED,
@@ -414,9 +427,15 @@ class PanelViewModel:
         self.selected_task = args.task
         self._latest_cache = None
         self.close_session()
+        fields: dict[str, Any] = {"device": args.device} if args.device is not None else {}
         try:
             session = self._factory(
-                task=args.task, num_envs=args.num_envs, seed=args.seed, backend=args.backend, log_root=self.log_root
+                task=args.task,
+                num_envs=args.num_envs,
+                seed=args.seed,
+                backend=args.backend,
+                log_root=self.log_root,
+                **fields,
             )
         except Exception as exc:  # noqa: BLE001
             self._fail("Build", exc)
