@@ -110,6 +110,29 @@ def _check_ppo_types(cfg: dict[str, Any], source: str) -> None:
             raise ConfigError(f"{source}: unknown key 'policy_kwargs.{key}'{hint}")
 
 
+#: torch intra-op threads at most: libgomp aborts the process when asked for billions
+MAX_CPU_THREADS = 1024
+#: bytes one rollout sample takes in SB3's buffer, conservatively (obs, action, reward, value, ...)
+ROLLOUT_BYTES_PER_SAMPLE = 256
+
+
+def _check_sizes(cfg: dict[str, Any], num_envs: int, source: str) -> None:
+    """Sizes of the right type that would abort or exhaust the machine (found by fuzzing)."""
+    threads = cfg.get("cpu_threads", 1)
+    if not 0 <= threads <= MAX_CPU_THREADS:
+        raise ConfigError(
+            f"{source}: 'cpu_threads' must be an integer from 0 to {MAX_CPU_THREADS} (0: torch's default), got {threads!r}"
+        )
+    from isaaclab_trainer.train.cli import available_memory
+
+    n_steps = cfg.get("n_steps", inspect.signature(PPO.__init__).parameters["n_steps"].default)
+    limit = max(1, available_memory() // (ROLLOUT_BYTES_PER_SAMPLE * max(1, num_envs)))
+    if n_steps > limit:
+        raise ConfigError(
+            f"{source}: 'n_steps' {n_steps} x {num_envs} envs does not fit in memory (accepted: 1 to {limit:,} here)"
+        )
+
+
 def _ppo_keys() -> set[str]:
     return set(inspect.signature(PPO.__init__).parameters) - {"self", "env", "policy"}
 
@@ -156,6 +179,7 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
             raise ConfigError(f"{source}: '{key}' must be an integer >= 1, got {cfg[key]!r}")
 
     _check_ppo_types(cfg, source)
+    _check_sizes(cfg, num_envs, source)
 
     kwargs = _convert_modules(dict(cfg), source)
     settings = AgentSettings(
