@@ -31,12 +31,15 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
+from isaaclab_trainer.utils import printable
+
 # -- values ---------------------------------------------------------------------------------------
 
 #: integers at the edges of what code tends to assume (int32/uint32/int64 limits, huge)
 EDGE_INTS = (0, 1, -1, 2, -2, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**63 - 1, 2**63, 10**30, -(2**63))
 #: text a user may type where a number is expected
-NUMBER_JUNK = ("", " ", "1.5", "1e3", "0x10", "nan", "inf", "-", "٣", "None", "true", " 8", "8 ", "1_000", "+4", "1,000")
+NUMBER_JUNK = ("", " ", "1.5", "1e3", "0x10", "nan", "inf", "-", "٣", "None", "true", " 8", "8 ", "1_000", "+4")
+NUMBER_JUNK += ("1,000",)
 #: text a shell can pass (no NUL, no lone surrogates)
 _ALPHABET = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 short_text = st.text(_ALPHABET, max_size=12)
@@ -230,7 +233,9 @@ def mapping_variants(draw: Any, base: dict[str, Any], extra: dict[str, st.Search
     return doc
 
 
-def yaml_documents(base: dict[str, Any], extra: dict[str, st.SearchStrategy[Any]] | None = None) -> st.SearchStrategy[str]:
+def yaml_documents(
+    base: dict[str, Any], extra: dict[str, st.SearchStrategy[Any]] | None = None
+) -> st.SearchStrategy[str]:
     """YAML text for a config schema whose shipped document is ``base``: mostly edited mappings,
     sometimes documents that are not a mapping or not YAML."""
     mappings = mapping_variants(base, extra or {}).map(lambda d: yaml.safe_dump(d, sort_keys=False))
@@ -404,6 +409,7 @@ def assert_contract(outcome: Outcome, prog: str, argv: list[str], cwd: Path, nam
     message = lines[0][len(f"{prog}: error: ") :]
     parts = [p for a in argv for p in (a, *a.split("=", 1))]
     tokens = [t for p in parts for t in (p, p.lstrip("-")) if t.strip()] + names
-    tokens += [f"'{p}'" for p in parts if not p.strip()]  # an empty value is named as ''"
+    tokens += [f"'{p}'" for p in parts if not p.strip()]  # an empty value is named as ''
+    tokens += [printable(t) for t in tokens]  # control characters are named escaped
     assert any(t in message for t in tokens), f"the message names none of the values given\n{context}"
     assert files_under(cwd) == set(), f"a rejected run wrote {sorted(files_under(cwd))}\n{context}"

@@ -269,7 +269,8 @@ def test_script_process_exit_status(case, files, tmp_path):
         ({"seed": 2**32}, "seed must be an integer from 0 to 4294967295, got 4294967296"),
         ({"frame_budget_ms": "30"}, "frame_budget_ms must be a number > 0, got '30'"),
         ({"agent_cfg": [1]}, r"agent_cfg must be a mapping \(dict\) or None, got \[1\]"),
-        ({"agent_cfg": {"seed": -3}}, "'seed' must be an integer from 0 to 4294967295 or null, got -3"),
+        ({"agent_cfg": {"cpu_threads": 2**31}}, r"'cpu_threads' must be an integer from 0 to 1024 \(0: torch's default\)"),
+        ({"agent_cfg": {"n_steps": 2**40}}, "'n_steps' 1099511627776 x 64 envs does not fit in memory"),
         ({"log_root": None}, "log folder must be a path"),
     ],
 )
@@ -315,7 +316,7 @@ def test_session_load_checkpoint_rejects(name, match, files, built_session, tmp_
 
 def test_session_render_mode_and_budget_reject(built_session):
     """Found by fuzzing: values that are not render modes or timestep counts get one clear line."""
-    with pytest.raises(ValueError, match=r"render mode must be one of RenderMode.NO_GUI_OR_RENDERING \(-1\), .*got 'fast'"):
+    with pytest.raises(ValueError, match=r"render mode must be one of RenderMode.NO_GUI_OR_RENDERING \(-1\), .*'fast'"):
         built_session.set_render_mode("fast")
     with pytest.raises(ValueError, match="total_timesteps must be an integer >= 1, got 'many'"):
         built_session.start_training("many")
@@ -339,7 +340,8 @@ def test_device_message_with_gpus(monkeypatch):
     GPU exists here; the query itself (torch.cuda) is what test_device_availability_here runs."""
     monkeypatch.setattr(cli, "cuda_device_count", lambda: 2)
     assert cli.check_device("cuda") == "cuda" and cli.check_device("cuda:1") == "cuda:1"
-    with pytest.raises(ValueError, match=r"'cuda:2' is not available here: torch sees 2 CUDA devices \(available: cpu, cuda:0..cuda:1\)"):
+    expected = r"'cuda:2' is not available here: torch sees 2 CUDA devices \(available: cpu, cuda:0..cuda:1\)"
+    with pytest.raises(ValueError, match=expected):
         cli.check_device("cuda:2", name="--device")
     assert cli.available_devices(1) == "cpu, cuda:0"
 
@@ -356,3 +358,20 @@ def test_panel_device_field(tmp_path):
     assert vm.on_build("Isaac-Cartpole-v0", "2", "1", "auto", device=" cpu ")
     assert vm.session.env_cfg.device == "cpu"
     vm.shutdown()
+
+
+def test_panel_status_line_stays_one_line(tmp_path):
+    """Found by fuzzing the panel: a task typed with a carriage return broke the status line in two."""
+    from isaaclab_trainer.ui.view_model import PanelViewModel
+
+    vm = PanelViewModel(log_root=str(tmp_path))
+    assert not vm.on_build("0\r0", 0, 0, "auto")
+    line = vm.refresh().status_line
+    assert line.startswith("unknown task '0\\r0'") and len(line.splitlines()) == 1
+
+
+def test_unreadable_agent_yaml(tmp_path, monkeypatch, capsys):
+    """Found by fuzzing: an agent YAML that cannot be read (here /proc/self/mem: EIO even for root)."""
+    code, err = run_inprocess(TRAIN, ["--agent", "/proc/self/mem"], tmp_path, monkeypatch, capsys)
+    assert_one_line_error(code, err, "train.py", "config file '/proc/self/mem' cannot be read (Input/output error)")
+    assert not (tmp_path / "logs").exists()

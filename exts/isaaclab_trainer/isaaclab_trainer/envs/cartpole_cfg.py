@@ -58,8 +58,6 @@ class CartpoleEnvCfg:
             values = value if isinstance(value, tuple) else (value,)
             if any(isinstance(v, float) and not math.isfinite(v) for v in values):
                 raise bad(f.name, "finite")
-        if self.num_envs < 1:
-            raise bad("num_envs", "an integer >= 1")
         if not is_seed(self.seed, random_ok=True):
             raise bad("seed", f"-1 (random) or an integer from 0 to {SEED_MAX}")
         for key in ("sim_dt", "episode_length_s", "cart_bounds"):

@@ -120,9 +120,8 @@ def _check_sizes(cfg: dict[str, Any], num_envs: int, source: str) -> None:
     """Sizes of the right type that would abort or exhaust the machine (found by fuzzing)."""
     threads = cfg.get("cpu_threads", 1)
     if not 0 <= threads <= MAX_CPU_THREADS:
-        raise ConfigError(
-            f"{source}: 'cpu_threads' must be an integer from 0 to {MAX_CPU_THREADS} (0: torch's default), got {threads!r}"
-        )
+        accepted = f"an integer from 0 to {MAX_CPU_THREADS} (0: torch's default)"
+        raise ConfigError(f"{source}: 'cpu_threads' must be {accepted}, got {threads!r}")
     from isaaclab_trainer.train.cli import available_memory
 
     n_steps = cfg.get("n_steps", inspect.signature(PPO.__init__).parameters["n_steps"].default)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from isaaclab_trainer.session.status import RenderMode, SessionState, SessionStatus
+from isaaclab_trainer.utils import printable
 
 logger = logging.getLogger(__name__)
 
@@ -570,6 +571,7 @@ class PanelViewModel:
         else:
             line, is_err = (st.message or self._message), False
 
+        line = printable(line)  # a typed value with a line break must not break the status line
         values, lo, hi = plot_data(st.return_history)
         mode = st.render_mode if has else self._render_mode
         latest = self.latest_checkpoint()
