@@ -69,8 +69,8 @@ def main() -> None:
     except (ConfigError, UsageError) as exc:
         fail(parser.prog, str(exc))
 
-    run_dir = new_run_dir(args.task)
     env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None, stage=stage)
+    run_dir = new_run_dir(args.task)  # claimed atomically: a run started in the same second gets "_1"
     if args.video:
         trigger = lambda step: step % args.video_interval == 0  # noqa: E731
         env = record_video(env, run_dir / "videos" / "train", trigger, args.video_length)
@@ -88,7 +88,7 @@ def main() -> None:
         )
     except (ConfigError, UsageError) as exc:  # e.g. a --checkpoint whose network does not fit the config
         env.close()
-        shutil.rmtree(run_dir, ignore_errors=True)  # only the video folder can exist by now
+        shutil.rmtree(run_dir, ignore_errors=True)  # claimed, but only the video folder can exist by now
         fail(parser.prog, str(exc))
     print(f"[INFO] Logging experiment in directory: {setup.run_dir}")
     model_path = run_learning(setup, progress_bar=sys.stdout.isatty())

@@ -8,6 +8,7 @@ normalized) and the final ``model.zip`` (+ ``model_vecnormalize.pkl``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -29,12 +30,33 @@ def task_log_root(task: str, log_root: str | os.PathLike = "logs") -> Path:
 
 
 def new_run_dir(task: str, log_root: str | os.PathLike = "logs") -> Path:
-    """A fresh, not yet created, timestamped run folder (suffixed if the second is taken)."""
-    base = task_log_root(task, log_root) / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    run_dir, n = base, 1
-    while run_dir.exists():
-        run_dir, n = base.with_name(f"{base.name}_{n}"), n + 1
-    return run_dir
+    """Claim a fresh timestamped run folder of ``task`` (see :func:`claim_run_dir`)."""
+    return claim_run_dir(task_log_root(task, log_root))
+
+
+def claim_run_dir(parent: str | os.PathLike) -> Path:
+    """Create and return ``<parent>/<YYYY-MM-DD_HH-MM-SS>``, or ``…_1``, ``…_2`` when taken.
+
+    The name is claimed by ``mkdir``, which fails if the folder exists, so runs started in the same
+    second (two terminals, the trials of a sweep) each get their own folder, never a shared one.
+    """
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    base = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    n = 0
+    while True:
+        run_dir = parent / (base if n == 0 else f"{base}_{n}")
+        try:
+            run_dir.mkdir()
+            return run_dir
+        except FileExistsError:
+            n += 1
+
+
+def release_run_dir(run_dir: str | os.PathLike) -> None:
+    """Remove a claimed run folder if nothing was written into it (a run that failed to start)."""
+    with contextlib.suppress(OSError):
+        Path(run_dir).rmdir()
 
 
 def _plain(value: Any) -> Any:
