@@ -168,7 +168,7 @@ def apply_overrides(agent_cfg: dict[str, Any], config: dict[str, Any]) -> dict[s
 def _check_value(key: str, value: Any, agent_cfg: dict[str, Any], num_envs: int, where: str) -> None:
     """One value a trial may get, through the same checks as an agent config (or ``--num_envs``)."""
     if key == "num_envs":
-        check_num_envs(value, name=where)
+        check_num_envs(value, name=where.partition(" (")[0])
         return
     process_sb3_cfg(apply_overrides(agent_cfg, {key: value}), num_envs, source=where)
 
@@ -184,7 +184,7 @@ def _check_dimension(key: str, spec: Any, agent_cfg: dict[str, Any], num_envs: i
         if not isinstance(arg, list) or not arg:
             raise ConfigError(f"{where}: {kind} takes a non-empty list of values, got {arg!r}")
         for value in arg:
-            _check_value(key, value, agent_cfg, num_envs, f"{where} {kind} value")
+            _check_value(key, value, agent_cfg, num_envs, f"{where} ({kind} value {value!r})")
         return {kind: arg}
     if not isinstance(arg, list) or len(arg) != 2:
         raise ConfigError(f"{where}: {kind} takes [low, high], got {arg!r}")
@@ -437,15 +437,18 @@ class TrialRow:
     wall_s: float | None
     run_dir: str
     error: str = ""
+    #: Tune's folder of the trial (its ``error.txt`` holds a failed trial's traceback)
+    tune_dir: str = ""
 
 
 def _error_line(error: BaseException) -> str:
-    """The last line of a trial's error: the exception that ended it, without Ray's traceback."""
-    cause = getattr(error, "cause", None) or error
+    """The exception that ended a trial, in one line: its type and first line, without Ray's traceback."""
+    cause = error
     while getattr(cause, "cause", None) is not None:
         cause = cause.cause
     lines = [ln.strip() for ln in str(cause).strip().splitlines() if ln.strip()]
-    return f"{type(cause).__name__}: {lines[-1] if lines else ''}".strip()
+    text = f"{type(cause).__name__}: {lines[0] if lines else ''}".strip()
+    return text if len(text) <= 240 else text[:237] + "..."
 
 
 def trial_rows(results: Any, sweep: Sweep) -> list[TrialRow]:
@@ -474,6 +477,7 @@ def trial_rows(results: Any, sweep: Sweep) -> list[TrialRow]:
                 wall_s=metrics.get("time_total_s"),
                 run_dir=str(metrics.get("run_dir", "")),
                 error=_error_line(result.error) if result.error is not None else "",
+                tune_dir=str(result.path),
             )
         )
     return sorted(rows, key=lambda r: r.trial)
@@ -542,12 +546,12 @@ def print_table(rows: list[TrialRow], sweep: Sweep, write=print) -> None:
         write("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
     for r in rows:
         if r.error:
-            write(f"trial {r.trial} failed: {r.error}")
+            write(f"trial {r.trial} failed: {r.error} (traceback: {Path(r.tune_dir) / 'error.txt'})")
 
 
 def best_row(rows: list[TrialRow], sweep: Sweep) -> TrialRow | None:
-    """The trial with the best value of the metric (over its whole run), among those that reported it."""
-    scored = [r for r in rows if r.best is not None and not math.isnan(r.best)]
+    """The trial with the best value of the metric (over its whole run), among those that did not fail."""
+    scored = [r for r in rows if r.best is not None and not math.isnan(r.best) and not r.error]
     if not scored:
         return None
     return (max if sweep.mode == "max" else min)(scored, key=lambda r: r.best)
