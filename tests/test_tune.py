@@ -55,7 +55,10 @@ def table(folder: Path) -> list[dict]:
 def test_tiny_sweep_runs_to_the_end(ray_address, tmp_path):
     sweep_file = write(
         tmp_path / "tiny.yaml",
-        {"space": {"learning_rate": {"loguniform": [1.0e-4, 1.0e-3]}, "n_steps": {"choice": [64]}}, "search": {"seed": 0}},
+        {
+            "space": {"learning_rate": {"loguniform": [1.0e-4, 1.0e-3]}, "n_steps": {"choice": [64]}},
+            "search": {"seed": 0},
+        },
     )
     args = ["--sweep", str(sweep_file), "--num_samples", "2", "--max_concurrent", "2", "--address", ray_address]
     res = run_script(TUNE, *args, *TINY, cwd=tmp_path, timeout=600)
@@ -88,7 +91,9 @@ def test_tiny_sweep_runs_to_the_end(ray_address, tmp_path):
     best = max(rows, key=lambda r: float(r["best rollout/ep_rew_mean"]))
     best_agent = folder / sw.BEST_AGENT
     assert yaml.safe_load(best_agent.read_text())["learning_rate"] == float(best["learning_rate"])
-    train = run_script(TRAIN, "--agent", str(best_agent), "--num_envs", "8", "--max_iterations", "1", "--headless", cwd=tmp_path)
+    train = run_script(
+        TRAIN, "--agent", str(best_agent), "--num_envs", "8", "--max_iterations", "1", "--headless", cwd=tmp_path
+    )
     assert train.returncode == 0, train.stderr[-3000:]
     (run,) = (tmp_path / "logs" / "sb3" / "Isaac-Cartpole-v0").iterdir()
     assert yaml.safe_load((run / "params" / "agent.yaml").read_text())["learning_rate"] == float(best["learning_rate"])
@@ -134,7 +139,10 @@ BAD_SWEEPS = {
         {"space": {"policy_kwargs.net_arc": {"choice": [[32]]}}},
         ["unknown key 'policy_kwargs.net_arc'", "'net_arch'"],
     ),
-    "bad value in a choice": ({"space": {"n_steps": {"choice": [16, 0]}}}, ["'n_steps' must be an integer >= 1, got 0"]),
+    "bad value in a choice": (
+        {"space": {"n_steps": {"choice": [16, 0]}}},
+        ["'n_steps' must be an integer >= 1, got 0"],
+    ),
     "uniform over an integer key": ({"space": {"n_epochs": {"uniform": [1, 10]}}}, ["'n_epochs' must be an integer"]),
     "exponent read as text": (
         "space:\n  learning_rate: {loguniform: [1e-4, 1e-3]}\n",
@@ -147,7 +155,10 @@ BAD_SWEEPS = {
         {"space": GOOD_SPACE, "scheduler": {"grace": 10}},
         ["unknown key 'grace'", "grace_period"],
     ),
-    "bad metric": ({"space": GOOD_SPACE, "metric": "ep_rew_mean"}, ["unknown metric 'ep_rew_mean'", "rollout/ep_rew_mean"]),
+    "bad metric": (
+        {"space": GOOD_SPACE, "metric": "ep_rew_mean"},
+        ["unknown metric 'ep_rew_mean'", "rollout/ep_rew_mean"],
+    ),
     "num_envs 0": ({"space": {"num_envs": {"choice": [8, 0]}}}, ["num_envs must be an integer >= 1, got 0"]),
     "no space": ({"metric": "rollout/ep_rew_mean"}, ["'space' names no key to sweep"]),
     "not YAML": ("space: [\n", ["is not valid YAML"]),
@@ -191,13 +202,16 @@ def test_sweep_file_in_the_repo_is_valid():
     assert sweep.scheduler.name == "asha" and sweep.metric == "rollout/ep_rew_mean"
     assert set(sweep.space) >= {"learning_rate", "num_envs"}
     with pytest.raises(ConfigError, match="grace_period must be 1 to stop_timesteps"):
-        sw.load_sweep(REPO / "config" / "sweeps" / "cartpole_ppo.yaml", "Isaac-Cartpole-v0", agent_cfg, 64, stop_timesteps=10)
+        sw.load_sweep(
+            REPO / "config" / "sweeps" / "cartpole_ppo.yaml", "Isaac-Cartpole-v0", agent_cfg, 64, stop_timesteps=10
+        )
 
 
 def test_seeds_summary_is_mean_and_sample_std():
     sweep = sw.seeds_sweep("Isaac-Cartpole-v0", [1, 2, 3], {"n_timesteps": 1000}, 8, None, None)
     rows = [
-        sw.TrialRow(f"t{i}", "DONE", {"seed": s}, 1000, None, final, 1.0, "") for i, (s, final) in enumerate([(1, 4.0), (2, 5.0)])
+        sw.TrialRow(f"t{i}", "DONE", {"seed": s}, 1000, None, final, 1.0, "")
+        for i, (s, final) in enumerate([(1, 4.0), (2, 5.0)])
     ]
     rows.append(sw.TrialRow("t2", "ERROR", {"seed": 3}, 100, None, None, 1.0, "", error="ValueError: x"))
     assert sw.seeds_summary(rows, sweep) == (
