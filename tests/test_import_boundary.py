@@ -7,7 +7,8 @@
    * outside ``kit/``: ``isaaclab_trainer.kit`` only inside a function body (lazy, e.g. the PhysX
      backend factory), never at module level.
 2. A subprocess where ``omni``, ``carb`` and ``isaacsim`` cannot be imported imports every non-kit
-   module of the package.
+   module of the package. ``ray`` is blocked too: it is the optional ``[ray]`` extra for sweeps, which
+   Isaac Sim's python (the Kit extension) does not have.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def test_kit_imports_stay_in_kit_package(path: Path):
 
 BLOCKER = """
 import importlib, importlib.abc, json, sys
-BLOCKED = {"omni", "carb", "isaacsim"}
+BLOCKED = {"omni", "carb", "isaacsim", "ray"}
 
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):

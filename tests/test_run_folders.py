@@ -7,6 +7,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from isaaclab_trainer.train import runs
 
 N = 24
@@ -47,10 +49,21 @@ def test_processes_started_at_once_get_distinct_folders(tmp_path):
     assert len(set(claimed)) == 8 and all(Path(c).is_dir() for c in claimed)
 
 
-def test_failed_setup_releases_its_untouched_folder(tmp_path):
-    run = runs.claim_run_dir(tmp_path)
-    runs.release_run_dir(run)
-    assert not run.exists()
+def test_a_run_that_cannot_start_leaves_no_folder(tmp_path):
+    from isaaclab_trainer.tasks import load_env_cfg
+    from isaaclab_trainer.train.trainer import make_env, setup_training
+    from isaaclab_trainer.utils import ConfigError
+
+    env_cfg = load_env_cfg("Isaac-Cartpole-v0")
+    env_cfg.num_envs = 2
+    env = make_env("Isaac-Cartpole-v0", env_cfg)
+    run = runs.new_run_dir("Isaac-Cartpole-v0", tmp_path)
+    try:
+        with pytest.raises(ConfigError, match="unknown key 'n_step'"):
+            setup_training(env, "Isaac-Cartpole-v0", env_cfg, {"n_step": 16}, run)
+    finally:
+        env.close()
+    assert not (tmp_path / "sb3").exists()  # nor the folders its claim created above it
     kept = runs.claim_run_dir(tmp_path)
     (kept / "command.txt").write_text("x")
     runs.release_run_dir(kept)  # a folder with anything in it is never removed

@@ -218,3 +218,21 @@ def test_seeds_summary_is_mean_and_sample_std():
         "final rollout/ep_rew_mean: 4.500 ± 0.707 over 2 seeds (no result for seeds 3)"
     )
     assert sw.parse_seeds("1,2,3") == [1, 2, 3]
+
+
+def test_resumed_trial_continues_from_its_newest_run(tmp_path):
+    """After Ctrl+C, --resume restarts an unfinished trial from its own newest run's model."""
+    older, newer, other = (
+        tmp_path / "2026-01-01_00-00-00",
+        tmp_path / "2026-01-01_00-00-00_1",
+        tmp_path / "2026-01-02_00-00-00",
+    )
+    for run, trial in ((older, "a"), (newer, "a"), (other, "b")):
+        run.mkdir()
+        (run / sw.TRIAL_MARKER).write_text(trial + "\n")
+    (older / "model.zip").write_bytes(b"x")
+    (newer / "model_512_steps.zip").write_bytes(b"x")  # killed before its model.zip: the newest checkpoint
+    assert sw.previous_run_checkpoint(tmp_path, "a") == newer / "model_512_steps.zip"
+    (newer / "model.zip").write_bytes(b"x")
+    assert sw.previous_run_checkpoint(tmp_path, "a") == newer / "model.zip"
+    assert sw.previous_run_checkpoint(tmp_path, "c") is None

@@ -140,7 +140,7 @@ def main() -> None:
     print(f"[INFO] Trial table: {sweep_dir / sw.TABLE_CSV}")
     if sweep.seeds is not None:
         print(sw.seeds_summary(rows, sweep))
-    best = sw.best_row(rows, sweep)
+    best = sw.best_row(rows, sweep) if sweep.seeds is None else None  # seeds share one config
     if best is not None:
         sw.write_best_agent(best, agent_cfg, sweep, sweep_dir / sw.BEST_AGENT)
         print(f"[INFO] Best trial {best.trial} ({sweep.metric} {best.best:.4g}): {sweep_dir / sw.BEST_AGENT}")

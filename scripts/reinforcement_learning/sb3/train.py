@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 import sys
 
 from isaaclab_trainer.train.cli import (
@@ -48,7 +47,7 @@ def main() -> None:
     app, stage = launch_kit_if_needed(args)  # Isaac Sim and its stage for --backend physx, else None
 
     from isaaclab_trainer.tasks import load_agent_cfg
-    from isaaclab_trainer.train.runs import new_run_dir
+    from isaaclab_trainer.train.runs import new_run_dir, release_run_dir
     from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
     from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
     from isaaclab_trainer.utils import ConfigError
@@ -88,7 +87,7 @@ def main() -> None:
         )
     except (ConfigError, UsageError) as exc:  # e.g. a --checkpoint whose network does not fit the config
         env.close()
-        shutil.rmtree(run_dir, ignore_errors=True)  # claimed, but only the video folder can exist by now
+        release_run_dir(run_dir, force=True)  # only the video folder can exist by now
         fail(parser.prog, str(exc))
     print(f"[INFO] Logging experiment in directory: {setup.run_dir}")
     model_path = run_learning(setup, progress_bar=sys.stdout.isatty())

@@ -366,7 +366,7 @@ class TuneReportCallback(BaseCallback):
             raise TrainingInterrupted from None
 
 
-def _previous_run(sweep_dir: Path, trial_id: str) -> Path | None:
+def previous_run_checkpoint(sweep_dir: Path, trial_id: str) -> Path | None:
     """The newest checkpoint of this trial's earlier run, when a resumed sweep restarts it."""
     for run in sorted(sweep_dir.iterdir(), reverse=True):
         marker = run / TRIAL_MARKER
@@ -398,7 +398,7 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
         env_cfg.num_envs = int(config["num_envs"])
     if agent_cfg.get("seed") is not None:
         env_cfg.seed = agent_cfg["seed"]
-    checkpoint = _previous_run(sweep_dir, trial_id)
+    checkpoint = previous_run_checkpoint(sweep_dir, trial_id)
     env = make_env(sweep.task, env_cfg)
     try:
         run_dir = claim_run_dir(sweep_dir)
@@ -550,8 +550,9 @@ def print_table(rows: list[TrialRow], sweep: Sweep, write=print) -> None:
 
 
 def best_row(rows: list[TrialRow], sweep: Sweep) -> TrialRow | None:
-    """The trial with the best value of the metric (over its whole run), among those that did not fail."""
-    scored = [r for r in rows if r.best is not None and not math.isnan(r.best) and not r.error]
+    """The trial with the best value of the metric (over its whole run) among those that ended (done or
+    stopped early by the scheduler); failed and interrupted trials never count."""
+    scored = [r for r in rows if r.status in ("DONE", "STOPPED") and r.best is not None and not math.isnan(r.best)]
     if not scored:
         return None
     return (max if sweep.mode == "max" else min)(scored, key=lambda r: r.best)
