@@ -59,8 +59,8 @@ def sequential(work: Path, timesteps: int, num_envs: int) -> dict:
         agent.write_text(yaml.safe_dump(cfg, sort_keys=False))
         before = set((work / "logs" / "sb3" / TASK).glob("*")) if (work / "logs").exists() else set()
         launched = time.time()
-        args = [sys.executable, str(TRAIN), "--task", TASK, "--agent", str(agent), "--num_envs", str(num_envs), "--headless"]
-        subprocess.run(args, cwd=work, check=True, capture_output=True)
+        args = [sys.executable, str(TRAIN), "--task", TASK, "--agent", str(agent), "--num_envs", str(num_envs)]
+        subprocess.run([*args, "--headless"], cwd=work, check=True, capture_output=True)
         (run,) = set((work / "logs" / "sb3" / TASK).glob("*")) - before
         startups.append((run / "command.txt").stat().st_mtime - launched)
     return {"wall_s": time.perf_counter() - t0, "startup_s": startups}
@@ -111,7 +111,8 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| tune.py, --max_concurrent 2 | {s['wall_s']:.1f} s | {mean(s['startup_s']):.1f} s |")
     print(f"| 4 x train.py, sequential | {q['wall_s']:.1f} s | {mean(q['startup_s']):.1f} s |")
-    print(f"ray.init (local, once per sweep): {result['ray_init_s']:.1f} s; sweep / sequential = {s['wall_s'] / q['wall_s']:.2f}")
+    ratio = s["wall_s"] / q["wall_s"]
+    print(f"ray.init (local, once per sweep): {result['ray_init_s']:.1f} s; sweep / sequential = {ratio:.2f}")
     print(f"load average {result['load_avg_start']:.2f} at start, {result['load_avg_end']:.2f} at end")
 
 
