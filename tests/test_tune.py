@@ -188,6 +188,8 @@ def test_bad_sweep_file_one_line_before_ray(case, tmp_path, monkeypatch, capsys)
         (["--seeds", "1,2", "--address", "http://head"], "--address 'http://head' is not accepted"),
         (["--seeds", "1,2", "--metric", "loss"], "unknown metric 'loss'"),
         (["--resume"], "--resume: no sweep of Isaac-Cartpole-v0"),
+        (["--resume", "--seeds", "1"], "--resume continues a sweep with its own settings"),
+        (["--seeds", "1", "--address", "auto", "--num_cpus", "2"], "--num_cpus sizes a local Ray"),
         (["--task", "Isaac-Cartpol-v0", "--seeds", "1"], "did you mean: Isaac-Cartpole-v0"),
     ],
 )

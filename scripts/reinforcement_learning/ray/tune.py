@@ -47,6 +47,8 @@ def sweeps_root(task: str) -> Path:
 
 def resume_dir(args) -> Path:
     """The sweep folder ``--resume`` names, or the task's newest one; UsageError if there is none."""
+    if args.sweep is not None or args.seeds is not None:
+        raise UsageError("--resume continues a sweep with its own settings; drop --sweep / --seeds")
     if args.resume:
         folder = Path(args.resume).resolve()
     else:
@@ -66,6 +68,8 @@ def checked_sweep(args) -> tuple[sw.Sweep, dict]:
     check_task(args.task)
     if (args.sweep is None) == (args.seeds is None):
         raise UsageError("give one of --sweep FILE (hyperparameters) or --seeds 1,2,3 (the task's config per seed)")
+    if args.address is not None and args.num_cpus is not None:
+        raise UsageError("--num_cpus sizes a local Ray; with --address the cluster's own CPUs are used")
     if args.address is not None and not _ADDRESS.fullmatch(args.address):
         raise UsageError(f"--address '{args.address}' is not accepted (use auto, host:port or ray://host:port)")
     agent_cfg = load_agent_cfg(args.task)

@@ -312,7 +312,7 @@ def tune_config(sweep: Sweep) -> Any:
     return tune.TuneConfig(
         metric=sweep.metric,
         mode=sweep.mode,
-        search_alg=BasicVariantGenerator(random_state=sweep.search.seed, max_concurrent=sweep.max_concurrent or 0),
+        search_alg=BasicVariantGenerator(random_state=sweep.search.seed),
         scheduler=scheduler,
         num_samples=sweep.num_samples,
         max_concurrent_trials=sweep.max_concurrent,
