@@ -139,6 +139,7 @@ BAD_SWEEPS = {
         {"space": {"policy_kwargs.net_arc": {"choice": [[32]]}}},
         ["unknown key 'policy_kwargs.net_arc'", "'net_arch'"],
     ),
+    "dotted key outside policy_kwargs": ({"space": {"gamma.x": {"choice": [1]}}}, ["only policy_kwargs.<name> keys"]),
     "bad value in a choice": (
         {"space": {"n_steps": {"choice": [16, 0]}}},
         ["'n_steps' must be an integer >= 1, got 0"],

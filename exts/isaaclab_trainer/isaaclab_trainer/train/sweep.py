@@ -175,6 +175,8 @@ def _check_value(key: str, value: Any, agent_cfg: dict[str, Any], num_envs: int,
 
 def _check_dimension(key: str, spec: Any, agent_cfg: dict[str, Any], num_envs: int, source: str) -> dict[str, Any]:
     where = f"{source}: space.{key}"
+    if "." in key and key.partition(".")[0] != "policy_kwargs":
+        raise ConfigError(f"{where}: only policy_kwargs.<name> keys may have a dot")
     forms = "{choice: [a, b]}, {grid: [a, b]}, {uniform: [low, high]} or {loguniform: [low, high]}"
     if not isinstance(spec, dict) or len(spec) != 1:
         raise ConfigError(f"{where} must be one of {forms}, got {spec!r}")
