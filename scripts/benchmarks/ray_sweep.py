@@ -8,10 +8,11 @@ the task's config) for the same timesteps, as separate processes in a scratch fo
 other as four ``train.py --agent`` runs, one after the other. Prints a markdown table and writes
 ``docs/benchmarks_ray.json``.
 
-Start-up per run is measured from the files each run leaves: for train.py, from launching the
-process to its ``command.txt`` (written once the env and agent exist); for a trial, from Tune's
-``params.json`` of the trial (written when Tune launches it) to the trial's ``command.txt``. Ray's
-own start (``ray.init`` of a local instance, once per sweep) is timed alone.
+Ray's own cost is measured apart, on the same local Ray as tune.py starts: ``ray.init`` (once per
+sweep), and the seconds per trial of four trials that do nothing, one at a time (Tune launching a
+worker process, Ray/Tune set-up in it, the result round trip). For comparison, each train.py run's
+start-up is timed from launching the process to its ``command.txt`` (written once the env and the
+agent exist).
 """
 
 from __future__ import annotations
@@ -36,15 +37,31 @@ TASK = "Isaac-Cartpole-v0"
 RATES = [1.0e-4, 3.0e-4, 1.0e-3, 3.0e-3]
 
 
-def ray_init_seconds() -> float:
-    """Seconds for ``ray.init`` of a local instance as tune.py starts it, and its shutdown excluded."""
+def _noop_trial(config: dict) -> None:
+    """A trial that does nothing: what remains of its wall time is Ray's and Tune's."""
+    from ray import tune
+
+    tune.report({"i": config["i"]})
+
+
+def ray_costs(work: Path, trials: int = 4) -> dict:
+    """``ray.init`` of a local instance as tune.py starts it, and Tune's seconds per (empty) trial."""
     import ray
+    from ray import tune
 
     t0 = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=128 * 1024**2, logging_level=logging.WARNING)
-    seconds = time.perf_counter() - t0
+    init = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tune.Tuner(
+        tune.with_resources(_noop_trial, {"cpu": 1}),
+        param_space={"i": tune.grid_search(list(range(trials)))},
+        tune_config=tune.TuneConfig(max_concurrent_trials=1),
+        run_config=tune.RunConfig(storage_path=str(work / "noop"), verbose=0),
+    ).fit()
+    per_trial = (time.perf_counter() - t0) / trials
     ray.shutdown()
-    return seconds
+    return {"ray_init_s": init, "per_trial_s": per_trial}
 
 
 def sequential(work: Path, timesteps: int, num_envs: int) -> dict:
@@ -79,11 +96,7 @@ def sweep(work: Path, timesteps: int, num_envs: int) -> dict:
     (folder,) = (work / "logs" / "ray" / TASK).iterdir()
     with open(folder / "trials.csv") as f:
         rows = list(csv.DictReader(f))
-    startups = []
-    for row in rows:
-        (params,) = (folder / "tune").glob(f"*{row['trial']}*/params.json")
-        startups.append((Path(row["run_dir"]) / "command.txt").stat().st_mtime - params.stat().st_mtime)
-    return {"wall_s": wall, "startup_s": startups, "trial_wall_s": [float(r["wall_s"]) for r in rows]}
+    return {"wall_s": wall, "trial_wall_s": [float(r["wall_s"]) for r in rows], "status": [r["status"] for r in rows]}
 
 
 def main() -> None:
@@ -99,20 +112,22 @@ def main() -> None:
             "num_envs": args.num_envs,
             "cores": os.cpu_count(),
             "load_avg_start": os.getloadavg()[0],
-            "ray_init_s": ray_init_seconds(),
+            "ray": ray_costs(work),
             "sweep": sweep(work, args.timesteps, args.num_envs),
             "sequential": sequential(work, args.timesteps, args.num_envs),
             "load_avg_end": os.getloadavg()[0],
         }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    s, q = result["sweep"], result["sequential"]
+    s, q, r = result["sweep"], result["sequential"], result["ray"]
     mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
-    print(f"| 4 runs x {args.timesteps:,} timesteps, {args.num_envs} envs | total wall | start-up per run (mean) |")
-    print("|---|---|---|")
-    print(f"| tune.py, --max_concurrent 2 | {s['wall_s']:.1f} s | {mean(s['startup_s']):.1f} s |")
-    print(f"| 4 x train.py, sequential | {q['wall_s']:.1f} s | {mean(q['startup_s']):.1f} s |")
+    print(f"| 4 runs x {args.timesteps:,} timesteps, {args.num_envs} envs | total wall |")
+    print("|---|---|")
+    print(f"| tune.py --max_concurrent 2 | {s['wall_s']:.1f} s |")
+    print(f"| 4 x train.py, one after the other | {q['wall_s']:.1f} s |")
     ratio = s["wall_s"] / q["wall_s"]
-    print(f"ray.init (local, once per sweep): {result['ray_init_s']:.1f} s; sweep / sequential = {ratio:.2f}")
+    print(f"sweep / sequential = {ratio:.2f}; trial wall (Tune) mean {mean(s['trial_wall_s']):.1f} s")
+    print(f"ray.init {r['ray_init_s']:.1f} s once; Tune per empty trial {r['per_trial_s']:.1f} s")
+    print(f"train.py start-up (launch -> env and agent built) mean {mean(q['startup_s']):.1f} s")
     print(f"load average {result['load_avg_start']:.2f} at start, {result['load_avg_end']:.2f} at end")
 
 
