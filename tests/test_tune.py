@@ -30,7 +30,6 @@ def ray_address():
         num_cpus=2,
         include_dashboard=False,
         object_store_memory=100 * 1024**2,
-        _node_ip_address="127.0.0.1",
         logging_level=logging.WARNING,
     )
     yield info.address_info["gcs_address"]

@@ -103,7 +103,6 @@ def start_ray(args) -> None:
             include_dashboard=False,
             object_store_memory=OBJECT_STORE_BYTES,
             logging_level=logging.WARNING,
-            _node_ip_address="127.0.0.1",  # nothing listens beyond this machine
         )
 
 
