@@ -11,6 +11,7 @@ like everything the Kit extension uses, never needs it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import dataclasses
@@ -25,11 +26,13 @@ import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import safe_mean
 
+from isaaclab_trainer.tasks import load_env_cfg
 from isaaclab_trainer.utils import ConfigError, closest_names, dataclass_from_dict, load_yaml
 
 from .cli import UsageError, check_num_envs
 from .runs import FINAL_MODEL, claim_run_dir, newest_checkpoint_in
 from .sb3_cfg import process_sb3_cfg
+from .trainer import TrainingInterrupted, make_env, run_learning, setup_training
 
 #: the distributions a search-space entry may use (Ray Tune's of the same names; grid = grid_search)
 SPACE_KINDS = ("choice", "uniform", "loguniform", "grid")
@@ -343,15 +346,13 @@ class TuneReportCallback(BaseCallback):
         super().__init__()
         self.metric = metric
         self.run_dir = str(run_dir)
+        self.reported = False
+        self.stopped = False
 
     def _on_step(self) -> bool:
         return True
 
     def _on_rollout_end(self) -> None:
-        from ray import tune
-
-        from .trainer import TrainingInterrupted
-
         metrics: dict[str, Any] = {
             k: float(v) for k, v in self.model.logger.name_to_value.items() if isinstance(v, (int, float))
         }
@@ -360,12 +361,26 @@ class TuneReportCallback(BaseCallback):
             metrics["rollout/ep_len_mean"] = float(safe_mean([ep["l"] for ep in self.model.ep_info_buffer]))
         if self.metric not in metrics:  # e.g. no episode has finished yet
             return
+        self._report(metrics)
+
+    def _report(self, metrics: dict[str, Any]) -> None:
+        from ray import tune
+
         metrics[TIME_ATTR] = int(self.num_timesteps)
         metrics["run_dir"] = self.run_dir
+        self.reported = True
         try:
             tune.report(metrics)
         except SystemExit:  # Tune ends this trial's thread from inside report()
+            self.stopped = True
             raise TrainingInterrupted from None
+
+    def report_if_silent(self) -> None:
+        """A run too short to finish an episode still tells Tune its timesteps and run folder (the
+        metric as NaN), so the table lists it as done."""
+        if not self.reported and not self.stopped:
+            with contextlib.suppress(TrainingInterrupted):
+                self._report({self.metric: math.nan})
 
 
 def previous_run_checkpoint(sweep_dir: Path, trial_id: str) -> Path | None:
@@ -386,10 +401,6 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
     """
     from ray import tune
 
-    from isaaclab_trainer.tasks import load_env_cfg
-
-    from .trainer import make_env, run_learning, setup_training
-
     sweep = Sweep.from_dict(spec["sweep"])
     sweep_dir = Path(spec["sweep_dir"])
     trial_id = tune.get_context().get_trial_id()
@@ -404,6 +415,7 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
     env = make_env(sweep.task, env_cfg)
     try:
         run_dir = claim_run_dir(sweep_dir)
+        report = TuneReportCallback(sweep.metric, run_dir)
         setup = setup_training(
             env,
             sweep.task,
@@ -412,13 +424,14 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
             run_dir,
             checkpoint=checkpoint,
             summary_write=None,
-            extra_callbacks=[TuneReportCallback(sweep.metric, run_dir)],
+            extra_callbacks=[report],
             argv=spec["argv"],
         )
         (run_dir / TRIAL_MARKER).write_text(trial_id + "\n")
         if checkpoint is not None:  # only what is left of the budget
             setup.total_timesteps = max(1, sweep.stop_timesteps - setup.agent.num_timesteps)
         run_learning(setup)
+        report.report_if_silent()
     finally:
         env.close()
 
@@ -579,7 +592,7 @@ def seeds_summary(rows: list[TrialRow], sweep: Sweep) -> str:
     finals = [r.final for r in rows if r.final is not None and not r.error]
     failed = [str(r.config.get("seed")) for r in rows if r.error or r.final is None]
     if not finals:
-        return f"final {sweep.metric}: no seed finished"
+        return f"final {sweep.metric}: no seed has a value (failed, or too short to end an episode)"
     std = statistics.stdev(finals) if len(finals) > 1 else 0.0
     text = f"final {sweep.metric}: {statistics.fmean(finals):.3f} ± {std:.3f} over {len(finals)} seeds"
     return text + (f" (no result for seeds {', '.join(failed)})" if failed else "")
