@@ -25,7 +25,7 @@ import torch
 from gymnasium import spaces
 
 from isaaclab_trainer.sim.backends.base import PhysicsBackend
-from isaaclab_trainer.sim.backends.factory import make_backend
+from isaaclab_trainer.sim.backends.registry import make_backend
 
 from .cartpole_cfg import CartpoleEnvCfg
 
@@ -41,8 +41,6 @@ class BatchedTaskEnv(gym.Env):
     action_dim: int = 0
 
     def __init__(self, cfg: CartpoleEnvCfg, render_mode: str | None = None, stage: Any = None):
-        if cfg.num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {cfg.num_envs}")
         if render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.cfg = cfg

@@ -25,10 +25,18 @@ from typing import Any
 
 import gymnasium as gym
 
-from isaaclab_trainer.sim.backends.factory import resolve_backend
-from isaaclab_trainer.tasks import check_task, load_agent_cfg, load_env_cfg
+from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
 from isaaclab_trainer.train import runs
-from isaaclab_trainer.train.cli import check_checkpoint_file, check_device, check_log_root, check_num_envs
+from isaaclab_trainer.train.checks import (
+    check_backend,
+    check_checkpoint,
+    check_count,
+    check_device,
+    check_log_root,
+    check_num_envs,
+    check_seed,
+    check_task,
+)
 from isaaclab_trainer.train.player import PolicyPlayer, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
@@ -76,16 +84,13 @@ class TrainingSession:
         stage: Any = None,
     ):
         self.task = check_task(task)
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
         if device is not None:
             check_device(device)
+        check_num_envs(num_envs, device)
+        check_seed(seed)
         if not frame_budget_ms > 0:
             raise ValueError(f"frame_budget_ms must be > 0, got {frame_budget_ms!r}")
-        resolve_backend(backend)
-        check_num_envs(num_envs, device)  # fits in memory
+        check_backend(backend)
         check_log_root(log_root)
         self.env_cfg = load_env_cfg(self.task)
         self.env_cfg.num_envs, self.env_cfg.seed, self.env_cfg.backend = num_envs, seed, backend
@@ -163,8 +168,8 @@ class TrainingSession:
         if self._state not in (SessionState.BUILT, SessionState.DONE) or self.env is None:
             raise RuntimeError(f"start_training() needs a built session, state is {self._state.value}")
         self._player = None
-        if total_timesteps is not None and (isinstance(total_timesteps, bool) or int(total_timesteps) < 1):
-            raise ValueError(f"total_timesteps must be an integer >= 1, got {total_timesteps!r}")
+        if total_timesteps is not None:
+            check_count(total_timesteps, "total_timesteps")
         self._handoff = handoff = LoopHandoff()
         self._setup = setup_training(
             self.env,
@@ -234,8 +239,8 @@ class TrainingSession:
             raise RuntimeError(
                 f"load_checkpoint() needs a built session that is not running, state is {self._state.value}"
             )
-        path = check_checkpoint_file(path)
-        self._player = load_policy(path, self.env, self.task)
+        checkpoint = check_checkpoint(path, self.task)
+        self._player = load_policy(checkpoint, self.env, self.task)
         self._reset_progress(0)
         self._message = f"loaded {path}"
 

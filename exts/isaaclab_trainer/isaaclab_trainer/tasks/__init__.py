@@ -16,6 +16,8 @@ import gymnasium as gym
 
 from isaaclab_trainer.utils import closest_names, config_dir, dataclass_from_dict, load_yaml
 
+#: the task a script, the session and the panel use when none is given
+DEFAULT_TASK = "Isaac-Cartpole-v0"
 #: gym id -> (env class "module:Class", env config file, SB3 agent config file), paths relative to config/
 TASKS: dict[str, tuple[str, str, str]] = {
     "Isaac-Cartpole-v0": (
