@@ -155,7 +155,7 @@ def test_plot_data():
 
 def test_tensorboard_command():
     assert vmod.tensorboard_command(vmod.tensorboard_logdir("Isaac-Cartpole-v0", None)) == (
-        "./isaaclab.sh -p -m tensorboard.main --logdir logs/sb3/Isaac-Cartpole-v0"
+        f"./isaaclab.sh -p -m tensorboard.main --logdir {Path('logs').resolve() / 'sb3' / 'Isaac-Cartpole-v0'}"
     )
     assert vmod.tensorboard_command("/runs/my run") == "./isaaclab.sh -p -m tensorboard.main --logdir '/runs/my run'"
     assert vmod.tensorboard_logdir("T", "/x/run") == "/x/run"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from isaaclab_trainer.sim.backends.registry import PHYSX, backend_names
+from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX, backend_names
 from isaaclab_trainer.tasks import DEFAULT_TASK
 from isaaclab_trainer.train.checks import (
     UsageError,
@@ -61,7 +61,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed (-1 draws a random one)")
     parser.add_argument("--device", type=str, default=None, help="simulation device: cpu, cuda or cuda:N")
     parser.add_argument(
-        "--backend", choices=backend_names(), default="auto", help="physics: PhysX in Isaac Sim, else Newton"
+        "--backend", choices=backend_names(), default=AUTO, help="physics: PhysX in Isaac Sim, else Newton"
     )
     parser.add_argument("--headless", action="store_true", help="no GUI (always the case without Isaac Sim)")
     parser.add_argument("--video", action="store_true", help="record mp4 clips rendered on the CPU")

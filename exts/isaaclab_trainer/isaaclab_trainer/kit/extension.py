@@ -23,6 +23,7 @@ from omni.kit.menu.utils import MenuItemDescription
 
 from isaaclab_trainer.session.status import RenderMode, SessionState
 from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX
+from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.view_model import PanelViewModel, SessionLike, ui_refresh_period
 
 from . import (
@@ -53,7 +54,7 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
     def on_startup(self, ext_id: str) -> None:
         global _instance
         self._ext_id = ext_id
-        log_root = carb.settings.get_settings().get(LOG_ROOT_SETTING) or "logs"
+        log_root = carb.settings.get_settings().get(LOG_ROOT_SETTING) or LOG_ROOT
         # not Newton: it does not write poses back to the stage, so the viewport would not show the envs
         self.view_model = PanelViewModel(
             session_factory=make_live_session, log_root=str(log_root), backends=(AUTO, PHYSX)

@@ -42,6 +42,7 @@ class TrainerWindow:
     def _build(self) -> None:
         vm = self._vm
         tasks = vm.tasks or [""]
+        defaults = vm.default_build_args()
         with self.window.frame:
             with ui.ScrollingFrame(vertical_scrollbar_policy=ui.ScrollBarPolicy.SCROLLBAR_AS_NEEDED):
                 with ui.VStack(spacing=6, height=0):
@@ -50,10 +51,10 @@ class TrainerWindow:
                             with _row("Task"):
                                 self.task_combo = ui.ComboBox(max(0, tasks.index(vm.selected_task)), *tasks)
                             with _row("Environments"):
-                                self.num_envs_model = ui.SimpleIntModel(64)
+                                self.num_envs_model = ui.SimpleIntModel(defaults.num_envs)
                                 ui.IntField(model=self.num_envs_model)
                             with _row("Seed"):
-                                self.seed_model = ui.SimpleIntModel(42)
+                                self.seed_model = ui.SimpleIntModel(defaults.seed)
                                 ui.IntField(model=self.seed_model)
                             with _row("Physics backend"):
                                 self.backend_combo = ui.ComboBox(0, *vm.backends)

@@ -25,7 +25,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
+from isaaclab_trainer.tasks import DEFAULT_TASK, load_agent_cfg, load_env_cfg
 from isaaclab_trainer.train import runs
 from isaaclab_trainer.train.checks import (
     check_backend,
@@ -57,7 +57,7 @@ JOIN_TIMEOUT_S = 1.5
 SPIN_GAP_S = 0.001
 
 
-def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs") -> str | None:
+def latest_checkpoint(task: str, log_root: str | os.PathLike = runs.LOG_ROOT) -> str | None:
     """The newest run's checkpoint with the most steps, as ``play.py --use_last_checkpoint`` finds it."""
     found = runs.latest_checkpoint(task, log_root, use_last_checkpoint=True)
     return str(found) if found is not None else None
@@ -66,39 +66,40 @@ def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs") -> str | 
 class TrainingSession:
     """Build a task's envs, train PPO on them or play a checkpoint, driven by :meth:`update`.
 
-    Inputs are checked at construction (``ValueError`` with a clear message). ``stage`` is the USD
-    stage to author the envs into (Isaac Sim's live stage in the panel; a new in-memory stage when
-    None).
+    Inputs are checked at construction (``ValueError`` with a clear message). ``num_envs``, ``seed``,
+    ``backend`` and ``device`` default to the task's config (``config/tasks/<task>.yaml``); the
+    seed is the agent's too. ``stage`` is the USD stage to author the envs into (Isaac Sim's live
+    stage in the panel; a new in-memory stage when None).
     """
 
     def __init__(
         self,
-        task: str = "Isaac-Cartpole-v0",
-        num_envs: int = 64,
-        seed: int = 42,
-        backend: str = "auto",
+        task: str = DEFAULT_TASK,
+        num_envs: int | None = None,
+        seed: int | None = None,
+        backend: str | None = None,
         device: str | None = None,
-        log_root: str | os.PathLike = "logs",
+        log_root: str | os.PathLike = runs.LOG_ROOT,
         agent_cfg: dict[str, Any] | None = None,
         frame_budget_ms: float = 30.0,
         stage: Any = None,
     ):
         self.task = check_task(task)
+        self.env_cfg = cfg = load_env_cfg(self.task)
+        self.agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
         if device is not None:
-            check_device(device)
-        check_num_envs(num_envs, device)
-        check_seed(seed)
+            cfg.device = check_device(device)
+        if num_envs is not None:
+            cfg.num_envs = num_envs
+        check_num_envs(cfg.num_envs, cfg.device)
+        cfg.seed = self.agent_cfg["seed"] = check_seed(cfg.seed if seed is None else seed)
         if not frame_budget_ms > 0:
             raise ValueError(f"frame_budget_ms must be > 0, got {frame_budget_ms!r}")
-        check_backend(backend)
+        if backend is not None:
+            cfg.backend = backend
+        check_backend(cfg.backend)
         check_log_root(log_root)
-        self.env_cfg = load_env_cfg(self.task)
-        self.env_cfg.num_envs, self.env_cfg.seed, self.env_cfg.backend = num_envs, seed, backend
-        if device is not None:
-            self.env_cfg.device = device
-        self.agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
-        self.agent_cfg["seed"] = seed
-        self._settings = process_sb3_cfg(self.agent_cfg, num_envs)  # reject a bad agent config now
+        self._settings = process_sb3_cfg(self.agent_cfg, cfg.num_envs)  # reject a bad agent config now
         self.log_root = Path(log_root)
         self.frame_budget_s = frame_budget_ms / 1000.0
         self.stage = stage

@@ -17,7 +17,6 @@ import os
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from isaaclab_trainer.session.status import RenderMode, SessionState, SessionStatus
@@ -30,6 +29,7 @@ from isaaclab_trainer.train.checks import (
     check_seed,
     check_task,
 )
+from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
 
 logger = logging.getLogger(__name__)
 
@@ -209,11 +209,11 @@ def plot_data(history: Sequence[float], max_points: int = MAX_PLOT_POINTS) -> tu
     return values, lo - pad, hi + pad
 
 
-def tensorboard_logdir(task: str, run_dir: str | None, log_root: str = "logs") -> str:
-    """The run folder when there is one, else ``<log_root>/sb3/<task>`` (all runs of the task)."""
+def tensorboard_logdir(task: str, run_dir: str | None, log_root: str = LOG_ROOT) -> str:
+    """The run folder when there is one, else the task's folder of runs (all of them; every task's if none)."""
     if run_dir:
         return str(run_dir)
-    return str(Path(log_root) / "sb3" / task) if task else str(Path(log_root) / "sb3")
+    return str(task_log_root(task, log_root))
 
 
 def tensorboard_command(logdir: str) -> str:
@@ -294,6 +294,13 @@ def _default_session_factory(**kwargs: Any) -> SessionLike:
     return TrainingSession(**kwargs)
 
 
+def _default_build_args(task: str) -> BuildArgs:
+    from isaaclab_trainer.tasks import load_env_cfg
+
+    cfg = load_env_cfg(task)
+    return BuildArgs(task=task, num_envs=cfg.num_envs, seed=cfg.seed, backend=cfg.backend)
+
+
 def _default_tasks() -> list[str]:
     from isaaclab_trainer.tasks import registered_tasks
 
@@ -337,7 +344,7 @@ class PanelViewModel:
         tasks: Sequence[str] | None = None,
         latest_checkpoint_fn: Callable[[str, str], str | None] | None = None,
         tensorboard_launcher: Callable[[str], str] | None = None,
-        log_root: str = "logs",
+        log_root: str = LOG_ROOT,
         backends: Sequence[str] | None = None,
     ) -> None:
         self._factory: SessionFactory = session_factory or _default_session_factory
@@ -383,6 +390,10 @@ class PanelViewModel:
         if self.session is None:
             raise InputError(f"{action}: build the environments first (Task > Build)")
         return self.session
+
+    def default_build_args(self) -> BuildArgs:
+        """The Task section's initial values: the selected task's config, as a session given none uses."""
+        return _default_build_args(self.selected_task)
 
     def default_total_timesteps(self) -> int | None:
         """The agent config's budget once a session exists (the Training field's default)."""
