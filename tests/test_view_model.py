@@ -44,8 +44,8 @@ class FakeSession:
         self._call("start_training", total_timesteps)
         self._set(state=SessionState.TRAINING, total_timesteps=total_timesteps or self.default_total_timesteps)
 
-    def update(self, dt=None):
-        self._call("update", dt)
+    def update(self):
+        self._call("update")
 
     def pause(self):
         self._call("pause")
@@ -249,8 +249,8 @@ def test_full_training_cycle(vm, made):
         return_history=(0.5, 1.0, 1.5),
         run_dir="/tmp/run1",
     )
-    s = vm.tick(0.016)
-    assert ("update", 0.016) in session.calls
+    s = vm.tick()
+    assert ("update",) in session.calls
     assert s.progress_text == "12,288 / 1,000,448"
     assert s.steps_per_second_text == "54,321 steps/s"
     assert s.mean_return_text == "1.50" and s.episodes_text == "3"
@@ -411,7 +411,7 @@ def test_panel_drives_the_real_session(tmp_path):
     assert vm.on_start("640")
     vm.on_render_mode("No rendering")
     for _ in range(2000):
-        state = vm.tick(1 / 60)
+        state = vm.tick()
         if state.state is SessionState.DONE:
             break
     assert state.state is SessionState.DONE, state.status_line
@@ -419,7 +419,7 @@ def test_panel_drives_the_real_session(tmp_path):
     assert vm.on_load_and_play("")  # the newest checkpoint of the task, found automatically
     assert vm.refresh().state is SessionState.PLAYING
     before = vm.session.status.timesteps
-    vm.tick(1 / 60)
+    vm.tick()
     assert vm.session.status.timesteps > before
     assert vm.on_stop() and vm.refresh().state is SessionState.BUILT
     vm.session.close()

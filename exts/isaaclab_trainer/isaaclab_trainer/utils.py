@@ -89,6 +89,12 @@ def dataclass_from_dict(cls: type[T], data: dict[str, Any], source: str = "confi
     return cls(**kwargs)
 
 
+def one_line(exc: BaseException) -> str:
+    """``"RuntimeError: first line of the message"``: what a status line shows of an error."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 def closest_names(name: str, choices: list[str], n: int = 3) -> list[str]:
     """Registered names that look like ``name`` (case-insensitive), best first."""
     lowered = {c.lower(): c for c in choices}

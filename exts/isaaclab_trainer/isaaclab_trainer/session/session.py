@@ -15,11 +15,11 @@ on the calling thread; SB3's unmodified ``learn()`` runs on a learner thread tha
 from __future__ import annotations
 
 import collections
+import logging
 import os
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +40,12 @@ from isaaclab_trainer.train.checks import (
 from isaaclab_trainer.train.player import PolicyPlayer, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
+from isaaclab_trainer.utils import one_line
 
 from .handoff import LoopHandoff, LoopSteppedVecEnv, RolloutPhaseCallback
 from .status import RenderMode, SessionState, SessionStatus
+
+logger = logging.getLogger(__name__)
 
 #: env steps one update() runs at most, per render mode (None: as many as fit in the frame budget)
 STEPS_PER_FRAME: dict[RenderMode, int | None] = {
@@ -113,6 +116,8 @@ class TrainingSession:
         self._handoff: LoopHandoff | None = None
         self._learner: threading.Thread | None = None
         self._learner_error: str | None = None
+        self._log_lock = threading.Lock()
+        self._logged_error: BaseException | None = None
         self._player: PolicyPlayer | None = None
         self._reset_progress(0)
 
@@ -190,12 +195,9 @@ class TrainingSession:
         self._state, self._message = SessionState.TRAINING, f"training, logs in {self._setup.run_dir}"
         self._learner.start()
 
-    def update(self, dt: float | None = None) -> None:
-        """Advance training or playing by at most one frame's work, then return. Never raises.
-
-        ``dt`` (the app's frame time) is accepted for Kit's callback signature; the work done is
-        bounded by the render mode and the wall-clock frame budget instead.
-        """
+    def update(self) -> None:
+        """Advance training or playing by at most one frame's work, bounded by the render mode and the
+        frame budget, then return. Never raises: an error puts the session in ERROR (and the log)."""
         try:
             if self._state == SessionState.TRAINING:
                 self._serve_learner()
@@ -289,8 +291,9 @@ class TrainingSession:
         assert self._setup is not None
         try:
             self._final_model = run_learning(self._setup)
-        except Exception:
-            self._learner_error = traceback.format_exc(limit=8)
+        except Exception as exc:
+            self._log_error(exc)
+            self._learner_error = one_line(exc)
 
     def _record_step(self, infos: list[Any]) -> None:
         n = self.env_cfg.num_envs
@@ -366,7 +369,7 @@ class TrainingSession:
     def _finish_learner(self) -> None:
         self._learner = None
         if self._learner_error is not None:
-            self._state, self._error = SessionState.ERROR, self._learner_error.strip().splitlines()[-1]
+            self._state, self._error = SessionState.ERROR, self._learner_error
             self._message = self._error
         else:
             self._state, self._message = SessionState.DONE, f"done; saved {self._final_model}"
@@ -384,9 +387,19 @@ class TrainingSession:
             if not self._learner.is_alive():
                 self._finish_learner()
 
+    def _log_error(self, exc: BaseException) -> None:
+        """Log ``exc`` with its traceback, once: an env error reaches both the loop and the learner thread."""
+        with self._log_lock:
+            if exc is self._logged_error:
+                return
+            self._logged_error = exc
+        logger.error("TrainingSession: %s", one_line(exc), exc_info=exc)
+
     def _fail(self, exc: BaseException) -> None:
+        """ERROR with ``exc``'s one line in the status; its traceback goes to the log."""
+        self._log_error(exc)
         self._state = SessionState.ERROR
-        self._error = f"{type(exc).__name__}: {exc}"
+        self._error = one_line(exc)
         self._message = self._error
 
 

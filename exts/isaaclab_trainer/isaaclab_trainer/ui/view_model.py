@@ -30,6 +30,7 @@ from isaaclab_trainer.train.checks import (
     check_task,
 )
 from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
+from isaaclab_trainer.utils import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class SessionLike(Protocol):
 
     def start_training(self, total_timesteps: int | None = None) -> Any: ...
 
-    def update(self, dt: float | None = None) -> Any: ...
+    def update(self) -> Any: ...
 
     def pause(self) -> Any: ...
 
@@ -276,13 +277,6 @@ def parse_build_args(
         seed=parse_seed(seed),
         backend=parse_backend(backend, backends),
     )
-
-
-def one_line(exc: BaseException) -> str:
-    """``"ValueError: first line of the message"``."""
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 # ----------------------------------------------------------------------------- defaults (lazy, Kit-free)
@@ -540,13 +534,13 @@ class PanelViewModel:
 
     # -- per frame -----------------------------------------------------------------------------
 
-    def tick(self, dt: float | None = None) -> PanelState:
-        """One app frame: advance the session (its own time budget), then :meth:`refresh`."""
+    def tick(self) -> PanelState:
+        """One app frame: advance the session (its own time budget; it never raises), then :meth:`refresh`.
+
+        The front end calls this from its frame loop, inside the one guard that keeps the loop alive.
+        """
         if self.session is not None:
-            try:
-                self.session.update(dt)
-            except Exception as exc:  # noqa: BLE001 - update() must not raise, but never let it kill the loop
-                self._fail("Update", exc)
+            self.session.update()
         return self.refresh()
 
     def refresh(self) -> PanelState:
