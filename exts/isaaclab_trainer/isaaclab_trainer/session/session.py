@@ -308,8 +308,8 @@ class TrainingSession:
                 self._faults += 1
                 self._last_fault = fault
         self._steps_since_point += 1
-        rollout_steps = self._setup.agent.n_steps if self._setup is not None else 16
-        if self._steps_since_point >= rollout_steps and self._returns:
+        assert self._setup is not None  # only the learner's steps are recorded
+        if self._steps_since_point >= self._setup.agent.n_steps and self._returns:
             self._history.append(sum(self._returns) / len(self._returns))
             self._steps_since_point = 0
 

@@ -564,7 +564,7 @@ class PanelViewModel:
         logdir = tensorboard_logdir(st.task or self.selected_task, st.run_dir, self.log_root)
         return PanelState(
             state=s,
-            state_label=STATE_LABELS.get(s, str(s)),
+            state_label=STATE_LABELS[s],
             status_line=line,
             status_is_error=is_err,
             task_inputs_enabled=not running,
