@@ -490,8 +490,6 @@ class PanelViewModel:
             chosen = str(path).strip() or (self.latest_checkpoint() or "")
             if not chosen:
                 raise InputError(f"Load & Play: no checkpoint found for {self.selected_task}; enter a path")
-            if not os.path.isfile(chosen):
-                raise InputError(f"Load & Play: checkpoint file not found: {chosen}")
             session.set_render_mode(RenderMode.FULL_RENDERING)
             self._render_mode = RenderMode.FULL_RENDERING
             session.load_checkpoint(chosen)
