@@ -54,6 +54,8 @@ STEPS_PER_FRAME: dict[RenderMode, int | None] = {
     RenderMode.NO_RENDERING: None,
     RenderMode.NO_GUI_OR_RENDERING: None,
 }
+#: wall-clock work one update() does at most in NO_RENDERING, by default
+FRAME_BUDGET_MS = 30.0
 RETURN_WINDOW = 100  # episodes in the mean return, as SB3's ep_info_buffer
 JOIN_TIMEOUT_S = 1.5
 #: update() calls closer together than this come from a loop with no frame pacing of its own
@@ -84,7 +86,7 @@ class TrainingSession:
         device: str | None = None,
         log_root: str | os.PathLike = runs.LOG_ROOT,
         agent_cfg: dict[str, Any] | None = None,
-        frame_budget_ms: float = 30.0,
+        frame_budget_ms: float = FRAME_BUDGET_MS,
         stage: Any = None,
     ):
         self.task = check_task(task)
