@@ -325,8 +325,9 @@ class TrainingSession:
     def _serve_learner(self) -> None:
         """Run the learner's env requests until the frame's step limit or budget is reached.
 
-        No request is started that could not finish in time: the last one must fit, and so must the
-        wait for the GIL once the learner thread holds it (one interpreter switch interval).
+        No request is started that could not finish in time (the last one must fit, and so must the
+        wait for the GIL once the learner thread holds it: one interpreter switch interval), except
+        the frame's first when it is already waiting: every frame makes progress.
         """
         assert self._handoff is not None
         started = time.perf_counter()
@@ -340,7 +341,11 @@ class TrainingSession:
         while limit is None or steps < limit:
             remaining = deadline - self._step_s - time.perf_counter()
             if remaining <= 0:
-                break
+                if steps:
+                    break
+                # a request already waiting is served in any case: else one request slower than the
+                # budget (a loaded machine) would keep the estimate above it and stall training for good
+                remaining = 0.0
             served = self._handoff.serve(remaining, idle_timeout=remaining if spinning else 0.0)
             if served is None:
                 break
