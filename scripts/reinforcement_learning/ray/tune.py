@@ -11,17 +11,21 @@ import re
 import sys
 from pathlib import Path
 
-from isaaclab_trainer.tasks import check_task, load_agent_cfg, load_env_cfg
-from isaaclab_trainer.train import sweep as sw
-from isaaclab_trainer.train.cli import OneLineParser, UsageError, check_log_root, check_num_envs, fail, positive_int
-from isaaclab_trainer.train.runs import claim_run_dir
-from isaaclab_trainer.utils import ConfigError
+# the argparse glue train.py and play.py share lives beside them (scripts/reinforcement_learning/sb3/cli_args.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sb3"))
+
+from cli_args import OneLineParser, fail, positive_int  # noqa: E402
+
+from isaaclab_trainer.tasks import DEFAULT_TASK, load_agent_cfg, load_env_cfg  # noqa: E402
+from isaaclab_trainer.train import sweep as sw  # noqa: E402
+from isaaclab_trainer.train.checks import UsageError, check_log_root, check_num_envs, check_task  # noqa: E402
+from isaaclab_trainer.train.runs import LOG_ROOT, claim_run_dir  # noqa: E402
 
 #: Ray's shared-memory object store for a local start: trials pass it nothing but small configs
 OBJECT_STORE_BYTES = 128 * 1024**2
 
 parser = OneLineParser(prog="tune.py", description=__doc__.splitlines()[0])
-parser.add_argument("--task", type=str, default="Isaac-Cartpole-v0", help="gym id of the task")
+parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task")
 parser.add_argument("--sweep", type=str, default=None, help="sweep file (YAML): search space, search, scheduler")
 parser.add_argument("--seeds", type=str, default=None, help="seeds sweep of the task's own config, e.g. 1,2,3,4,5")
 parser.add_argument("--num_samples", type=positive_int, default=1, help="configurations drawn (each grid in full)")
@@ -42,7 +46,7 @@ _ADDRESS = re.compile(r"auto|(ray://)?[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
 
 def sweeps_root(task: str) -> Path:
     """``logs/ray/<task>``: one timestamped folder per sweep, one run folder per trial inside."""
-    return Path("logs").resolve() / "ray" / task
+    return Path(LOG_ROOT).resolve() / "ray" / task
 
 
 def resume_dir(args) -> Path:
@@ -115,7 +119,7 @@ def main() -> None:
         else:
             sweep, agent_cfg = checked_sweep(args)
             sweep_dir, argv = None, list(sys.argv)
-    except (UsageError, ConfigError, ValueError) as exc:
+    except ValueError as exc:  # UsageError, ConfigError
         fail(parser.prog, str(exc))
 
     from ray import tune

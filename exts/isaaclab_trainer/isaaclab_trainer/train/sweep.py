@@ -29,7 +29,7 @@ from stable_baselines3.common.utils import safe_mean
 from isaaclab_trainer.tasks import load_env_cfg
 from isaaclab_trainer.utils import ConfigError, closest_names, dataclass_from_dict, load_yaml
 
-from .cli import UsageError, check_num_envs
+from .checks import UsageError, check_count, check_num_envs, check_seed
 from .runs import FINAL_MODEL, claim_run_dir, newest_checkpoint_in
 from .sb3_cfg import process_sb3_cfg
 from .trainer import TrainingInterrupted, make_env, run_learning, setup_training
@@ -237,8 +237,7 @@ def load_sweep(
             )
         space[str(key)] = _check_dimension(str(key), spec, agent_cfg, num_envs, source)
     budget = stop_timesteps or top.stop_timesteps or int(process_sb3_cfg(agent_cfg, num_envs).n_timesteps)
-    if budget < 1:
-        raise ConfigError(f"{source}: 'stop_timesteps' must be an integer >= 1, got {budget}")
+    check_count(budget, f"{source}: stop_timesteps")
     if scheduler.grace_period is not None and not 1 <= scheduler.grace_period <= budget:
         raise ConfigError(
             f"{source}: scheduler.grace_period must be 1 to stop_timesteps ({budget}), got {scheduler.grace_period}"
@@ -273,12 +272,13 @@ def seeds_sweep(
 def parse_seeds(text: str) -> list[int]:
     """``--seeds 1,2,3`` -> [1, 2, 3]; UsageError naming what is accepted."""
     try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
+        seeds = [check_seed(int(s), name="--seeds value") for s in text.split(",") if s.strip()]
     except ValueError:
         seeds = []
     if not seeds or len(set(seeds)) != len(seeds):
         raise UsageError(
-            f"--seeds '{text}' is not accepted (accepted: distinct integers separated by commas, e.g. 1,2,3)"
+            f"--seeds '{text}' is not accepted (accepted: distinct integers from 0 to 2**32 - 1 separated by commas, "
+            "e.g. 1,2,3)"
         )
     return seeds
 

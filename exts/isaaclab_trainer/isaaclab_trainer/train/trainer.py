@@ -9,7 +9,6 @@ callbacks; :func:`run_learning` calls SB3's own ``learn()`` once for the whole b
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +21,11 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from isaaclab_trainer.tasks import check_task
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoint
 from .checkpoints import load_agent
+from .checks import Checkpoint
 from .runs import FINAL_MODEL, release_run_dir, write_run_params
 from .sb3_cfg import AgentSettings, process_sb3_cfg
 
@@ -54,7 +53,7 @@ class TrainingSetup:
 
 def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any = None) -> gym.Env:
     """The registered env of ``task`` built from ``env_cfg`` (optionally in a given USD stage)."""
-    return gym.make(check_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
+    return gym.make(task, cfg=env_cfg, render_mode=render_mode, stage=stage)
 
 
 def setup_training(
@@ -64,7 +63,7 @@ def setup_training(
     agent_cfg: dict[str, Any],
     run_dir: Path,
     *,
-    checkpoint: str | os.PathLike | None = None,
+    checkpoint: Checkpoint | None = None,
     total_timesteps: int | None = None,
     vec_env_hook: Callable[[VecEnv], VecEnv] | None = None,
     log_interval: int = 100_000,
@@ -77,7 +76,8 @@ def setup_training(
     If the agent cannot be built, an untouched ``run_dir`` is removed again (no empty run folder).
 
     ``vec_env_hook`` lets the session put its loop hand-off between the SB3 wrapper and
-    VecNormalize; ``checkpoint`` resumes from a saved model (step count and TensorBoard curve go on).
+    VecNormalize; ``checkpoint`` (checked at the entry point) resumes from a saved model (step
+    count and TensorBoard curve go on).
     """
     try:
         settings, vec_env, agent = _build_agent(env, agent_cfg, checkpoint, vec_env_hook)
@@ -112,7 +112,7 @@ def setup_training(
 def _build_agent(
     env: gym.Env,
     agent_cfg: dict[str, Any],
-    checkpoint: str | os.PathLike | None,
+    checkpoint: Checkpoint | None,
     vec_env_hook: Callable[[VecEnv], VecEnv] | None,
 ) -> tuple[AgentSettings, VecEnv, PPO]:
     """The checked agent settings, the SB3 VecEnv stack over ``env`` and the new or resumed PPO agent."""
