@@ -238,3 +238,12 @@ def test_resumed_trial_continues_from_its_newest_run(tmp_path):
     (newer / "model.zip").write_bytes(b"x")
     assert sw.previous_run_checkpoint(tmp_path, "a") == newer / "model.zip"
     assert sw.previous_run_checkpoint(tmp_path, "c") is None
+
+
+def test_concurrency_limit_reaches_tune():
+    """Tune ignores TuneConfig.max_concurrent_trials beside a BasicVariantGenerator: it must be set there."""
+    agent_cfg = yaml.safe_load((REPO / "config" / "agents" / "sb3_ppo_cartpole.yaml").read_text())
+    sweep = sw.seeds_sweep("Isaac-Cartpole-v0", [1, 2, 3], agent_cfg, 8, None, 1000)
+    sweep.max_concurrent = 1
+    config = sw.tune_config(sweep)
+    assert config.search_alg.max_concurrent == 1 and config.max_concurrent_trials is None

@@ -15,6 +15,7 @@ import contextlib
 import copy
 import csv
 import dataclasses
+import json
 import math
 import statistics
 import sys
@@ -29,7 +30,7 @@ from stable_baselines3.common.utils import safe_mean
 from isaaclab_trainer.tasks import load_env_cfg
 from isaaclab_trainer.utils import ConfigError, closest_names, dataclass_from_dict, load_yaml
 
-from .checks import UsageError, check_count, check_num_envs, check_seed
+from .checks import UsageError, check_checkpoint, check_count, check_num_envs, check_seed
 from .runs import FINAL_MODEL, claim_run_dir, newest_checkpoint_in
 from .sb3_cfg import process_sb3_cfg
 from .trainer import TrainingInterrupted, make_env, run_learning, setup_training
@@ -317,10 +318,10 @@ def tune_config(sweep: Sweep) -> Any:
     return tune.TuneConfig(
         metric=sweep.metric,
         mode=sweep.mode,
-        search_alg=BasicVariantGenerator(random_state=sweep.search.seed),
+        # Tune ignores max_concurrent_trials when given a BasicVariantGenerator: the limit goes here
+        search_alg=BasicVariantGenerator(random_state=sweep.search.seed, max_concurrent=sweep.max_concurrent or 0),
         scheduler=scheduler,
         num_samples=sweep.num_samples,
-        max_concurrent_trials=sweep.max_concurrent,
     )
 
 
@@ -411,7 +412,8 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
         env_cfg.num_envs = int(config["num_envs"])
     if agent_cfg.get("seed") is not None:
         env_cfg.seed = agent_cfg["seed"]
-    checkpoint = previous_run_checkpoint(sweep_dir, trial_id)
+    previous = previous_run_checkpoint(sweep_dir, trial_id)
+    checkpoint = check_checkpoint(previous, sweep.task) if previous is not None else None
     env = make_env(sweep.task, env_cfg)
     try:
         run_dir = claim_run_dir(sweep_dir)
@@ -466,6 +468,14 @@ def _error_line(error: BaseException) -> str:
     return text if len(text) <= 240 else text[:237] + "..."
 
 
+def _trial_config(result: Any) -> dict[str, Any]:
+    """A trial's drawn values; for one interrupted before its first result, from Tune's ``params.json``."""
+    if result.config:
+        return result.config
+    params = Path(result.path) / "params.json"
+    return json.loads(params.read_text()) if params.is_file() else {}
+
+
 def trial_rows(results: Any, sweep: Sweep) -> list[TrialRow]:
     """The table of a Tune ResultGrid: config, timesteps, best and final metric, wall time, error."""
     rows = []
@@ -485,7 +495,7 @@ def trial_rows(results: Any, sweep: Sweep) -> list[TrialRow]:
             TrialRow(
                 trial=str(trial),
                 status=status,
-                config={k: (result.config or {}).get(k) for k in sweep.space},
+                config={k: _trial_config(result).get(k) for k in sweep.space},
                 timesteps=metrics.get(TIME_ATTR),
                 best=best,
                 final=values[-1] if values else None,
