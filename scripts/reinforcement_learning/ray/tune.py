@@ -72,10 +72,6 @@ def checked_sweep(args) -> tuple[sw.Sweep, dict]:
     check_task(args.task)
     if (args.sweep is None) == (args.seeds is None):
         raise UsageError("give one of --sweep FILE (hyperparameters) or --seeds 1,2,3 (the task's config per seed)")
-    if args.address is not None and args.num_cpus is not None:
-        raise UsageError("--num_cpus sizes a local Ray; with --address the cluster's own CPUs are used")
-    if args.address is not None and not _ADDRESS.fullmatch(args.address):
-        raise UsageError(f"--address '{args.address}' is not accepted (use auto, host:port or ray://host:port)")
     agent_cfg = load_agent_cfg(args.task)
     env_cfg = load_env_cfg(args.task)
     num_envs = check_num_envs(args.num_envs, name="--num_envs") if args.num_envs else env_cfg.num_envs
@@ -93,6 +89,14 @@ def checked_sweep(args) -> tuple[sw.Sweep, dict]:
     sweep.max_concurrent = args.max_concurrent
     check_log_root(sweeps_root(args.task))
     return sweep, agent_cfg
+
+
+def check_ray_args(args) -> None:
+    """``--address`` and ``--num_cpus``, for a new sweep and a resumed one alike."""
+    if args.address is not None and args.num_cpus is not None:
+        raise UsageError("--num_cpus sizes a local Ray; with --address the cluster's own CPUs are used")
+    if args.address is not None and not _ADDRESS.fullmatch(args.address):
+        raise UsageError(f"--address '{args.address}' is not accepted (use auto, host:port or ray://host:port)")
 
 
 def start_ray(args) -> None:
@@ -113,6 +117,7 @@ def start_ray(args) -> None:
 def main() -> None:
     args = parser.parse_args()
     try:
+        check_ray_args(args)
         if args.resume is not None:
             sweep_dir = resume_dir(args)
             sweep, agent_cfg, argv = sw.read_record(sweep_dir)
