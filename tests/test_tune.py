@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import runpy
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -247,3 +251,45 @@ def test_concurrency_limit_reaches_tune():
     sweep.max_concurrent = 1
     config = sw.tune_config(sweep)
     assert config.search_alg.max_concurrent == 1 and config.max_concurrent_trials is None
+
+
+def test_ctrl_c_keeps_the_run_and_resume_finishes_it(ray_address, tmp_path):
+    """Ctrl+C (SIGINT to tune.py's process group) mid-trial: the run saves model.zip, the sweep exits 130;
+    --resume goes on from that model to the full budget, in a new run folder of the same trial."""
+    args = [sys.executable, str(TUNE), "--seeds", "1", "--num_envs", "8", "--stop_timesteps", "16384"]
+    proc = subprocess.Popen(
+        [*args, "--address", ray_address],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # as a terminal's Ctrl+C: the signal goes to the whole process group
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not list(tmp_path.glob("logs/ray/*/*/tune/*/result.json")) or not any(
+            p.stat().st_size for p in tmp_path.glob("logs/ray/*/*/tune/*/result.json")
+        ):  # the trial has reported: it is training
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.stdout else ""
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, out[-3000:]
+    folder = sweep_dir_of(tmp_path)
+    (row,) = table(folder)
+    assert row["status"] == "UNFINISHED" and int(row["timesteps"]) < 16384, row
+    assert (Path(row["run_dir"]) / "model.zip").is_file()  # saved as train.py's Ctrl+C saves it
+    assert f"--resume {folder}" in out
+
+    res = run_script(TUNE, "--resume", "--address", ray_address, cwd=tmp_path, timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (row,) = table(folder)
+    assert row["status"] == "DONE" and int(row["timesteps"]) >= 16384, row
+    runs = [p for p in folder.iterdir() if (p / sw.TRIAL_MARKER).is_file()]
+    assert len(runs) == 2 and {(p / sw.TRIAL_MARKER).read_text() for p in runs} == {row["trial"] + "\n"}
+    first, second = sorted(runs)
+    assert Path(row["run_dir"]) == second and (second / "model.zip").is_file()
+    assert "seed 1" not in res.stdout and "final rollout/ep_rew_mean" in res.stdout
