@@ -28,7 +28,7 @@ install() {
         py="$(python_cmd)"
         echo "[isaaclab.sh] installing into Isaac Sim's python ($py); Isaac Sim provides torch and USD"
         # no [headless] extra: usd-core would shadow Kit's own pxr
-        "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[video,test]"
+        "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[video,test,export]"
         return
     fi
     if [[ ! -x "$VENV/bin/python" ]]; then
@@ -41,7 +41,7 @@ install() {
     py="$VENV/bin/python"
     # CPU torch first, pinned, so that no dependency pulls a multi-GB CUDA build
     "$py" -m pip install "${pip_args[@]}" "torch==$TORCH_VERSION"
-    "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[headless,video,test]"
+    "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[headless,video,test,export]"
     "$py" -c 'import isaaclab_trainer' && touch "$VENV/.installed"
     echo "[isaaclab.sh] installed; run python with: ./isaaclab.sh -p ..."
 }

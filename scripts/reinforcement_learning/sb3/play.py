@@ -11,7 +11,6 @@ from isaaclab_trainer.train.cli import (
     OneLineParser,
     UsageError,
     add_common_args,
-    check_checkpoint_file,
     check_checkpoint_task,
     check_common_args,
     env_cfg_from_args,
@@ -19,6 +18,7 @@ from isaaclab_trainer.train.cli import (
     launch_kit_if_needed,
     positive_int,
     record_video,
+    resolve_checkpoint,
 )
 
 parser = OneLineParser(prog="play.py", description=__doc__.splitlines()[0])
@@ -33,17 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     try:
         check_common_args(args)
-        if args.checkpoint is not None:
-            checkpoint = check_checkpoint_file(args.checkpoint)
-        else:
-            from isaaclab_trainer.train.runs import latest_checkpoint, task_log_root
-
-            checkpoint = latest_checkpoint(args.task, use_last_checkpoint=args.use_last_checkpoint)
-            if checkpoint is None:
-                wanted = "a model_<steps>_steps.zip or model.zip" if args.use_last_checkpoint else "a model.zip"
-                raise UsageError(
-                    f"no run with {wanted} under {task_log_root(args.task)}; train first or give --checkpoint"
-                )
+        checkpoint = resolve_checkpoint(args.task, args.checkpoint, args.use_last_checkpoint)
     except UsageError as exc:
         fail(parser.prog, str(exc))
 

@@ -33,6 +33,9 @@ class CartpoleEnv(BatchedTaskEnv):
 
     observation_dim = 4
     action_dim = 1
+    observation_names = ("cart_pos", "pole_pos", "cart_vel", "pole_vel")
+    observation_units = ("m", "rad", "m/s", "rad/s")
+    action_names = ("cart_effort",)
 
     def __init__(self, cfg: CartpoleEnvCfg, render_mode: str | None = None, stage: Any = None):
         super().__init__(cfg, render_mode, stage)
@@ -105,6 +108,9 @@ class CartpoleEnv(BatchedTaskEnv):
 
 class CartpoleDirectEnv(CartpoleEnv):
     """Isaac-Cartpole-Direct-v0: the direct-workflow cartpole."""
+
+    observation_names = ("pole_pos", "pole_vel", "cart_pos", "cart_vel")
+    observation_units = ("rad", "rad/s", "m", "m/s")
 
     def _get_observations(self) -> torch.Tensor:
         q, qd = self.backend.joint_pos(), self.backend.joint_vel()

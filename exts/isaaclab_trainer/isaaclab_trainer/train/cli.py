@@ -271,6 +271,20 @@ def check_checkpoint_task(path: str | os.PathLike, task: str) -> Path:
     return p
 
 
+def resolve_checkpoint(task: str, checkpoint: str | None, use_last_checkpoint: bool) -> Path:
+    """``--checkpoint`` checked, else the newest run's ``model.zip`` (or, with ``--use_last_checkpoint``,
+    its checkpoint with the most steps); UsageError when there is none."""
+    if checkpoint is not None:
+        return check_checkpoint_file(checkpoint)
+    from isaaclab_trainer.train.runs import latest_checkpoint, task_log_root
+
+    found = latest_checkpoint(task, use_last_checkpoint=use_last_checkpoint)
+    if found is None:
+        wanted = "a model_<steps>_steps.zip or model.zip" if use_last_checkpoint else "a model.zip"
+        raise UsageError(f"no run with {wanted} under {task_log_root(task)}; train first or give --checkpoint")
+    return found
+
+
 def launch_kit_if_needed(args: argparse.Namespace) -> tuple[Any, Any]:
     """Start Isaac Sim for ``--backend physx``: ``(SimulationApp, its USD stage)``, else ``(None, None)``."""
     if args.backend != "physx":
