@@ -28,6 +28,7 @@ from isaaclab_trainer.sim.backends.base import PhysicsBackend
 from isaaclab_trainer.sim.backends.factory import make_backend
 
 from .cartpole_cfg import CartpoleEnvCfg
+from .render import FrameRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class BatchedTaskEnv(gym.Env):
         self.num_envs = cfg.num_envs
         self.device = cfg.device
         self.render_mode = render_mode
+        self._renderer: FrameRenderer | None = None  # made by render() on the first frame
         self.step_dt = cfg.step_dt
         self.max_episode_length = cfg.max_episode_length
         self.metadata = {**self.metadata, "render_fps": round(1.0 / self.step_dt)}
@@ -174,6 +176,9 @@ class BatchedTaskEnv(gym.Env):
         return None
 
     def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
         self.backend.close()
 
     # -- what a task defines ---------------------------------------------------------------

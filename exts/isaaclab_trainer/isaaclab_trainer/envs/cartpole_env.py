@@ -20,7 +20,7 @@ from isaaclab_trainer.sim.cartpole import JOINT_NAMES, CartpoleSpec
 
 from .base_env import BatchedTaskEnv
 from .cartpole_cfg import CartpoleEnvCfg
-from .render import render_cartpoles
+from .render import make_renderer
 
 
 def wrap_to_pi(angle: torch.Tensor) -> torch.Tensor:
@@ -95,15 +95,11 @@ class CartpoleEnv(BatchedTaskEnv):
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
             return None
-        q = self.backend.joint_pos()
-        spec = CartpoleSpec()
-        return render_cartpoles(
-            q[:, self._cart].cpu().numpy(),
-            q[:, self._pole].cpu().numpy(),
-            self.cfg.cart_bounds,
-            pole_length=spec.pole_length,
-            cart_size=(spec.cart_size[0], spec.cart_size[2]),
-        )
+        if self._renderer is None:  # built on the first frame: only runs that record video pay for it
+            self._renderer = make_renderer(
+                self.stage, self.num_envs, self.backend.joint_names, self.cfg.cart_bounds, CartpoleSpec()
+            )
+        return self._renderer(self.backend.joint_pos().cpu().numpy())
 
 
 class CartpoleDirectEnv(CartpoleEnv):
