@@ -19,6 +19,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from isaaclab_trainer.sim.cartpole import JOINT_NAMES
+from isaaclab_trainer.sim.scene import ENVS_PATH
+
 #: how many envs a clip shows (the first ones), and its size: Isaac Lab's viewer has 1280x720, but Mesa's
 #: software rasterizer takes about twice as long per frame for it
 VIDEO_ENVS = 3
@@ -203,7 +206,7 @@ class SideView2D:
     """The fallback: :func:`render_cartpoles` of the first envs (cart and pole columns by name)."""
 
     def __init__(self, joint_names: Sequence[str], cart_bounds: float, pole_length: float, cart_size, reason: str):
-        self._cart, self._pole = (list(joint_names).index(n) for n in ("slider_to_cart", "cart_to_pole"))
+        self._cart, self._pole = (list(joint_names).index(n) for n in JOINT_NAMES)
         self._args = (cart_bounds, pole_length, cart_size)
         self.description = f"2-D side view (no 3-D: {reason})"
 
@@ -222,7 +225,7 @@ def make_renderer(
     joint_names: Sequence[str],
     cart_bounds: float,
     spec: Any,
-    envs_path: str = "/World/envs",
+    envs_path: str = ENVS_PATH,
 ) -> FrameRenderer:
     """The 3-D renderer of the first :data:`VIDEO_ENVS` envs, else (no OpenGL, no Newton) the 2-D one.
 
