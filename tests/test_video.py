@@ -131,21 +131,31 @@ def test_rendered_cart_is_where_the_simulation_put_it(clip, balanced_run: Path):
         assert ((np.abs(cols - ou) < 10) & (np.abs(rows - ov) < 10)).sum() < 20
 
 
-def test_without_opengl_the_2d_drawer_runs_and_says_why(tmp_path: Path):
-    """No EGL vendor library (as on a machine without Mesa): the 2-D side view is the fallback."""
+@pytest.mark.parametrize(
+    ("setup", "env", "reason"),
+    [
+        # no EGL vendor library, as on a machine without Mesa's EGL driver
+        ("", {"__EGL_VENDOR_LIBRARY_FILENAMES": "/nonexistent.json"}, "no OpenGL through EGL: "),
+        # pyglet missing, as in a Python without the video extra
+        ("import sys; sys.modules['pyglet'] = None\n", {}, "pyglet is not installed"),
+    ],
+    ids=["no-egl", "no-pyglet"],
+)
+def test_without_opengl_the_2d_drawer_runs_and_says_why(setup: str, env: dict, reason: str):
+    import os
     import subprocess
     import sys
 
-    code = (
-        "import torch\n"
+    code = setup + (
         "from isaaclab_trainer.tasks import load_env_cfg\n"
         "from isaaclab_trainer.train.trainer import make_env\n"
         "cfg = load_env_cfg('Isaac-Cartpole-v0'); cfg.num_envs = 2\n"
         "env = make_env('Isaac-Cartpole-v0', cfg, render_mode='rgb_array'); env.reset()\n"
         "print(env.render().shape); env.close()\n"
     )
-    env = {"__EGL_VENDOR_LIBRARY_FILENAMES": str(tmp_path / "none.json"), "PATH": "/usr/bin:/bin"}
-    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, timeout=300
+    )
     assert res.returncode == 0, res.stderr
-    assert "[INFO] Video: 2-D side view (no 3-D: " in res.stdout
+    assert f"[INFO] Video: 2-D side view (no 3-D: {reason}" in res.stdout
     assert "(320, 640, 3)" in res.stdout

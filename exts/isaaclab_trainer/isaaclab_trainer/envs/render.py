@@ -25,6 +25,8 @@ from isaaclab_trainer.sim.scene import ENVS_PATH
 #: how many envs a clip shows (the first ones), and its size: Isaac Lab's viewer has 1280x720, but Mesa's
 #: software rasterizer takes about twice as long per frame for it
 VIDEO_ENVS = 3
+#: Debian packages that give Mesa's software OpenGL through EGL (what isaaclab.sh -i and CI install)
+GL_PACKAGES = ("libegl1", "libegl-mesa0", "libgl1", "libgl1-mesa-dri")
 VIDEO_SIZE = (960, 540)
 #: vertical field of view [deg] (ViewerGL's default) and the direction from the scene to the camera:
 #: in front of the rails (-y), a little to their +x side and above, so the carts slide across the
@@ -232,14 +234,19 @@ def make_renderer(
     Prints one ``[INFO] Video: ...`` line saying which.
     """
     shown = [f"{envs_path}/env_{i}" for i in range(min(num_envs, VIDEO_ENVS))]
-    renderer: FrameRenderer
     try:
-        renderer = SceneRenderer3D(stage, shown, joint_names, lambda o: cartpole_camera(o, cart_bounds, spec))
-    except Exception as exc:  # noqa: BLE001 - no pyglet/newton, no EGL/OpenGL driver, ...
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        renderer = SideView2D(
-            joint_names, cart_bounds, spec.pole_length, (spec.cart_size[0], spec.cart_size[2]), reason
-        )
+        return _announce(SceneRenderer3D(stage, shown, joint_names, lambda o: cartpole_camera(o, cart_bounds, spec)))
+    except ImportError as exc:  # e.g. inside Isaac Sim, whose Python has no newton
+        reason = f"{exc.name or exc} is not installed"
+    except Exception as exc:  # noqa: BLE001 - no EGL/OpenGL driver, or one that cannot give a context
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+        reason = f"no OpenGL through EGL: {first}; install the Debian packages {' '.join(GL_PACKAGES)}"
+    cart_size = (spec.cart_size[0], spec.cart_size[2])
+    return _announce(SideView2D(joint_names, cart_bounds, spec.pole_length, cart_size, reason))
+
+
+def _announce(renderer: FrameRenderer) -> FrameRenderer:
+    """Say on stdout which renderer draws the clips (users see why a clip is flat)."""
     print(f"[INFO] Video: {renderer.description}", flush=True)
     return renderer
 
