@@ -133,7 +133,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args, message):
 
 
 def test_damaged_checkpoint_writes_nothing(tmp_path: Path):
-    from isaaclab_trainer.train.cli import UsageError
+    from isaaclab_trainer.train.checks import UsageError
     from isaaclab_trainer.train.export import export_policy
 
     bad = tmp_path / "model.zip"
@@ -174,12 +174,12 @@ def test_panel_export_reports_bad_checkpoints_in_one_line(tmp_path: Path):
     vm = PanelViewModel(tasks=[TASK], log_root=str(tmp_path / "logs"))
     assert not vm.on_export()  # no runs at all
     assert vm.refresh().status_line == f"Export: no checkpoint found for {TASK}; enter a path"
-    assert not vm.on_export(str(tmp_path / "gone.zip"))
-    assert vm.refresh().status_line == f"Export: checkpoint file not found: {tmp_path / 'gone.zip'}"
+    assert vm.on_export(str(tmp_path / "gone.zip"))
+    assert _finish(vm).status_line == f"checkpoint '{tmp_path / 'gone.zip'}' does not exist"
     bad = tmp_path / "model.zip"
     bad.write_text("not a model")
     assert vm.on_export(str(bad))
     state = _finish(vm)
     assert state.status_is_error
-    assert state.status_line == f"Export: checkpoint '{bad}' is not a zip file (accepted: an SB3 model .zip)"
+    assert state.status_line == f"checkpoint '{bad}' is not a zip file (accepted: an SB3 model .zip)"
     assert not (tmp_path / "exported").exists()

@@ -8,11 +8,14 @@ out, VecNormalize and action clipping included) and policy.json (names, shapes, 
 
 from __future__ import annotations
 
-from isaaclab_trainer.train.cli import OneLineParser, UsageError, check_checkpoint_task, fail, resolve_checkpoint
+from cli_args import OneLineParser, fail, resolve_checkpoint
+
+from isaaclab_trainer.tasks import DEFAULT_TASK
+from isaaclab_trainer.train.checks import UsageError, check_checkpoint_task, check_task
 from isaaclab_trainer.train.export import FORMAT_CHOICES, check_export_deps, formats_of
 
 parser = OneLineParser(prog="export.py", description=__doc__.splitlines()[0])
-parser.add_argument("--task", type=str, default="Isaac-Cartpole-v0", help="gym id of the task")
+parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task")
 parser.add_argument("--checkpoint", type=str, default=None, help="model .zip (default: newest run's model.zip)")
 parser.add_argument("--use_last_checkpoint", action="store_true", help="newest run's checkpoint with the most steps")
 parser.add_argument("--format", choices=FORMAT_CHOICES, default="both", help="onnx, torchscript or both (default)")
@@ -22,8 +25,6 @@ def main() -> None:
     args = parser.parse_args()
     formats = formats_of(args.format)
     try:
-        from isaaclab_trainer.tasks import check_task
-
         check_task(args.task)
         check_export_deps(formats)
         checkpoint = resolve_checkpoint(args.task, args.checkpoint, args.use_last_checkpoint)

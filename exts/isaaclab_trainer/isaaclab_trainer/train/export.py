@@ -37,7 +37,7 @@ from isaaclab_trainer.wrappers.sb3 import sb3_action_space
 
 from .callbacks import _atomic_write
 from .checkpoints import load_agent, load_vecnormalize_stats
-from .cli import UsageError, check_checkpoint_task
+from .checks import Checkpoint, UsageError, check_checkpoint
 from .player import checkpoint_agent_settings
 from .runs import vecnormalize_path
 
@@ -134,14 +134,14 @@ class ExportResult:
     max_abs_diff: dict[str, float] = field(default_factory=dict)
 
 
-def load_for_export(checkpoint: str | os.PathLike, task: str) -> tuple[PPO, VecNormalize | None]:
+def load_for_export(checkpoint: str | os.PathLike | Checkpoint, task: str) -> tuple[PPO, VecNormalize | None]:
     """The agent of ``checkpoint`` (safe loader, against ``task``'s spaces) and its statistics, if any."""
-    path = check_checkpoint_task(checkpoint, task)
+    checked = checkpoint if isinstance(checkpoint, Checkpoint) else check_checkpoint(checkpoint, task)
     obs_space, act_space = env_class(task).policy_spaces()
     venv = DummyVecEnv([lambda: _SpacesOnlyEnv(obs_space, sb3_action_space(act_space))])
-    settings = checkpoint_agent_settings(path, task, num_envs=1)
-    agent = load_agent(path, venv, settings, task=task, restore_stats=False)
-    stats_path = vecnormalize_path(path)
+    settings = checkpoint_agent_settings(checked.path, task, num_envs=1)
+    agent = load_agent(checked, venv, settings, restore_stats=False)
+    stats_path = vecnormalize_path(checked.path)
     stats = load_vecnormalize_stats(stats_path, obs_space.shape) if stats_path.is_file() else None
     return agent, stats
 
@@ -277,18 +277,21 @@ def metadata(task: str, checkpoint: Path, agent: PPO, module: DeployablePolicy, 
 
 
 def export_policy(
-    checkpoint: str | os.PathLike, task: str, formats: tuple[str, ...] = tuple(FILES), out_dir: Path | None = None
+    checkpoint: str | os.PathLike | Checkpoint,
+    task: str,
+    formats: tuple[str, ...] = tuple(FILES),
+    out_dir: Path | None = None,
 ) -> ExportResult:
     """Write ``formats`` of ``checkpoint``'s policy and ``policy.json`` to ``<run>/exported/`` (or ``out_dir``).
 
     Each file is checked against SB3 on :data:`VERIFY_SAMPLES` observations before it is moved into
     place; a difference above :data:`VERIFY_TOLERANCE` (relative to actions beyond 1) raises
     ``RuntimeError`` and leaves that file unwritten.
-    Bad input raises :class:`~.cli.UsageError`.
+    Bad input raises :class:`~.checks.UsageError`.
     """
     check_export_deps(formats)
-    path = Path(checkpoint)
-    agent, stats = load_for_export(path, task)
+    path = checkpoint.path if isinstance(checkpoint, Checkpoint) else Path(checkpoint)
+    agent, stats = load_for_export(checkpoint, task)
     space = agent.action_space
     low, high = np.asarray(space.low, np.float32), np.asarray(space.high, np.float32)  # type: ignore[attr-defined]
     module = DeployablePolicy(agent.policy, stats, low, high)

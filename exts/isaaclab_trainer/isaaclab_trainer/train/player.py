@@ -5,7 +5,6 @@ Used by play.py (a loop of its own) and by the TrainingSession (one step per app
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ from isaaclab_trainer.utils import load_yaml
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 from .checkpoints import load_agent, wrap_with_stats
-from .cli import check_checkpoint_file
+from .checks import Checkpoint
 from .runs import vecnormalize_path
 from .sb3_cfg import AgentSettings, process_sb3_cfg
 
@@ -50,23 +49,22 @@ def checkpoint_agent_settings(checkpoint: Path, task: str, num_envs: int) -> Age
     return process_sb3_cfg(raw, num_envs, source=str(params) if params.is_file() else task)
 
 
-def load_policy(checkpoint: str | os.PathLike, env: gym.Env, task: str) -> PolicyPlayer:
-    """Load ``checkpoint`` for ``env`` (VecNormalize statistics reloaded frozen when present).
+def load_policy(checkpoint: Checkpoint, env: gym.Env, task: str) -> PolicyPlayer:
+    """Load a checked ``checkpoint`` for ``env`` (VecNormalize statistics reloaded frozen when present).
 
-    Nothing in the files is executed (see :mod:`.checkpoints`); a file that is not a complete
-    checkpoint of this task raises :class:`~.cli.UsageError` (a ``ValueError``) naming it.
+    Nothing in the files is executed (see :mod:`.checkpoints`); statistics or a network that do not
+    fit raise :class:`~.checks.UsageError` (a ``ValueError``) naming the file.
 
     The agent config is :func:`checkpoint_agent_settings`'s.
     """
-    checkpoint = check_checkpoint_file(checkpoint)
-    settings = checkpoint_agent_settings(checkpoint, task, env.unwrapped.num_envs)
+    settings = checkpoint_agent_settings(checkpoint.path, task, env.unwrapped.num_envs)
     vec_env: VecEnv = Sb3VecEnvWrapper(env)
-    stats = vecnormalize_path(checkpoint)
+    stats = vecnormalize_path(checkpoint.path)
     if stats.is_file():
         # never VecNormalize.load (plain pickle): a restricted unpickler, statistics frozen
         vec_env = wrap_with_stats(stats, vec_env)
-    agent = load_agent(checkpoint, vec_env, settings, task=task, restore_stats=False)
-    return PolicyPlayer(agent, vec_env, checkpoint)
+    agent = load_agent(checkpoint, vec_env, settings, restore_stats=False)
+    return PolicyPlayer(agent, vec_env, checkpoint.path)
 
 
 def run_episodes(
