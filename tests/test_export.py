@@ -30,6 +30,7 @@ def exported(balanced_run: Path) -> Path:
 def recorded_observations(checkpoint: Path, n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """``n`` raw observations met while play.py's policy (SB3 + frozen VecNormalize) runs, and its actions."""
     from isaaclab_trainer.tasks import load_env_cfg
+    from isaaclab_trainer.train.checks import check_checkpoint
     from isaaclab_trainer.train.player import load_policy
     from isaaclab_trainer.train.trainer import make_env
 
@@ -37,7 +38,7 @@ def recorded_observations(checkpoint: Path, n: int = 1000) -> tuple[np.ndarray, 
     cfg.num_envs, cfg.seed = 16, 7
     env = make_env(TASK, cfg)
     try:
-        player = load_policy(checkpoint, env, TASK)
+        player = load_policy(check_checkpoint(checkpoint), env, TASK)
         raw, actions = [], []
         while sum(len(r) for r in raw) < n:
             obs = player.vec_env.get_original_obs()
