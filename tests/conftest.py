@@ -40,8 +40,9 @@ def balanced_run(tmp_path_factory) -> Path:
     """A run folder whose ``model.zip`` balances the pole, trained with VecNormalize on observations.
 
     Isaac-Cartpole-v0 with the task's agent config plus ``normalize_input: true``, trained in this
-    process only until SB3's rollout mean return reaches :data:`BALANCED_RETURN` (typically
-    200k-280k timesteps, under a minute on 2 cores). Shared by the export and 3-D video tests.
+    process only until SB3's rollout mean return reaches :data:`BALANCED_RETURN` (about 260k
+    timesteps: 55 s to 3 min on a shared 2-core machine, by its load). Shared by the export and 3-D
+    video tests.
     """
     import numpy as np
     from stable_baselines3.common.callbacks import BaseCallback
