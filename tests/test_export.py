@@ -184,3 +184,37 @@ def test_panel_export_reports_bad_checkpoints_in_one_line(tmp_path: Path):
     assert state.status_is_error
     assert state.status_line == f"checkpoint '{bad}' is not a zip file (accepted: an SB3 model .zip)"
     assert not (tmp_path / "exported").exists()
+
+
+def test_direct_task_without_vecnormalize(tmp_path: Path):
+    """Isaac Lab's own agent config (no VecNormalize) on the direct task: raw observations go straight
+    in, the columns are the direct task's order, and only the format asked for is written."""
+    import onnxruntime as ort
+
+    from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
+    from isaaclab_trainer.train.export import export_policy, load_for_export, sample_observations, sb3_actions
+    from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
+
+    task = "Isaac-Cartpole-Direct-v0"
+    env_cfg = load_env_cfg(task)
+    env_cfg.num_envs = 16
+    run_dir = tmp_path / "run"
+    env = make_env(task, env_cfg)
+    try:  # one PPO iteration: a real checkpoint, trained or not does not matter here
+        run_learning(
+            setup_training(
+                env, task, env_cfg, {**load_agent_cfg(task), "n_timesteps": 256}, run_dir, summary_write=None
+            )
+        )
+    finally:
+        env.close()
+    result = export_policy(run_dir / "model.zip", task, ("onnx",))
+    assert sorted(p.name for p in result.out_dir.iterdir()) == ["policy.json", "policy.onnx"]
+    meta = json.loads(result.metadata.read_text())
+    assert meta["input"]["columns"] == ["pole_pos", "pole_vel", "cart_pos", "cart_vel"]
+    assert meta["observation_normalization"] == {"included": False} and meta["files"] == {"onnx": "policy.onnx"}
+    agent, stats = load_for_export(run_dir / "model.zip", task)
+    assert stats is None
+    obs = sample_observations(None, 4, n=64, seed=1) / 1e2  # within the policy's range, no clipping
+    session = ort.InferenceSession(str(result.files["onnx"]), providers=["CPUExecutionProvider"])
+    assert np.max(np.abs(session.run(["actions"], {"obs": obs})[0] - sb3_actions(agent, None, obs))) < 1e-5
