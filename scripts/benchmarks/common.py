@@ -6,13 +6,16 @@ and reported as a ratio, because absolute times on shared 2-core machines drift.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +111,18 @@ def interleaved(fns: dict[str, Callable[[], float]], repeats: int) -> dict[str, 
         for k, fn in fns.items():
             out[k].append(fn())
     return out
+
+
+@contextlib.contextmanager
+def background_load(processes: int) -> Iterator[None]:
+    """Keep ``processes`` busy-looping Python processes running for the duration (a fixed CPU load)."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
 
 
 def median(xs: list[float]) -> float:
