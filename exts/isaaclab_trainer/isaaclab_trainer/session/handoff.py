@@ -28,6 +28,8 @@ from isaaclab_trainer.train.trainer import TrainingInterrupted
 
 #: how fast the estimated cost of a piece of work forgets a slow one (per piece)
 COST_DECAY = 0.95
+#: how fast the frames' lateness (a busy machine preempting us mid-piece) is forgotten (per frame)
+LATE_DECAY = 0.9
 
 
 class LoopLearner:
@@ -41,6 +43,8 @@ class LoopLearner:
         self._steps_left: int | None = None
         self._fresh = False  # nothing run yet this frame: one piece always may, however long it was
         self._closed = False
+        #: decaying maximum of how late frames ended: later frames stop that much earlier (at most half)
+        self.late = 0.0
         #: decaying maximum of the seconds each kind of work took, from its gate to the next gate
         self.cost: dict[str, float] = {"reset": 0.0, "step": 0.0, "grad": 0.0}
         self._piece: str | None = None
@@ -58,7 +62,9 @@ class LoopLearner:
         """
         if self.done:
             return
-        self._deadline, self._steps_left, self._fresh = deadline, max_steps, True
+        started = time.perf_counter()
+        self._deadline = deadline - min(self.late, 0.5 * (deadline - started))
+        self._steps_left, self._fresh = max_steps, True
         if self._learner is None:
             self._learner = greenlet.greenlet(self._run)
         self._learner.parent = self._loop = greenlet.getcurrent()
@@ -71,6 +77,7 @@ class LoopLearner:
             raise
         finally:
             torch.set_grad_enabled(loop_grad)
+        self.late = max(time.perf_counter() - deadline, LATE_DECAY * self.late, 0.0)
 
     def close(self) -> None:
         """Let the learner run to its next env step, where it ends (``model.zip`` saved); call on the loop thread."""
