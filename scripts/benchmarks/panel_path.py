@@ -1,6 +1,7 @@
 """4. Panel path: training driven by ``TrainingSession.update()`` at NO_RENDERING (a plain
 ``while`` loop standing in for Kit's update event) vs train.py's direct path (``make_env`` +
-``setup_training`` + ``run_learning``), same seed and budget, alternating rounds.
+``setup_training`` + ``run_learning``), same seed and budget, alternating rounds (A B B A ...)
+after one untimed warm-up run.
 
 Both are timed from creating the agent (``start_training`` / ``setup_training``) to the end of
 learning (state DONE / ``run_learning`` returned). Ratio = session steps/s / direct steps/s. Every
@@ -38,7 +39,7 @@ SEED = 42
 TARGET_RATIO = 0.95
 #: an update() may overrun the frame budget by this much at most
 OVERRUN_MS = 5.0
-CONDITIONS = {"idle": 0, "loaded": os.cpu_count() or 1}  # background busy processes
+CONDITIONS = {"idle": 0, "loaded": len(os.sched_getaffinity(0))}  # background busy processes: one per core
 
 
 def direct(total: int) -> tuple[float, int]:
@@ -101,6 +102,7 @@ def measure(total: int, repeats: int, busy: int) -> dict[str, Any]:
                 "direct": timed("direct", lambda: direct(total)),
             },
             repeats,
+            alternate=True,
         )
     return {
         "background_processes": busy,
@@ -128,6 +130,7 @@ def run(quick: bool) -> dict[str, Any]:
         "rounds": repeats,
         "frame_budget_ms": FRAME_BUDGET_MS,
     }
+    session(16 * NUM_ENVS, [])  # warm-up: first-use costs (imports, TensorBoard writer) count for neither side
     for cond, busy in CONDITIONS.items():
         res[cond] = measure(total, repeats, busy)
     ratios = {cond: res[cond]["ratio"] for cond in CONDITIONS}
