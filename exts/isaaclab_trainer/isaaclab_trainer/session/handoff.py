@@ -5,17 +5,21 @@ thread that calls ``TrainingSession.update()``. An env step is a plain call, so 
 physics are only ever touched on that thread, and no thread hand-off is paid per step. The learner
 gives control back to the loop (:meth:`LoopLearner.gate`) before a piece of work that would not fit
 in what is left of the frame: an env step (also when the render mode's step allowance is spent),
-a PPO gradient step (an optimizer hook between mini-batches), the first gradient step after a
-rollout, and the final save. ``update()`` switches back in on the next frame. Pausing means not
-switching in; stopping lets the learner run to its next env step, where it ends with
+a PPO gradient step (an optimizer hook between mini-batches) and the first gradient step after a
+rollout; the end of training starts a fresh frame. Checkpoints are written on a worker thread
+(:meth:`LoopLearner.off_loop`) while the learner waits, frame by frame, for them.
+``update()`` switches back in on the next frame. Pausing means not switching in; stopping lets the
+learner run to its next env step, where it ends with
 :class:`~isaaclab_trainer.train.trainer.TrainingInterrupted` (``model.zip`` is saved).
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import greenlet
 import numpy as np
@@ -25,6 +29,8 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
 from isaaclab_trainer.train.trainer import TrainingInterrupted
+
+T = TypeVar("T")
 
 #: how fast the estimated cost of a piece of work forgets a slow one (per piece)
 COST_DECAY = 0.95
@@ -98,18 +104,15 @@ class LoopLearner:
 
         ``kind`` is ``"reset"`` or ``"step"`` (env calls: they end the learner once stopped;
         ``"step"`` counts against the frame's step allowance), ``"grad"`` (a gradient step) or
-        ``"end"`` (saving at the end: always starts a fresh frame).
+        ``"fresh"`` (what follows, the end of training, starts a fresh frame).
         """
         now = time.perf_counter()
-        if self._piece is not None:
-            spent = now - self._piece_t0
-            self.cost[self._piece] = max(spent, COST_DECAY * self.cost[self._piece])
-            self._piece = None
+        self._end_piece(now)
         if self._closed:
             if kind in ("reset", "step"):
                 raise TrainingInterrupted("training stopped")
             return
-        if kind == "end":
+        if kind == "fresh":
             self._yield()
             return
         while not self._fits(kind, now):
@@ -121,6 +124,45 @@ class LoopLearner:
         if kind == "step" and self._steps_left is not None:
             self._steps_left -= 1
         self._piece, self._piece_t0, self._fresh = kind, now, False
+
+    def off_loop(self, work: Callable[[], T]) -> T:
+        """Run ``work`` (a save: it touches neither the stage nor the physics) on a worker thread.
+
+        The learner waits for it until the frame's deadline, then lets the loop go on and waits
+        again in the next frame, so a slow disk never stalls a frame. Nothing else runs the learner
+        meanwhile, so the model it saves cannot change.
+        """
+        if self._closed or greenlet.getcurrent() is not self._learner:
+            return work()
+        piece = self._piece
+        self._end_piece(time.perf_counter())  # the wait is no part of the piece's cost
+        out: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                out["value"] = work()
+            except BaseException as exc:
+                out["error"] = exc
+
+        worker = threading.Thread(target=run, name="isaaclab-trainer-save", daemon=True)
+        worker.start()
+        while True:
+            # leave one interpreter switch interval: the worker may hold the GIL when the wait ends
+            worker.join(max(0.0, self._deadline - sys.getswitchinterval() - time.perf_counter()))
+            if not worker.is_alive():
+                break
+            self._yield()
+        if piece is not None:
+            self._piece, self._piece_t0 = piece, time.perf_counter()
+        if "error" in out:
+            raise out["error"]
+        return out["value"]
+
+    def _end_piece(self, now: float) -> None:
+        """Account the running piece's time to its kind's cost estimate."""
+        if self._piece is not None:
+            self.cost[self._piece] = max(now - self._piece_t0, COST_DECAY * self.cost[self._piece])
+            self._piece = None
 
     def _fits(self, kind: str, now: float) -> bool:
         if kind == "step" and self._steps_left is not None and self._steps_left <= 0:
@@ -134,7 +176,7 @@ class LoopLearner:
 
 
 class FrameGateCallback(BaseCallback):
-    """The learner's gates outside the env: the gradient steps of PPO's update and the final save."""
+    """The learner's gates outside the env: PPO's gradient steps and the end of training."""
 
     def __init__(self, learner: LoopLearner):
         super().__init__()
@@ -151,7 +193,7 @@ class FrameGateCallback(BaseCallback):
         if self._hook is not None:
             self._hook.remove()
             self._hook = None
-        self.learner.gate("end")
+        self.learner.gate("fresh")
 
     def _on_step(self) -> bool:
         return True

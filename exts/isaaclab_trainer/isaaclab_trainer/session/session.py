@@ -183,6 +183,7 @@ class TrainingSession:
             extra_callbacks=[FrameGateCallback(learner)],
             argv=["TrainingSession", f"task={self.task}", f"num_envs={self.env_cfg.num_envs}"],
         )
+        self._setup.checkpoints.run_save = learner.off_loop
         self._reset_progress(self._setup.agent.num_timesteps if not self._setup.reset_num_timesteps else 0)
         self._state, self._message = SessionState.TRAINING, f"training, logs in {self._setup.run_dir}"
 
