@@ -155,4 +155,4 @@ def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
         pass
     finally:
         setup.agent.logger.close()  # flushes TensorBoard and ends its writer thread
-    return save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL)
+    return setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))
