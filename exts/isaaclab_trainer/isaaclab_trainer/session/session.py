@@ -327,9 +327,12 @@ class TrainingSession:
         limit = STEPS_PER_FRAME[self.render_mode]
         steps = 0
         while limit is None or steps < limit:
+            # the first request of a frame is always served when it is already waiting: a step that
+            # once took longer than the budget (a loaded machine) must not stall training for good
             remaining = deadline - self._step_s - time.perf_counter()
-            if remaining <= 0:
+            if remaining <= 0 and steps:
                 break
+            remaining = max(remaining, 0.0)
             served = self._handoff.serve(remaining, idle_timeout=remaining if spinning else 0.0)
             if served is None:
                 break

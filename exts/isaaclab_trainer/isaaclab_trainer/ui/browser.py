@@ -124,6 +124,8 @@ class BrowserPanel:
         self.scene_frames = 0  # frames whose body transforms were sent to the browser
         self._last: PanelState | None = None
         self._shown_model: Any = None
+        #: ``model.zip`` written when the panel closed during training (Ctrl+C), else None
+        self.saved_model: str | None = None
         self.vm = PanelViewModel(session_factory=self._make_session, log_root=log_root)
         if task in self.vm.tasks:
             self.vm.on_task_changed(task)
@@ -258,7 +260,15 @@ class BrowserPanel:
                 else:
                     next_frame = time.perf_counter()
         finally:
-            self.vm.shutdown()  # stops training and saves model.zip, on this thread
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        """Close the session on the loop thread: a run in progress stops and saves ``model.zip``."""
+        session = self.vm.session
+        was_training = session is not None and session.status.state in (SessionState.TRAINING, SessionState.PAUSED)
+        self.vm.shutdown()
+        if session is not None and was_training:
+            self.saved_model = session.status.last_checkpoint
 
     def frame(self) -> PanelState:
         """One app frame on the loop thread: queued clicks, ``tick``, the 3-D view, the widgets."""
@@ -350,6 +360,15 @@ class BrowserPanel:
             self.render_dd.value = RENDER_MODE_LABELS[s.render_mode_index]
 
     # -- lifetime -------------------------------------------------------------------------------
+
+    def is_running(self) -> bool:
+        """True while the loop thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float) -> None:
+        """Block up to ``timeout`` s or until the loop ends (lets Ctrl+C reach the main thread)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop the loop (which closes the session: training stops and ``model.zip`` is saved), then the server."""
