@@ -7,7 +7,11 @@ Newton's ``ViewerViser`` sends for the bodies are counted and compared.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +36,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PANEL = Path(__file__).resolve().parents[1] / "scripts" / "reinforcement_learning" / "sb3" / "panel.py"
 
 
 # ----------------------------------------------------------------------------- the page's websocket
@@ -84,7 +89,7 @@ class SceneWatcher:
         by_name: dict[str, list[np.ndarray]] = {}
         for _, name, data in self.since(t):
             by_name.setdefault(name, []).append(data)
-        return any(any(not np.array_equal(a, b) for a, b in zip(v, v[1:])) for v in by_name.values())
+        return any(any(not np.array_equal(a, b) for a, b in zip(v, v[1:], strict=False)) for v in by_name.values())
 
 
 # ----------------------------------------------------------------------------- fixtures and helpers
@@ -110,11 +115,11 @@ def panel(tmp_path: Path) -> Iterator[BrowserPanel]:
     p.close(timeout=60)
 
 
-def open_page(browser, panel: BrowserPanel, watcher: SceneWatcher | None = None):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+def open_page(browser, url: str, watcher: SceneWatcher | None = None):
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
     if watcher is not None:
         page.on("websocket", lambda ws: ws.on("framereceived", watcher.on_frame))
-    page.goto(panel.url)
+    page.goto(url)
     page.get_by_role("button", name="Build", exact=True).wait_for(timeout=30_000)
     return page
 
@@ -169,7 +174,7 @@ def state(page) -> str:
 def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
     """Build 16 envs, Start, No rendering, Pause, Resume, Stop (model.zip), Load & Play, as a user clicks."""
     watcher = SceneWatcher()
-    page = open_page(browser, panel, watcher)
+    page = open_page(browser, panel.url, watcher)
 
     field(page, "Environments").fill("16")
     click(page, "Build")
@@ -187,7 +192,7 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
     wait_until(lambda: watcher.moving(t0), 30, "cart/pole transforms to move in Full rendering", page)
 
     # a second tab sees the same session; closing it stops nothing
-    other = open_page(browser, panel)
+    other = open_page(browser, panel.url)
     wait_until(lambda: state(other) == "Training", 10, "the second tab to show the session")
     other.close()
 
@@ -234,24 +239,43 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
         assert session.caller_threads == {panel.loop_thread_id}
 
 
-def test_bad_fields_show_one_line_and_build_nothing(browser, panel: BrowserPanel, tmp_path: Path) -> None:
-    page = open_page(browser, panel)
-    field(page, "Environments").fill("0")
-    click(page, "Build")
-    wait_until(lambda: "number of environments" in status_line(page), 10, "the error line", page)
-    assert status_line(page) == "number of environments must be between 1 and 16,384, got 0"
-    assert state(page) == "Idle" and panel.sessions == []
+def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
+    """panel.py as a user runs it: one line with the URL; a bad field shows one line and builds
+    nothing; Ctrl+C during training saves model.zip."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, str(PANEL), "--num_envs", "4", "--port", "0", "--log_root", str(tmp_path / "logs")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line)  # viser's box is hidden
+        assert first.startswith("[INFO] Isaac Lab panel at http://127.0.0.1:"), first
+        page = open_page(browser, first.split(" at ")[1].split()[0])
 
-    field(page, "Environments").fill("4")
-    click(page, "Build")
-    wait_until(lambda: state(page) == "Built", 60, "the envs to be built", page)
-    field(page, "Checkpoint").fill("nowhere/model.zip")
-    click(page, "Load & Play")
-    wait_until(lambda: "nowhere" in status_line(page), 10, "the error line", page)
-    assert status_line(page) == "Load & Play: checkpoint file not found: nowhere/model.zip"
-    assert state(page) == "Built"
-    assert not (tmp_path / "logs").exists(), "no run folder may be created"
-    page.close()
+        field(page, "Environments").fill("0")
+        click(page, "Build")
+        wait_until(lambda: "number of environments" in status_line(page), 10, "the error line", page)
+        assert status_line(page) == "number of environments must be between 1 and 16,384, got 0"
+        assert state(page) == "Idle"
+
+        field(page, "Environments").fill("4")
+        click(page, "Build")
+        wait_until(lambda: state(page) == "Built", 60, "the envs to be built", page)
+        field(page, "Checkpoint").fill("nowhere/model.zip")
+        click(page, "Load & Play")
+        wait_until(lambda: "nowhere" in status_line(page), 10, "the error line", page)
+        assert status_line(page) == "Load & Play: checkpoint file not found: nowhere/model.zip"
+        assert state(page) == "Built" and not (tmp_path / "logs").exists(), "nothing may be built or written"
+
+        click(page, "Start")
+        wait_until(lambda: timesteps(page) > 0, 60, "training to run", page)
+        page.close()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
+    saved = re.search(r"Saved the trained model to: (\S+)", out)
+    assert saved and saved.group(1).endswith("model.zip") and Path(saved.group(1)).is_file(), out
 
 
 def test_session_refuses_foreign_threads() -> None:

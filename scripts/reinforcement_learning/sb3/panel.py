@@ -8,6 +8,9 @@ training and saves model.zip, as train.py does.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import io
 import ipaddress
 import socket
 import sys
@@ -31,7 +34,7 @@ parser.add_argument("--num_envs", type=positive_int, default=DEFAULT_NUM_ENVS, h
 parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed field's value")
 parser.add_argument("--device", type=str, default=None, help="simulation device: cpu, cuda or cuda:N")
 parser.add_argument("--host", type=str, default="127.0.0.1", help="address to listen on (default: this machine only)")
-parser.add_argument("--port", type=int, default=8080, help="port to listen on")
+parser.add_argument("--port", type=int, default=8080, help="port to listen on (the next free one if taken)")
 parser.add_argument("--log_root", type=str, default="logs", help="folder that holds sb3/<task>/<run>")
 
 
@@ -66,10 +69,13 @@ def main() -> None:
         check_num_envs(args.num_envs, args.device, name="--num_envs")
         if not 0 <= args.seed < 2**32:
             raise UsageError(f"--seed {args.seed} is not accepted (accepted: 0 to {2**32 - 1})")
-        if not 1 <= args.port <= 65535:
-            raise UsageError(f"--port {args.port} is not accepted (accepted: 1 to 65535)")
+        if not 0 <= args.port <= 65535:
+            raise UsageError(f"--port {args.port} is not accepted (accepted: 0 to 65535; 0 picks a free port)")
         check_log_root(f"{args.log_root}/sb3/{args.task}")
         check_host(args.host)
+        missing = [m for m in ("viser", "newton") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise UsageError(f"panel.py needs {', '.join(missing)}; install them with './isaaclab.sh -i'")
     except ValueError as exc:
         fail(parser.prog, str(exc))
     if not is_loopback(args.host):
@@ -82,15 +88,16 @@ def main() -> None:
 
     from isaaclab_trainer.ui.browser import BrowserPanel
 
-    panel = BrowserPanel(
-        task=args.task,
-        num_envs=args.num_envs,
-        seed=args.seed,
-        device=args.device,
-        log_root=args.log_root,
-        host=args.host,
-        port=args.port,
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # viser prints its own URL box; ours is the one line below
+        panel = BrowserPanel(
+            task=args.task,
+            num_envs=args.num_envs,
+            seed=args.seed,
+            device=args.device,
+            log_root=args.log_root,
+            host=args.host,
+            port=args.port,
+        )
     panel.start()
     print(f"[INFO] Isaac Lab panel at {panel.url} (Ctrl+C to stop)", flush=True)
     try:

@@ -34,6 +34,8 @@ from isaaclab_trainer.ui.view_model import (
 )
 
 logger = logging.getLogger(__name__)
+# (``handle.value = x`` lines carry ``type: ignore[misc]``: mypy takes viser's generic ``value``
+# property for read-only, though viser defines its setter)
 
 FPS = 60.0
 TITLE = "Isaac Lab"
@@ -117,6 +119,9 @@ class BrowserPanel:
         self.period = 1.0 / fps
         self._actions: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._stop = threading.Event()
+        # set when the loop has ended. Waited on instead of Thread.join: a Ctrl+C that interrupts
+        # join() can make CPython report the thread as ended while it still runs
+        self._ended = threading.Event()
         self._thread: threading.Thread | None = None
         self.loop_thread_id: int | None = None
         self.sessions: list[LoopBoundSession] = []
@@ -136,8 +141,9 @@ class BrowserPanel:
 
     @property
     def url(self) -> str:
-        """``http://<host>:<port>`` of the page."""
-        return f"http://{self.server.get_host()}:{self.server.get_port()}"
+        """``http://<host>:<port>`` of the page (``localhost`` when listening on every interface, as viser says)."""
+        host = self.server.get_host()
+        return f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{self.server.get_port()}"
 
     # -- widgets --------------------------------------------------------------------------------
 
@@ -161,7 +167,7 @@ class BrowserPanel:
             self.values = {field: gui.add_text(label, "-", disabled=True) for field, label in VALUE_ROWS}
             self.plot = self._add_plot()
         with gui.add_folder("Rendering", order=-30):
-            self.render_dd = gui.add_dropdown("Rendering Mode", RENDER_MODE_LABELS, initial_value=RENDER_MODE_LABELS[-1])
+            self.render_dd = gui.add_dropdown("Rendering Mode", RENDER_MODE_LABELS, initial_value=RENDER_MODE_LABELS[2])
         with gui.add_folder("Checkpoints", order=-20):
             self.latest_txt = gui.add_text("Newest", "(none found)", disabled=True)
             self.use_btn = gui.add_button("Use newest")
@@ -218,14 +224,14 @@ class BrowserPanel:
             if self.vm.on_build(task, num_envs, seed, BACKEND):
                 default = self.vm.default_total_timesteps()
                 if default is not None:
-                    self.total_txt.value = f"{default:,}"
+                    self.total_txt.value = f"{default:,}"  # type: ignore[misc]
 
         return build
 
     def _use_latest(self) -> None:
         found = self.vm.latest_checkpoint()
         if found:
-            self.path_txt.value = found
+            self.path_txt.value = found  # type: ignore[misc]
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -260,7 +266,10 @@ class BrowserPanel:
                 else:
                     next_frame = time.perf_counter()
         finally:
-            self._shutdown()
+            try:
+                self._shutdown()
+            finally:
+                self._ended.set()
 
     def _shutdown(self) -> None:
         """Close the session on the loop thread: a run in progress stops and saves ``model.zip``."""
@@ -345,34 +354,34 @@ class BrowserPanel:
             *((field, self.values[field]) for field, _ in VALUE_ROWS),
         ):
             if changed(name):
-                handle.value = getattr(s, name)
+                handle.value = getattr(s, name)  # type: ignore[misc]
         if changed("status_line") or changed("status_is_error"):
             color = ERROR_COLOR if s.status_is_error else INFO_COLOR
             self.status_html.content = (
                 f'<div id="isaaclab-status" style="color:{color};padding:0 0.75em">{html.escape(s.status_line)}</div>'
             )
         if changed("progress"):
-            self.progress.value = 100.0 * s.progress
+            self.progress.value = 100.0 * s.progress  # type: ignore[misc]
         if changed("plot_values"):
             y = np.asarray(s.plot_values, dtype=np.float64)
             self.plot.data = (np.arange(len(y), dtype=np.float64), y)
         if changed("render_mode_index") and self.render_dd.value != RENDER_MODE_LABELS[s.render_mode_index]:
-            self.render_dd.value = RENDER_MODE_LABELS[s.render_mode_index]
+            self.render_dd.value = RENDER_MODE_LABELS[s.render_mode_index]  # type: ignore[misc]
 
     # -- lifetime -------------------------------------------------------------------------------
 
     def is_running(self) -> bool:
-        """True while the loop thread runs."""
-        return self._thread is not None and self._thread.is_alive()
+        """True from :meth:`start` until the loop has ended."""
+        return self._thread is not None and not self._ended.is_set()
 
     def wait(self, timeout: float) -> None:
         """Block up to ``timeout`` s or until the loop ends (lets Ctrl+C reach the main thread)."""
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._ended.wait(timeout)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop the loop (which closes the session: training stops and ``model.zip`` is saved), then the server."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._ended.wait(timeout)
         self.viewer.close()
