@@ -140,6 +140,11 @@ class BrowserPanel:
         self._build_gui(num_envs, seed)
 
     @property
+    def last_state(self) -> PanelState | None:
+        """The state the widgets show now (safe to read from any thread: a frozen snapshot)."""
+        return self._last
+
+    @property
     def url(self) -> str:
         """``http://<host>:<port>`` of the page (``localhost`` when listening on every interface, as viser says)."""
         host = self.server.get_host()
