@@ -200,6 +200,7 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
     time.sleep(0.5)  # the switch is applied on the loop's next frame; let frames already on the wire arrive
     quiet_from, before = time.monotonic(), timesteps(page)
     wait_until(lambda: field(page, "Mean return").input_value() != "-", 60, "a mean return", page)
+    wait_until(lambda: page.locator(".uplot").count() == 1, 30, "the live plot of the mean return", page)
     wait_until(lambda: timesteps(page) > before + 1000, 30, "training to go on without rendering", page)
     assert watcher.since(quiet_from) == [], "No rendering must send no transforms"
 

@@ -162,7 +162,7 @@ class BrowserPanel:
             self.seed_txt = gui.add_text("Seed", str(seed))
             self.build_btn = gui.add_button("Build")
             self.state_txt = gui.add_text("State", "Idle", disabled=True)
-        with gui.add_folder("Training", order=-40):
+        with gui.add_folder("Training", order=-40) as self.training_folder:
             self.total_txt = gui.add_text("Total timesteps", "")
             self.start_btn = gui.add_button("Start")
             self.pause_btn = gui.add_button("Pause")
@@ -170,7 +170,7 @@ class BrowserPanel:
             self.stop_btn = gui.add_button("Stop")
             self.progress = gui.add_progress_bar(0.0)
             self.values = {field: gui.add_text(label, "-", disabled=True) for field, label in VALUE_ROWS}
-            self.plot = self._add_plot()
+        self.plot: Any = None  # created with its first points: uPlot never recovers from empty initial data
         with gui.add_folder("Rendering", order=-30):
             self.render_dd = gui.add_dropdown("Rendering Mode", RENDER_MODE_LABELS, initial_value=RENDER_MODE_LABELS[2])
         with gui.add_folder("Checkpoints", order=-20):
@@ -198,16 +198,30 @@ class BrowserPanel:
         self.play_stop_btn.on_click(lambda _e: self.post(vm.on_stop))
         self.tb_btn.on_click(lambda _e: self.post(vm.on_start_tensorboard))
 
-    def _add_plot(self) -> Any:
+    def _draw_plot(self, values: tuple[float, ...]) -> None:
+        """The mean return per rollout, as a uPlot chart under the Training values (hidden while empty)."""
         from viser import uplot
 
-        empty = np.zeros(0, dtype=np.float64)
-        return self.server.gui.add_uplot(
-            data=(empty, empty),
-            series=(uplot.Series(label="rollout"), uplot.Series(label="mean return", stroke="#3b82f6", width=2)),
-            scales={"x": uplot.Scale(time=False)},
-            aspect=2.0,
-        )
+        if not values:
+            if self.plot is not None:
+                self.plot.visible = False
+            return
+        data = (np.arange(len(values), dtype=np.float64), np.asarray(values, dtype=np.float64))
+        if self.plot is None:
+            with self.training_folder:
+                self.plot = self.server.gui.add_uplot(
+                    data=data,
+                    series=(
+                        uplot.Series(label="rollout"),
+                        uplot.Series(label="mean return", stroke="#3b82f6", width=2),
+                    ),
+                    scales={"x": uplot.Scale(time=False)},
+                    aspect=2.0,
+                    order=self.values["run_dir_text"].order + 0.5,
+                )
+        else:
+            self.plot.data = data
+            self.plot.visible = True
 
     @staticmethod
     def _from_client(fn: Callable[[], None]) -> Callable[[Any], None]:
@@ -368,8 +382,7 @@ class BrowserPanel:
         if changed("progress"):
             self.progress.value = 100.0 * s.progress  # type: ignore[misc]
         if changed("plot_values"):
-            y = np.asarray(s.plot_values, dtype=np.float64)
-            self.plot.data = (np.arange(len(y), dtype=np.float64), y)
+            self._draw_plot(s.plot_values)
         if changed("render_mode_index") and self.render_dd.value != RENDER_MODE_LABELS[s.render_mode_index]:
             self.render_dd.value = RENDER_MODE_LABELS[s.render_mode_index]  # type: ignore[misc]
 
