@@ -15,27 +15,27 @@ import ipaddress
 import socket
 import sys
 
-from isaaclab_trainer.train.cli import (
-    OneLineParser,
+from cli_args import OneLineParser, fail, positive_int
+
+from isaaclab_trainer.tasks import DEFAULT_TASK
+from isaaclab_trainer.train.checks import (
     UsageError,
     check_device,
     check_log_root,
     check_num_envs,
-    fail,
-    positive_int,
+    check_seed,
+    check_task,
 )
-
-DEFAULT_NUM_ENVS = 64
-DEFAULT_SEED = 42
+from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
 
 parser = OneLineParser(prog="panel.py", description=__doc__.splitlines()[0])
-parser.add_argument("--task", type=str, default="Isaac-Cartpole-v0", help="gym id of the task preselected in the panel")
-parser.add_argument("--num_envs", type=positive_int, default=DEFAULT_NUM_ENVS, help="environments field's value")
-parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed field's value")
+parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task preselected in the panel")
+parser.add_argument("--num_envs", type=positive_int, default=None, help="Environments field (default: the task's)")
+parser.add_argument("--seed", type=int, default=None, help="Seed field (default: the task's)")
 parser.add_argument("--device", type=str, default=None, help="simulation device: cpu, cuda or cuda:N")
 parser.add_argument("--host", type=str, default="127.0.0.1", help="address to listen on (default: this machine only)")
 parser.add_argument("--port", type=int, default=8080, help="port to listen on (the next free one if taken)")
-parser.add_argument("--log_root", type=str, default="logs", help="folder that holds sb3/<task>/<run>")
+parser.add_argument("--log_root", type=str, default=LOG_ROOT, help="folder that holds sb3/<task>/<run>")
 
 
 def is_loopback(host: str) -> bool:
@@ -61,17 +61,16 @@ def check_host(host: str) -> None:
 def main() -> None:
     args = parser.parse_args()
     try:
-        from isaaclab_trainer.tasks import check_task
-
         check_task(args.task)
         if args.device is not None:
             check_device(args.device, name="--device")
-        check_num_envs(args.num_envs, args.device, name="--num_envs")
-        if not 0 <= args.seed < 2**32:
-            raise UsageError(f"--seed {args.seed} is not accepted (accepted: 0 to {2**32 - 1})")
+        if args.num_envs is not None:
+            check_num_envs(args.num_envs, args.device, name="--num_envs")
+        if args.seed is not None:
+            check_seed(args.seed, name="--seed")
         if not 0 <= args.port <= 65535:
             raise UsageError(f"--port {args.port} is not accepted (accepted: 0 to 65535; 0 picks a free port)")
-        check_log_root(f"{args.log_root}/sb3/{args.task}")
+        check_log_root(task_log_root(args.task, args.log_root))
         check_host(args.host)
         missing = [m for m in ("viser", "newton") if importlib.util.find_spec(m) is None]
         if missing:

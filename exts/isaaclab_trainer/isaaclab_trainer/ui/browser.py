@@ -25,6 +25,9 @@ from typing import Any
 import numpy as np
 
 from isaaclab_trainer.session.status import RenderMode, SessionState
+from isaaclab_trainer.sim.backends.registry import NEWTON
+from isaaclab_trainer.tasks import DEFAULT_TASK
+from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.view_model import (
     RENDER_MODE_LABELS,
     PanelState,
@@ -39,8 +42,8 @@ logger = logging.getLogger(__name__)
 
 FPS = 60.0
 TITLE = "Isaac Lab"
-#: the auto backend is Newton outside Isaac Sim, the only engine that draws in this view
-BACKEND = "auto"
+#: the engine this view draws (Newton's viewer); the Task section offers no other
+BACKEND = NEWTON
 #: camera on the first envs: from the +X/-Y side of env 0, looking across the grid (Z up, degrees)
 CAMERA_OFFSET = (6.0, -6.0, 4.0)
 CAMERA_PITCH, CAMERA_YAW = -20.0, 135.0
@@ -95,7 +98,7 @@ class BrowserPanel:
     """Serves the panel and the 3-D view on ``http://host:port`` and runs the app loop.
 
     Args:
-        task, num_envs, seed: initial values of the Task fields.
+        task, num_envs, seed: initial values of the Task fields (None: the task config's).
         device: simulation device of the sessions it builds (None: the task config's).
         log_root: folder of ``sb3/<task>/<run>``.
         host, port: where viser listens (127.0.0.1 unless asked otherwise).
@@ -104,11 +107,11 @@ class BrowserPanel:
 
     def __init__(
         self,
-        task: str = "Isaac-Cartpole-v0",
-        num_envs: int = 64,
-        seed: int = 42,
+        task: str = DEFAULT_TASK,
+        num_envs: int | None = None,
+        seed: int | None = None,
         device: str | None = None,
-        log_root: str = "logs",
+        log_root: str = LOG_ROOT,
         host: str = "127.0.0.1",
         port: int = 8080,
         fps: float = FPS,
@@ -126,14 +129,18 @@ class BrowserPanel:
         self.loop_thread_id: int | None = None
         self.sessions: list[LoopBoundSession] = []
         self.frames = 0
+        self._failing = False
         self.scene_frames = 0  # frames whose body transforms were sent to the browser
         self._last: PanelState | None = None
         self._shown_model: Any = None
         #: ``model.zip`` written when the panel closed during training (Ctrl+C), else None
         self.saved_model: str | None = None
-        self.vm = PanelViewModel(session_factory=self._make_session, log_root=log_root)
+        self.vm = PanelViewModel(session_factory=self._make_session, log_root=log_root, backends=(BACKEND,))
         if task in self.vm.tasks:
             self.vm.on_task_changed(task)
+        defaults = self.vm.default_build_args()
+        num_envs = defaults.num_envs if num_envs is None else num_envs
+        seed = defaults.seed if seed is None else seed
         self.viewer = ViewerViser(host=host, port=port, label=TITLE, verbose=False)
         self.viewer.picking_enabled = False  # a picking handle would push bodies the learner does not know of
         self.server = self.viewer.server
@@ -298,7 +305,7 @@ class BrowserPanel:
         if session is not None and was_training:
             self.saved_model = session.status.last_checkpoint
 
-    def frame(self) -> PanelState:
+    def frame(self) -> None:
         """One app frame on the loop thread: queued clicks, ``tick``, the 3-D view, the widgets."""
         while True:
             try:
@@ -309,15 +316,17 @@ class BrowserPanel:
                 action()
             except Exception:  # noqa: BLE001 - a broken click must not end the loop
                 logger.exception("Isaac Lab panel: action failed")
-        state = self.vm.tick(self.period)
         self.frames += 1
-        try:
+        try:  # the one guard that keeps the loop alive, logging once per failure streak (as Kit's)
+            state = self.vm.tick()
             self._draw_scene(state)
+            if self._last is None or self.frames % ui_refresh_period(state.render_mode) == 0:
+                self.apply(state)
+            self._failing = False
         except Exception:  # noqa: BLE001
-            logger.exception("Isaac Lab panel: 3-D view update failed")
-        if self._last is None or self.frames % ui_refresh_period(state.render_mode) == 0:
-            self.apply(state)
-        return state
+            if not self._failing:
+                logger.exception("Isaac Lab panel: frame failed")
+            self._failing = True
 
     def _draw_scene(self, state: PanelState) -> None:
         backend = newton_backend(self.vm.session)
