@@ -279,6 +279,20 @@ def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
     assert saved and saved.group(1).endswith("model.zip") and Path(saved.group(1)).is_file(), out
 
 
+def test_panel_script_warns_on_a_non_loopback_host(tmp_path: Path) -> None:
+    """--host 0.0.0.0: one warning line, before serving, that anyone reaching the port can train and load."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, str(PANEL), "--host", "0.0.0.0", "--port", "0", "--log_root", str(tmp_path / "logs")]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None
+        warning = next(line for line in iter(proc.stderr.readline, "") if line.startswith("[WARN]"))
+    finally:
+        proc.kill()
+        proc.communicate(timeout=60)
+    assert "anyone who can reach port" in warning and "SSH tunnel" in warning, warning
+
+
 def test_session_refuses_foreign_threads() -> None:
     """The guard the panel puts around its session: only the loop thread may call it."""
     guarded = LoopBoundSession(TrainingSession(num_envs=1), threading.get_ident())
