@@ -43,13 +43,17 @@ def _wait(panel, states: tuple[str, ...], timeout: float = 600.0) -> str:
         last = panel.last_state
         if last is not None and last.state.value in states:
             return last.state.value
+        if last is not None and last.status_is_error:
+            raise RuntimeError(f"panel: {last.status_line}")
         time.sleep(0.005)
     raise TimeoutError(f"panel did not reach {states}")
 
 
 def _build(panel) -> None:
-    panel.post(lambda: panel.vm.on_build(TASK, NUM_ENVS, SEED, "auto"))
-    _wait(panel, ("BUILT", "ERROR"))
+    from isaaclab_trainer.ui.browser import BACKEND
+
+    panel.post(lambda: panel.vm.on_build(TASK, NUM_ENVS, SEED, BACKEND))
+    _wait(panel, ("BUILT",))
 
 
 def panel_no_rendering(total: int) -> tuple[float, int]:
