@@ -21,7 +21,7 @@ from stable_baselines3 import PPO
 
 from conftest import PLAY, REPO, TRAIN, run_script
 from isaaclab_trainer.session import TrainingSession
-from isaaclab_trainer.train import cli
+from isaaclab_trainer.train import checks
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 AGENT_YAML = (REPO / "config" / "agents" / "sb3_ppo_cartpole.yaml").read_text()
@@ -154,9 +154,9 @@ FOUND_BY_FUZZING = {
     "negative seed": (
         TRAIN,
         ["--device", "cpu", "--seed", "-2"],
-        ["argument --seed: -2 is out of range (accepted: -1 for a random seed, or an integer from 0 to 4294967295)"],
+        ["--seed must be an integer from 0 to 4294967295, got -2"],
     ),
-    "seed above numpy's range": (PLAY, ["--seed", "4294967296"], ["--seed: 4294967296 is out of range"]),
+    "seed above numpy's range": (PLAY, ["--seed", "4294967296"], ["--seed must be an integer from 0 to 4294967295, got 4294967296"]),
     "seed not an integer": (TRAIN, ["--seed", ""], ["argument --seed: '' is not an integer (accepted: -1 for"]),
 }
 
@@ -169,6 +169,25 @@ def test_script_rejects(case, files, tmp_path, monkeypatch, capsys):
     expected = [e.format(**names) for e in expected]
     code, err = run_inprocess(script, args, tmp_path, monkeypatch, capsys)
     assert_one_line_error(code, err, script.name, *expected)
+    assert not (tmp_path / "logs").exists()
+
+
+PANEL = REPO / "scripts" / "reinforcement_learning" / "sb3" / "panel.py"
+PANEL_CASES = {
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of a real machine
+    "host not of this machine": (["--host", "192.0.2.1"], ["--host '192.0.2.1' is not an address of this machine"]),
+    "port out of range": (["--port", "70000"], ["--port 70000 is not accepted (accepted: 0 to 65535"]),
+}
+
+
+@pytest.mark.parametrize("case", list(PANEL_CASES))
+def test_panel_script_rejects(case, tmp_path, monkeypatch, capsys):
+    args, expected = PANEL_CASES[case]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(PANEL), *args])
+    with pytest.raises(SystemExit) as exc_info:
+        runpy.run_path(str(PANEL), run_name="__main__")
+    assert_one_line_error(exc_info.value.code, capsys.readouterr().err, "panel.py", *expected)
     assert not (tmp_path / "logs").exists()
 
 
@@ -205,14 +224,14 @@ def test_unwritable_log_folder_file_in_the_way(tmp_path, monkeypatch, capsys):
 def test_unwritable_log_folder_permissions(tmp_path, monkeypatch, capsys):
     (tmp_path / "ro").mkdir()
     if os.geteuid() == 0:  # root ignores permission bits: make creating files there fail instead
-        real = cli.tempfile.TemporaryFile
+        real = checks.tempfile.TemporaryFile
 
         def refuse(*a, dir=None, **kw):
             if Path(dir) == tmp_path / "ro":
                 raise PermissionError(13, "Permission denied")
             return real(*a, dir=dir, **kw)
 
-        monkeypatch.setattr(cli.tempfile, "TemporaryFile", refuse)
+        monkeypatch.setattr(checks.tempfile, "TemporaryFile", refuse)
     else:
         (tmp_path / "ro").chmod(0o555)
     code, err = run_inprocess(TRAIN, ["--num_envs", "8"], tmp_path / "ro", monkeypatch, capsys)
@@ -221,8 +240,8 @@ def test_unwritable_log_folder_permissions(tmp_path, monkeypatch, capsys):
 
 
 def test_video_without_its_packages(tmp_path, monkeypatch, capsys):
-    real = cli.importlib.util.find_spec
-    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda n, *a: None if n == "moviepy" else real(n, *a))
+    real = checks.importlib.util.find_spec
+    monkeypatch.setattr(checks.importlib.util, "find_spec", lambda n, *a: None if n == "moviepy" else real(n, *a))
     code, err = run_inprocess(TRAIN, ["--video"], tmp_path, monkeypatch, capsys)
     assert_one_line_error(code, err, "train.py", "--video needs moviepy", "pip install")
     assert not (tmp_path / "logs").exists()
@@ -328,22 +347,22 @@ def test_session_render_mode_and_budget_reject(built_session):
 
 def test_device_availability_here():
     """This machine has no CUDA (CPU torch): every cuda device is refused naming what is available."""
-    assert cli.cuda_device_count() == 0
-    assert cli.check_device("cpu") == "cpu"
+    assert checks.cuda_device_count() == 0
+    assert checks.check_device("cpu") == "cpu"
     for device in ("cuda", "cuda:0", "cuda:7"):
         with pytest.raises(ValueError, match=rf"'{device}' is not available here: .*\(available: cpu\)$"):
-            cli.check_device(device)
+            checks.check_device(device)
 
 
 def test_device_message_with_gpus(monkeypatch):
     """The logic on a 2-GPU machine. Contract check only: the availability query is replaced, as no
     GPU exists here; the query itself (torch.cuda) is what test_device_availability_here runs."""
-    monkeypatch.setattr(cli, "cuda_device_count", lambda: 2)
-    assert cli.check_device("cuda") == "cuda" and cli.check_device("cuda:1") == "cuda:1"
+    monkeypatch.setattr(checks, "cuda_device_count", lambda: 2)
+    assert checks.check_device("cuda") == "cuda" and checks.check_device("cuda:1") == "cuda:1"
     expected = r"'cuda:2' is not available here: torch sees 2 CUDA devices \(available: cpu, cuda:0..cuda:1\)"
     with pytest.raises(ValueError, match=expected):
-        cli.check_device("cuda:2", name="--device")
-    assert cli.available_devices(1) == "cpu, cuda:0"
+        checks.check_device("cuda:2", name="--device")
+    assert checks.available_devices(1) == "cpu, cuda:0"
 
 
 def test_panel_device_field(tmp_path):

@@ -27,6 +27,17 @@ def test_task_yaml_files_hold_isaac_lab_numbers():
     assert set(registered_tasks()) >= {"Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0"}
 
 
+def test_task_yaml_is_the_only_source_of_env_values(tmp_path):
+    """CartpoleEnvCfg has no defaults: a task YAML without a key is refused, naming it."""
+    from isaaclab_trainer.utils import ConfigError
+
+    source = tmp_path / "no_seed.yaml"
+    text = (Path(__file__).resolve().parents[1] / "config" / "tasks" / "Isaac-Cartpole-v0.yaml").read_text()
+    source.write_text("\n".join(line for line in text.splitlines() if not line.startswith("seed:")))
+    with pytest.raises(ConfigError, match=f"{source}: missing key 'seed'"):
+        load_env_cfg("Isaac-Cartpole-v0", path=source)
+
+
 def test_sb3_config_converts_modules_and_schedules():
     raw = load_agent_cfg("Isaac-Cartpole-v0")
     s = process_sb3_cfg(raw, num_envs=64)
@@ -99,6 +110,6 @@ def test_latest_checkpoint_numeric_order_and_newest_run(tmp_path):
 def test_run_dir_layout_names(tmp_path):
     run = runs.new_run_dir("Isaac-Cartpole-v0", tmp_path)
     assert run.parent == tmp_path.resolve() / "sb3" / "Isaac-Cartpole-v0"
-    assert len(run.name) == len("2026-11-23_10-00-00") and not run.exists()
+    assert len(run.name) == len("2026-11-23_10-00-00") and run.is_dir() and not any(run.iterdir())
     assert runs.vecnormalize_path(run / "model_64000_steps.zip").name == "model_vecnormalize_64000_steps.pkl"
     assert runs.vecnormalize_path(run / "model.zip").name == "model_vecnormalize.pkl"

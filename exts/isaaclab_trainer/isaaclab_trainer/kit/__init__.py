@@ -5,10 +5,11 @@
   extension class is reachable only inside Kit.
 * ``window.py``: the omni.ui "Isaac Lab" window (draws ``ui.view_model.PanelState``, forwards clicks).
 * ``render.py``: RenderMode -> viewport updates.
-* ``physx_backend.py``: ``PhysxBackend`` over the live stage (omni.physx + omni.physics.tensors).
+* ``physx_backend.py``: ``PhysxBackend`` over the live stage (omni.physx + omni.physics.tensors);
+  importing it registers the "physx" backend (and makes it what "auto" means).
 * ``app.py``: ``launch_app()`` for standalone scripts (``isaacsim.SimulationApp``).
 
 This ``__init__`` deliberately imports nothing, so ``isaaclab_trainer.kit.physx_backend`` can be
 imported from a headless ``SimulationApp`` without pulling in the UI modules. The Kit-free package
-(``isaaclab_trainer``) never imports this package at module level.
+(``isaaclab_trainer``) never imports this package: it sits on top (tests/test_import_boundary.py).
 """

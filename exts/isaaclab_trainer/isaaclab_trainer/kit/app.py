@@ -22,6 +22,8 @@ def launch_app(headless: bool = True, **config: Any) -> tuple[Any, Any]:
     app = SimulationApp({"headless": bool(headless), **config})
     import omni.usd
 
+    from . import physx_backend  # noqa: F401 - registers the "physx" backend
+
     context = omni.usd.get_context()
     if context.get_stage() is None:
         context.new_stage()

@@ -22,9 +22,14 @@ import omni.usd
 from omni.kit.menu.utils import MenuItemDescription
 
 from isaaclab_trainer.session.status import RenderMode, SessionState
+from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX
+from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.view_model import PanelViewModel, SessionLike, ui_refresh_period
 
-from . import render
+from . import (
+    physx_backend,  # noqa: F401 - registers "physx", which "auto" then means
+    render,
+)
 from .window import WINDOW_TITLE, TrainerWindow
 
 MENU_ROOT = "Window"
@@ -39,11 +44,9 @@ def get_instance() -> IsaacLabTrainerExtension | None:
 
 
 def make_live_session(**kwargs: Any) -> SessionLike:
-    """Session factory for Kit: envs are authored into the open stage; ``auto`` means PhysX here."""
+    """Session factory for Kit: envs are authored into the open stage (``auto`` means PhysX here)."""
     from isaaclab_trainer.session.session import TrainingSession
 
-    if kwargs.get("backend", "auto") == "auto":
-        kwargs["backend"] = "physx"
     return TrainingSession(stage=omni.usd.get_context().get_stage(), **kwargs)
 
 
@@ -51,8 +54,11 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
     def on_startup(self, ext_id: str) -> None:
         global _instance
         self._ext_id = ext_id
-        log_root = carb.settings.get_settings().get(LOG_ROOT_SETTING) or "logs"
-        self.view_model = PanelViewModel(session_factory=make_live_session, log_root=str(log_root))
+        log_root = carb.settings.get_settings().get(LOG_ROOT_SETTING) or LOG_ROOT
+        # not Newton: it does not write poses back to the stage, so the viewport would not show the envs
+        self.view_model = PanelViewModel(
+            session_factory=make_live_session, log_root=str(log_root), backends=(AUTO, PHYSX)
+        )
         self.window: TrainerWindow | None = None
         self._frame = 0
         self._applied_mode: RenderMode | None = None

@@ -31,6 +31,7 @@ import torch
 from pxr import Usd
 
 from isaaclab_trainer.sim.backends.base import PhysicsBackend, canonical_device
+from isaaclab_trainer.sim.backends.registry import PHYSX, register_backend
 
 ROBOTS_PATTERN = "/World/envs/*/Robot"
 PLAY_SIMULATIONS = "/app/player/playSimulations"
@@ -162,3 +163,7 @@ class PhysxBackend(PhysicsBackend):
         self._view = None
         self._robots = None
         self._settings.set(PLAY_SIMULATIONS, True if self._play_simulations is None else bool(self._play_simulations))
+
+
+# Loading the Kit shell makes PhysX buildable by name, and what "auto" means inside Isaac Sim.
+register_backend(PHYSX, PhysxBackend, auto=True)

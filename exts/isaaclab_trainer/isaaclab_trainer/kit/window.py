@@ -10,7 +10,7 @@ from typing import Any
 
 import omni.ui as ui
 
-from isaaclab_trainer.ui.view_model import BACKEND_LABELS, RENDER_MODE_LABELS, PanelState, PanelViewModel
+from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelState, PanelViewModel
 
 WINDOW_TITLE = "Isaac Lab"
 LABEL_WIDTH = 130
@@ -42,6 +42,7 @@ class TrainerWindow:
     def _build(self) -> None:
         vm = self._vm
         tasks = vm.tasks or [""]
+        defaults = vm.default_build_args()
         with self.window.frame:
             with ui.ScrollingFrame(vertical_scrollbar_policy=ui.ScrollBarPolicy.SCROLLBAR_AS_NEEDED):
                 with ui.VStack(spacing=6, height=0):
@@ -50,13 +51,13 @@ class TrainerWindow:
                             with _row("Task"):
                                 self.task_combo = ui.ComboBox(max(0, tasks.index(vm.selected_task)), *tasks)
                             with _row("Environments"):
-                                self.num_envs_model = ui.SimpleIntModel(64)
+                                self.num_envs_model = ui.SimpleIntModel(defaults.num_envs)
                                 ui.IntField(model=self.num_envs_model)
                             with _row("Seed"):
-                                self.seed_model = ui.SimpleIntModel(42)
+                                self.seed_model = ui.SimpleIntModel(defaults.seed)
                                 ui.IntField(model=self.seed_model)
                             with _row("Physics backend"):
-                                self.backend_combo = ui.ComboBox(0, *BACKEND_LABELS)
+                                self.backend_combo = ui.ComboBox(0, *vm.backends)
                             with ui.HStack(height=26, spacing=4):
                                 self.build_btn = ui.Button("Build", clicked_fn=self._on_build)
                                 self.state_label = ui.Label("Idle", width=120)
@@ -96,6 +97,7 @@ class TrainerWindow:
                             with ui.HStack(height=26, spacing=4):
                                 self.play_btn = ui.Button("Load & Play", clicked_fn=self._on_load_and_play)
                                 self.play_stop_btn = ui.Button("Stop", clicked_fn=vm.on_stop)
+                                self.export_btn = ui.Button("Export", clicked_fn=self._on_export)
                     with ui.CollapsableFrame(title="Logs", collapsed=False, height=0):
                         with ui.VStack(spacing=4, height=0):
                             self.tb_model = ui.SimpleStringModel("")
@@ -124,7 +126,7 @@ class TrainerWindow:
 
     def _on_build(self) -> None:
         task = self._vm.tasks[self._combo_index(self.task_combo)] if self._vm.tasks else ""
-        backend = BACKEND_LABELS[self._combo_index(self.backend_combo)]
+        backend = self._vm.backends[self._combo_index(self.backend_combo)]
         if self._vm.on_build(task, self.num_envs_model.get_value_as_int(), self.seed_model.get_value_as_int(), backend):
             default = self._vm.default_total_timesteps()
             if default is not None:
@@ -141,6 +143,9 @@ class TrainerWindow:
     def _on_load_and_play(self) -> None:
         self._vm.on_load_and_play(self.path_model.get_value_as_string())
 
+    def _on_export(self) -> None:
+        self._vm.on_export(self.path_model.get_value_as_string())
+
     # -- drawing --------------------------------------------------------------------------------
 
     def apply(self, s: PanelState) -> None:
@@ -155,6 +160,7 @@ class TrainerWindow:
             ("stop_enabled", self.stop_btn),
             ("load_play_enabled", self.play_btn),
             ("play_stop_enabled", self.play_stop_btn),
+            ("export_enabled", self.export_btn),
         ):
             if changed(name):
                 button.enabled = getattr(s, name)

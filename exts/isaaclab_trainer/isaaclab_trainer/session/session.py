@@ -1,9 +1,10 @@
 """TrainingSession: train or play an SB3 agent one app frame at a time.
 
 Whoever owns the app loop (Kit's update event, or a plain ``while`` loop) calls
-:meth:`TrainingSession.update` once per frame. The simulation is only stepped inside ``update()``,
-on the calling thread; SB3's unmodified ``learn()`` runs on a learner thread that waits for it
-(see :mod:`.handoff`). Usable from Isaac Sim's Script Editor::
+:meth:`TrainingSession.update` once per frame. SB3's unmodified ``learn()`` runs inside
+``update()``, on the calling thread, as a greenlet that gives control back when the frame's work is
+done (see :mod:`.handoff`); so the simulation is only stepped there. Call the session's methods from
+that same thread (Kit's main thread). Usable from Isaac Sim's Script Editor::
 
     from isaaclab_trainer.session import TrainingSession, RenderMode
     session = TrainingSession("Isaac-Cartpole-v0", num_envs=64)
@@ -15,28 +16,36 @@ on the calling thread; SB3's unmodified ``learn()`` runs on a learner thread tha
 from __future__ import annotations
 
 import collections
+import logging
 import math
 import os
-import sys
-import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 
-from isaaclab_trainer.sim.backends.factory import resolve_backend
-from isaaclab_trainer.tasks import check_task, load_agent_cfg, load_env_cfg
+from isaaclab_trainer.tasks import DEFAULT_TASK, load_agent_cfg, load_env_cfg
 from isaaclab_trainer.train import runs
-from isaaclab_trainer.train.cli import check_checkpoint_file, check_device, check_log_root, check_num_envs
+from isaaclab_trainer.train.checks import (
+    check_backend,
+    check_checkpoint,
+    check_count,
+    check_device,
+    check_log_root,
+    check_num_envs,
+    check_seed,
+    check_task,
+)
 from isaaclab_trainer.train.player import PolicyPlayer, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
-from isaaclab_trainer.utils import SEED_MAX, is_number, is_seed
+from isaaclab_trainer.utils import is_number, one_line
 
-from .handoff import LoopHandoff, LoopSteppedVecEnv, RolloutPhaseCallback
+from .handoff import FrameGateCallback, LoopLearner, LoopSteppedVecEnv
 from .status import RenderMode, SessionState, SessionStatus
+
+logger = logging.getLogger(__name__)
 
 #: env steps one update() runs at most, per render mode (None: as many as fit in the frame budget)
 STEPS_PER_FRAME: dict[RenderMode, int | None] = {
@@ -45,13 +54,12 @@ STEPS_PER_FRAME: dict[RenderMode, int | None] = {
     RenderMode.NO_RENDERING: None,
     RenderMode.NO_GUI_OR_RENDERING: None,
 }
+#: wall-clock work one update() does at most in NO_RENDERING, by default
+FRAME_BUDGET_MS = 30.0
 RETURN_WINDOW = 100  # episodes in the mean return, as SB3's ep_info_buffer
-JOIN_TIMEOUT_S = 1.5
-#: update() calls closer together than this come from a loop with no frame pacing of its own
-SPIN_GAP_S = 0.001
 
 
-def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs") -> str | None:
+def latest_checkpoint(task: str, log_root: str | os.PathLike = runs.LOG_ROOT) -> str | None:
     """The newest run's checkpoint with the most steps, as ``play.py --use_last_checkpoint`` finds it."""
     found = runs.latest_checkpoint(task, log_root, use_last_checkpoint=True)
     return str(found) if found is not None else None
@@ -60,46 +68,41 @@ def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs") -> str | 
 class TrainingSession:
     """Build a task's envs, train PPO on them or play a checkpoint, driven by :meth:`update`.
 
-    Inputs are checked at construction (``ValueError`` with a clear message). ``stage`` is the USD
-    stage to author the envs into (Isaac Sim's live stage in the panel; a new in-memory stage when
-    None).
+    Inputs are checked at construction (``ValueError`` with a clear message). ``num_envs``, ``seed``,
+    ``backend`` and ``device`` default to the task's config (``config/tasks/<task>.yaml``); the
+    seed is the agent's too. ``stage`` is the USD stage to author the envs into (Isaac Sim's live
+    stage in the panel; a new in-memory stage when None).
     """
 
     def __init__(
         self,
-        task: str = "Isaac-Cartpole-v0",
-        num_envs: int = 64,
-        seed: int = 42,
-        backend: str = "auto",
+        task: str = DEFAULT_TASK,
+        num_envs: int | None = None,
+        seed: int | None = None,
+        backend: str | None = None,
         device: str | None = None,
-        log_root: str | os.PathLike = "logs",
+        log_root: str | os.PathLike = runs.LOG_ROOT,
         agent_cfg: dict[str, Any] | None = None,
-        frame_budget_ms: float = 30.0,
+        frame_budget_ms: float = FRAME_BUDGET_MS,
         stage: Any = None,
     ):
         self.task = check_task(task)
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if not is_seed(seed):
-            raise ValueError(f"seed must be an integer from 0 to {SEED_MAX}, got {seed!r}")
-        if device is not None:
-            check_device(device)
-        if not (is_number(frame_budget_ms) and 0 < frame_budget_ms < math.inf):
-            raise ValueError(f"frame_budget_ms must be a number > 0, got {frame_budget_ms!r}")
-        resolve_backend(backend)
-        check_num_envs(num_envs, device)  # fits in memory
-        check_log_root(log_root)
-        self.env_cfg = load_env_cfg(self.task)
-        self.env_cfg.num_envs, self.env_cfg.seed, self.env_cfg.backend = num_envs, seed, backend
-        if device is not None:
-            self.env_cfg.device = device
-        else:  # the task YAML's device must exist here too
-            check_device(self.env_cfg.device, name="task config device")
+        self.env_cfg = cfg = load_env_cfg(self.task)
         if agent_cfg is not None and not isinstance(agent_cfg, dict):
             raise ValueError(f"agent_cfg must be a mapping (dict) or None, got {agent_cfg!r}")
         self.agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
-        self.agent_cfg["seed"] = seed
-        self._settings = process_sb3_cfg(self.agent_cfg, num_envs)  # reject a bad agent config now
+        cfg.device = check_device(device) if device is not None else check_device(cfg.device, "task config device")
+        if num_envs is not None:
+            cfg.num_envs = num_envs
+        check_num_envs(cfg.num_envs, cfg.device)
+        cfg.seed = self.agent_cfg["seed"] = check_seed(cfg.seed if seed is None else seed)
+        if not (is_number(frame_budget_ms) and 0 < frame_budget_ms < math.inf):
+            raise ValueError(f"frame_budget_ms must be a number > 0, got {frame_budget_ms!r}")
+        if backend is not None:
+            cfg.backend = backend
+        check_backend(cfg.backend)
+        check_log_root(log_root)
+        self._settings = process_sb3_cfg(self.agent_cfg, cfg.num_envs)  # reject a bad agent config now
         self.log_root = Path(log_root)
         self.frame_budget_s = frame_budget_ms / 1000.0
         self.stage = stage
@@ -110,9 +113,7 @@ class TrainingSession:
         self._message = ""
         self.env: gym.Env | None = None
         self._setup: TrainingSetup | None = None
-        self._handoff: LoopHandoff | None = None
-        self._learner: threading.Thread | None = None
-        self._learner_error: str | None = None
+        self._learner: LoopLearner | None = None
         self._player: PolicyPlayer | None = None
         self._reset_progress(0)
 
@@ -169,11 +170,9 @@ class TrainingSession:
         if self._state not in (SessionState.BUILT, SessionState.DONE) or self.env is None:
             raise RuntimeError(f"start_training() needs a built session, state is {self._state.value}")
         self._player = None
-        if total_timesteps is not None and (
-            isinstance(total_timesteps, bool) or not isinstance(total_timesteps, int) or total_timesteps < 1
-        ):
-            raise ValueError(f"total_timesteps must be an integer >= 1, got {total_timesteps!r}")
-        self._handoff = handoff = LoopHandoff()
+        if total_timesteps is not None:
+            check_count(total_timesteps, "total_timesteps")
+        self._learner = learner = LoopLearner(self._learn)
         self._setup = setup_training(
             self.env,
             self.task,
@@ -181,34 +180,29 @@ class TrainingSession:
             self.agent_cfg,
             runs.new_run_dir(self.task, self.log_root),
             total_timesteps=total_timesteps,
-            vec_env_hook=lambda venv: LoopSteppedVecEnv(venv, handoff),
+            vec_env_hook=lambda venv: LoopSteppedVecEnv(venv, learner, self._record_step),
             summary_write=None,
-            extra_callbacks=[RolloutPhaseCallback(handoff)],
+            extra_callbacks=[FrameGateCallback(learner)],
             argv=["TrainingSession", f"task={self.task}", f"num_envs={self.env_cfg.num_envs}"],
         )
+        self._setup.checkpoints.run_save = learner.off_loop
         self._reset_progress(self._setup.agent.num_timesteps if not self._setup.reset_num_timesteps else 0)
-        self._learner_error = None
-        self._learner = threading.Thread(target=self._learn, name="isaaclab-trainer-learner", daemon=True)
         self._state, self._message = SessionState.TRAINING, f"training, logs in {self._setup.run_dir}"
-        self._learner.start()
 
-    def update(self, dt: float | None = None) -> None:
-        """Advance training or playing by at most one frame's work, then return. Never raises.
-
-        ``dt`` (the app's frame time) is accepted for Kit's callback signature; the work done is
-        bounded by the render mode and the wall-clock frame budget instead.
-        """
+    def update(self) -> None:
+        """Advance training or playing by at most one frame's work, bounded by the render mode and the
+        frame budget, then return. Never raises: an error puts the session in ERROR (and the log)."""
         try:
             if self._state == SessionState.TRAINING:
-                self._serve_learner()
+                self._train_frame()
             elif self._state == SessionState.PLAYING:
                 self._play_frame()
         except Exception as exc:
+            self._learner = None  # an exception ends learn(); nothing is left to stop
             self._fail(exc)
-            self._shutdown_learner(timeout=JOIN_TIMEOUT_S)
 
     def pause(self) -> None:
-        """Freeze the simulation and learning (the learner waits for its next env step) or playing."""
+        """Freeze the simulation and learning (the learner is not resumed until :meth:`resume`) or playing."""
         if self._state in (SessionState.TRAINING, SessionState.PLAYING):
             self._paused_from = self._state
             self._state, self._message = SessionState.PAUSED, "paused"
@@ -221,11 +215,11 @@ class TrainingSession:
     def stop(self) -> None:
         """End training (``learn()`` returns and saves ``model.zip`` with its statistics) or playing.
 
-        Safe in any state; waits for the learner to finish its current gradient update.
+        Safe in any state; finishes the learner's current PPO update first.
         """
         activity = self._paused_from if self._state == SessionState.PAUSED else self._state
         if activity == SessionState.TRAINING:
-            self._shutdown_learner(timeout=None)
+            self._stop_learner()
             if self._state != SessionState.ERROR:
                 self._state, self._message = SessionState.DONE, f"stopped; saved {self._final_model}"
         elif activity == SessionState.PLAYING:
@@ -246,8 +240,8 @@ class TrainingSession:
             raise RuntimeError(
                 f"load_checkpoint() needs a built session that is not running, state is {self._state.value}"
             )
-        path = check_checkpoint_file(path)
-        self._player = load_policy(path, self.env, self.task)
+        checkpoint = check_checkpoint(path, self.task)
+        self._player = load_policy(checkpoint, self.env, self.task)
         self._reset_progress(0)
         self._message = f"loaded {path}"
 
@@ -264,9 +258,9 @@ class TrainingSession:
         return latest_checkpoint(task or self.task, self.log_root)
 
     def close(self) -> None:
-        """Stop everything (saving a training run's model), join the learner thread, release the env."""
+        """Stop everything (saving a training run's model) and release the env."""
         self.stop()
-        self._shutdown_learner(timeout=None)
+        self._stop_learner()
         if self.env is not None:
             self.env.close()
             self.env = None
@@ -285,22 +279,19 @@ class TrainingSession:
         self._rate_window: collections.deque[tuple[float, int]] = collections.deque(maxlen=120)
         self._final_model: Path | None = None
         self._steps_since_point = 0
-        self._step_s = 0.0
+        self._frame_steps = 0
         self._paused_from = SessionState.TRAINING
-        self._last_return_s = 0.0
         self._faults = 0
         self._last_fault: str | None = None
 
-    def _learn(self) -> None:
+    def _learn(self) -> Path:
         assert self._setup is not None
-        try:
-            self._final_model = run_learning(self._setup)
-        except Exception:
-            self._learner_error = traceback.format_exc(limit=8)
+        return run_learning(self._setup)
 
     def _record_step(self, infos: list[Any]) -> None:
         n = self.env_cfg.num_envs
         self._timesteps += n
+        self._frame_steps += 1
         for info in infos:
             episode = info.get("episode") if info else None
             if episode is not None:
@@ -311,8 +302,8 @@ class TrainingSession:
                 self._faults += 1
                 self._last_fault = fault
         self._steps_since_point += 1
-        rollout_steps = self._setup.agent.n_steps if self._setup is not None else 16
-        if self._steps_since_point >= rollout_steps and self._returns:
+        assert self._setup is not None  # only the learner's steps are recorded
+        if self._steps_since_point >= self._setup.agent.n_steps and self._returns:
             self._history.append(sum(self._returns) / len(self._returns))
             self._steps_since_point = 0
 
@@ -323,37 +314,13 @@ class TrainingSession:
         if now - t0 > 0:
             self._rate = sum(s for _, s in list(self._rate_window)[1:]) * self.env_cfg.num_envs / (now - t0)
 
-    def _serve_learner(self) -> None:
-        """Run the learner's env requests until the frame's step limit or budget is reached.
-
-        No request is started that could not finish in time: the last one must fit, and so must the
-        wait for the GIL once the learner thread holds it (one interpreter switch interval).
-        """
-        assert self._handoff is not None
-        started = time.perf_counter()
-        # While SB3 optimizes, an app that paces its own frames gets update() back at once. A caller
-        # that calls again straight away (a bare while loop) is made to wait instead: spinning would
-        # hog the GIL the learner needs.
-        spinning = started - self._last_return_s < SPIN_GAP_S
-        deadline = started + self.frame_budget_s - sys.getswitchinterval()
-        limit = STEPS_PER_FRAME[self.render_mode]
-        steps = 0
-        while limit is None or steps < limit:
-            remaining = deadline - self._step_s - time.perf_counter()
-            if remaining <= 0:
-                break
-            served = self._handoff.serve(remaining, idle_timeout=remaining if spinning else 0.0)
-            if served is None:
-                break
-            kind, result = served
-            # a decaying maximum of the cost of one request: quick to rise, slow to forget
-            self._step_s = max(self._handoff.last_run_s, 0.95 * self._step_s)
-            if kind == "step":
-                steps += 1
-                self._record_step(result[3])
-        self._update_rate(steps)
-        self._last_return_s = time.perf_counter()
-        if self._learner is not None and not self._learner.is_alive():
+    def _train_frame(self) -> None:
+        """Run the learner (env steps and PPO's gradient steps) until the frame's step limit or budget."""
+        assert self._learner is not None
+        self._frame_steps = 0
+        self._learner.run_frame(time.perf_counter() + self.frame_budget_s, STEPS_PER_FRAME[self.render_mode])
+        self._update_rate(self._frame_steps)
+        if self._learner.done:
             self._finish_learner()
 
     def _play_frame(self) -> None:
@@ -370,29 +337,28 @@ class TrainingSession:
         self._update_rate(steps)
 
     def _finish_learner(self) -> None:
+        assert self._learner is not None
+        self._final_model = self._learner.result
         self._learner = None
-        if self._learner_error is not None:
-            self._state, self._error = SessionState.ERROR, self._learner_error.strip().splitlines()[-1]
-            self._message = self._error
-        else:
-            self._state, self._message = SessionState.DONE, f"done; saved {self._final_model}"
+        self._state, self._message = SessionState.DONE, f"done; saved {self._final_model}"
 
-    def _shutdown_learner(self, timeout: float | None) -> None:
-        """Close the hand-off and join the learner (``timeout`` None: until it has ended).
-
-        The learner's pending or next env call raises :class:`TrainingInterrupted`, so ``learn()``
-        returns and ``model.zip`` is saved; after an env error it ends with that error instead.
-        """
-        if self._handoff is not None:
-            self._handoff.close()
-        if self._learner is not None:
-            self._learner.join(timeout=timeout)
-            if not self._learner.is_alive():
-                self._finish_learner()
+    def _stop_learner(self) -> None:
+        """End ``learn()`` at its next env step (``model.zip`` is saved) and wait for it."""
+        if self._learner is None:
+            return
+        try:
+            self._learner.close()
+        except Exception as exc:  # the learner failed on its way out: report it as update() does
+            self._learner = None
+            self._fail(exc)
+            return
+        self._finish_learner()
 
     def _fail(self, exc: BaseException) -> None:
+        """ERROR with ``exc``'s one line in the status; its traceback goes to the log."""
+        logger.error("TrainingSession: %s", one_line(exc), exc_info=exc)
         self._state = SessionState.ERROR
-        self._error = f"{type(exc).__name__}: {exc}"
+        self._error = one_line(exc)
         self._message = self._error
 
 

@@ -9,7 +9,6 @@ callbacks; :func:`run_learning` calls SB3's own ``learn()`` once for the whole b
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +21,12 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from isaaclab_trainer.tasks import check_task
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoint
 from .checkpoints import load_agent
-from .runs import FINAL_MODEL, write_run_params
+from .checks import Checkpoint
+from .runs import FINAL_MODEL, release_run_dir, write_run_params
 from .sb3_cfg import AgentSettings, process_sb3_cfg
 
 
@@ -54,7 +53,7 @@ class TrainingSetup:
 
 def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any = None) -> gym.Env:
     """The registered env of ``task`` built from ``env_cfg`` (optionally in a given USD stage)."""
-    return gym.make(check_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
+    return gym.make(task, cfg=env_cfg, render_mode=render_mode, stage=stage)
 
 
 def setup_training(
@@ -64,7 +63,7 @@ def setup_training(
     agent_cfg: dict[str, Any],
     run_dir: Path,
     *,
-    checkpoint: str | os.PathLike | None = None,
+    checkpoint: Checkpoint | None = None,
     total_timesteps: int | None = None,
     vec_env_hook: Callable[[VecEnv], VecEnv] | None = None,
     log_interval: int = 100_000,
@@ -72,35 +71,21 @@ def setup_training(
     extra_callbacks: list[BaseCallback] | None = None,
     argv: list[str] | None = None,
 ) -> TrainingSetup:
-    """Create ``run_dir`` (see :func:`~.runs.new_run_dir`) and the agent for training ``env`` on ``task``.
+    """Fill the claimed ``run_dir`` (see :func:`~.runs.new_run_dir`) and build the agent for ``env``.
+
+    If the agent cannot be built, an untouched ``run_dir`` is removed again (no empty run folder).
 
     ``vec_env_hook`` lets the session put its loop hand-off between the SB3 wrapper and
-    VecNormalize; ``checkpoint`` resumes from a saved model (step count and TensorBoard curve go on).
+    VecNormalize; ``checkpoint`` (checked at the entry point) resumes from a saved model (step
+    count and TensorBoard curve go on).
     """
+    try:
+        settings, vec_env, agent = _build_agent(env, agent_cfg, checkpoint, vec_env_hook)
+    except BaseException:
+        release_run_dir(run_dir)
+        raise
     num_envs = env.unwrapped.num_envs
-    settings = process_sb3_cfg(agent_cfg, num_envs)
-    vec_env: VecEnv = Sb3VecEnvWrapper(env)
-    if vec_env_hook is not None:
-        vec_env = vec_env_hook(vec_env)
-    if settings.normalize_input or settings.normalize_value:
-        vec_env = VecNormalize(
-            vec_env,
-            training=True,
-            norm_obs=settings.normalize_input,
-            norm_reward=settings.normalize_value,
-            clip_obs=settings.clip_obs,
-            gamma=settings.ppo_kwargs.get("gamma", 0.99),
-            clip_reward=math.inf,
-        )
-
-    if checkpoint is not None:
-        agent = load_agent(checkpoint, vec_env, settings)
-    else:
-        agent = PPO(settings.policy, vec_env, verbose=0, **settings.ppo_kwargs)
-    if agent.device.type == "cpu" and settings.cpu_threads > 0:
-        # SB3's small MLP updates run fastest on one thread, and it leaves the other core to the env
-        torch.set_num_threads(settings.cpu_threads)
-    write_run_params(run_dir, env_cfg, agent_cfg, argv)  # only once the agent exists: no empty run folder
+    write_run_params(run_dir, env_cfg, agent_cfg, argv)
     agent.set_logger(configure(str(run_dir / "PPO_1"), ["tensorboard"]))
 
     checkpoints = AtomicCheckpointCallback(max(1, settings.checkpoint_interval // num_envs), run_dir)
@@ -124,6 +109,38 @@ def setup_training(
     )
 
 
+def _build_agent(
+    env: gym.Env,
+    agent_cfg: dict[str, Any],
+    checkpoint: Checkpoint | None,
+    vec_env_hook: Callable[[VecEnv], VecEnv] | None,
+) -> tuple[AgentSettings, VecEnv, PPO]:
+    """The checked agent settings, the SB3 VecEnv stack over ``env`` and the new or resumed PPO agent."""
+    settings = process_sb3_cfg(agent_cfg, env.unwrapped.num_envs)
+    vec_env: VecEnv = Sb3VecEnvWrapper(env)
+    if vec_env_hook is not None:
+        vec_env = vec_env_hook(vec_env)
+    if settings.normalize_input or settings.normalize_value:
+        vec_env = VecNormalize(
+            vec_env,
+            training=True,
+            norm_obs=settings.normalize_input,
+            norm_reward=settings.normalize_value,
+            clip_obs=settings.clip_obs,
+            gamma=settings.ppo_kwargs.get("gamma", 0.99),
+            clip_reward=math.inf,
+        )
+
+    if checkpoint is not None:
+        agent = load_agent(checkpoint, vec_env, settings)
+    else:
+        agent = PPO(settings.policy, vec_env, verbose=0, **settings.ppo_kwargs)
+    if agent.device.type == "cpu" and settings.cpu_threads > 0:
+        # SB3's small MLP updates run fastest on one thread, and it leaves the other core to the env
+        torch.set_num_threads(settings.cpu_threads)
+    return settings, vec_env, agent
+
+
 def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
     """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted."""
     try:
@@ -138,4 +155,4 @@ def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
         pass
     finally:
         setup.agent.logger.close()  # flushes TensorBoard and ends its writer thread
-    return save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL)
+    return setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))

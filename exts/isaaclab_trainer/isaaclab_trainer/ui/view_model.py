@@ -15,13 +15,23 @@ import logging
 import math
 import os
 import shlex
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from isaaclab_trainer.session.status import RenderMode, SessionState, SessionStatus
-from isaaclab_trainer.utils import printable
+from isaaclab_trainer.sim.backends.registry import backend_names
+from isaaclab_trainer.train.checks import (
+    UsageError,
+    check_backend_name,
+    check_count,
+    check_num_envs,
+    check_seed,
+    check_task,
+)
+from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
+from isaaclab_trainer.utils import one_line, printable
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +42,6 @@ _RENDER_MODES: tuple[RenderMode, ...] = (
     RenderMode.PARTIAL_RENDERING,
     RenderMode.FULL_RENDERING,
 )
-#: physics backends offered in the Task section (names of ``sim.backends.factory.BACKENDS``). Not
-#: "newton": it does not write poses back to the stage, so the viewport would not show the envs.
-BACKEND_LABELS: tuple[str, ...] = ("auto", "physx")
 STATE_LABELS: dict[SessionState, str] = {
     SessionState.IDLE: "Idle",
     SessionState.BUILT: "Built",
@@ -44,13 +51,12 @@ STATE_LABELS: dict[SessionState, str] = {
     SessionState.DONE: "Done",
     SessionState.ERROR: "Error",
 }
-MAX_NUM_ENVS = 16384
 MAX_PLOT_POINTS = 200
 NO_VALUE = "-"
 
 
-class InputError(ValueError):
-    """A panel field holds an unusable value; the message is shown as is in the status line."""
+#: a panel field holds an unusable value: the same error as bad input anywhere, shown as is in the status line
+InputError = UsageError
 
 
 class SessionLike(Protocol):
@@ -66,7 +72,7 @@ class SessionLike(Protocol):
 
     def start_training(self, total_timesteps: int | None = None) -> Any: ...
 
-    def update(self, dt: float | None = None) -> Any: ...
+    def update(self) -> Any: ...
 
     def pause(self) -> Any: ...
 
@@ -128,6 +134,7 @@ class PanelState:
     latest_checkpoint_text: str
     load_play_enabled: bool
     play_stop_enabled: bool
+    export_enabled: bool
     # Logs section
     tensorboard_command: str
     tensorboard_url: str
@@ -207,11 +214,11 @@ def plot_data(history: Sequence[float], max_points: int = MAX_PLOT_POINTS) -> tu
     return values, lo - pad, hi + pad
 
 
-def tensorboard_logdir(task: str, run_dir: str | None, log_root: str = "logs") -> str:
-    """The run folder when there is one, else ``<log_root>/sb3/<task>`` (all runs of the task)."""
+def tensorboard_logdir(task: str, run_dir: str | None, log_root: str = LOG_ROOT) -> str:
+    """The run folder when there is one, else the task's folder of runs (all of them; every task's if none)."""
     if run_dir:
         return str(run_dir)
-    return str(Path(log_root) / "sb3" / task) if task else str(Path(log_root) / "sb3")
+    return str(task_log_root(task, log_root))
 
 
 def tensorboard_command(logdir: str) -> str:
@@ -222,6 +229,7 @@ def tensorboard_command(logdir: str) -> str:
 
 
 def _parse_int(text: str | int, name: str) -> int:
+    """The integer typed in a field (``4,096`` and ``1_024`` accepted); its rules are checked by the caller."""
     if isinstance(text, bool):
         raise InputError(f"{name} must be an integer, got {text!r}")
     if isinstance(text, int):
@@ -236,39 +244,30 @@ def _parse_int(text: str | int, name: str) -> int:
 
 
 def parse_num_envs(text: str | int) -> int:
-    value = _parse_int(text, "number of environments")
-    if not 1 <= value <= MAX_NUM_ENVS:
-        raise InputError(f"number of environments must be between 1 and {MAX_NUM_ENVS:,}, got {value:,}")
-    return value
+    """The Environments field, by the same rule (and memory cap) as ``--num_envs`` and the session."""
+    return check_num_envs(_parse_int(text, "number of environments"), name="number of environments")
 
 
 def parse_seed(text: str | int) -> int:
-    value = _parse_int(text, "seed")
-    if not 0 <= value < 2**32:
-        raise InputError(f"seed must be between 0 and {2**32 - 1}, got {value}")
-    return value
+    return check_seed(_parse_int(text, "seed"))
 
 
 def parse_total_timesteps(text: str | int) -> int:
-    value = _parse_int(text, "total timesteps")
-    if value < 1:
-        raise InputError(f"total timesteps must be at least 1, got {value:,}")
-    return value
+    return check_count(_parse_int(text, "total timesteps"), "total timesteps")
 
 
-def parse_task(task: str, tasks: Sequence[str]) -> str:
+def parse_task(task: str) -> str:
     task = str(task).strip()
     if not task:
         raise InputError("no task selected")
-    if task not in tasks:
-        raise InputError(f"unknown task '{task}'; registered: {', '.join(tasks)}")
-    return task
+    return check_task(task)
 
 
-def parse_backend(backend: str) -> str:
-    backend = str(backend).strip().lower()
-    if backend not in BACKEND_LABELS:
-        raise InputError(f"unknown physics backend '{backend}'; choose one of: {', '.join(BACKEND_LABELS)}")
+def parse_backend(backend: str, offered: Sequence[str]) -> str:
+    """A backend name the registry accepts and this panel offers (``offered``)."""
+    backend = check_backend_name(str(backend).strip().lower())
+    if backend not in offered:
+        raise InputError(f"physics backend '{backend}' is not offered here; choose one of: {', '.join(offered)}")
     return backend
 
 
@@ -279,23 +278,16 @@ def parse_device(device: str | None) -> str | None:
 
 
 def parse_build_args(
-    task: str, num_envs: str | int, seed: str | int, backend: str, tasks: Sequence[str], device: str | None = None
+    task: str, num_envs: str | int, seed: str | int, backend: str, backends: Sequence[str], device: str | None = None
 ) -> BuildArgs:
-    """All Task-section fields checked before anything is built; the first problem raises :class:`InputError`."""
+    """All Task-section fields checked before anything is built; the first problem raises a ValueError."""
     return BuildArgs(
-        task=parse_task(task, tasks),
+        task=parse_task(task),
         num_envs=parse_num_envs(num_envs),
         seed=parse_seed(seed),
-        backend=parse_backend(backend),
+        backend=parse_backend(backend, backends),
         device=parse_device(device),
     )
-
-
-def one_line(exc: BaseException) -> str:
-    """``"ValueError: first line of the message"``."""
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 # ----------------------------------------------------------------------------- defaults (lazy, Kit-free)
@@ -305,6 +297,13 @@ def _default_session_factory(**kwargs: Any) -> SessionLike:
     from isaaclab_trainer.session.session import TrainingSession
 
     return TrainingSession(**kwargs)
+
+
+def _default_build_args(task: str) -> BuildArgs:
+    from isaaclab_trainer.tasks import load_env_cfg
+
+    cfg = load_env_cfg(task)
+    return BuildArgs(task=task, num_envs=cfg.num_envs, seed=cfg.seed, backend=cfg.backend)
 
 
 def _default_tasks() -> list[str]:
@@ -317,6 +316,15 @@ def _default_latest_checkpoint(task: str, log_root: str) -> str | None:
     from isaaclab_trainer.session import latest_checkpoint
 
     return latest_checkpoint(task, log_root)
+
+
+def _default_exporter(checkpoint: str, task: str) -> str:
+    """Export ``checkpoint`` (ONNX + TorchScript + JSON, as export.py does); returns a one-line summary."""
+    from isaaclab_trainer.train.export import export_policy
+
+    result = export_policy(checkpoint, task)
+    names = ", ".join(p.name for p in (*result.files.values(), result.metadata))
+    return f"Exported {names} to {result.out_dir}"
 
 
 def _default_tensorboard_launcher(logdir: str) -> str:
@@ -341,6 +349,8 @@ class PanelViewModel:
         latest_checkpoint_fn: ``(task, log_root) -> path | None``.
         tensorboard_launcher: ``logdir -> url``.
         log_root: the folder that holds ``sb3/<task>/<run>``.
+        backends: the physics backends the Task section offers (default: every registered name).
+        exporter: ``(checkpoint, task) -> summary line``, run on a worker thread by :meth:`on_export`.
     """
 
     def __init__(
@@ -349,10 +359,13 @@ class PanelViewModel:
         tasks: Sequence[str] | None = None,
         latest_checkpoint_fn: Callable[[str, str], str | None] | None = None,
         tensorboard_launcher: Callable[[str], str] | None = None,
-        log_root: str = "logs",
+        log_root: str = LOG_ROOT,
+        backends: Sequence[str] | None = None,
+        exporter: Callable[[str, str], str] | None = None,
     ) -> None:
         self._factory: SessionFactory = session_factory or _default_session_factory
         self.tasks: list[str] = list(tasks) if tasks is not None else _default_tasks()
+        self.backends: tuple[str, ...] = tuple(backends) if backends is not None else backend_names()
         self._latest_fn = latest_checkpoint_fn or _default_latest_checkpoint
         self._tb_launcher = tensorboard_launcher or _default_tensorboard_launcher
         self.log_root = log_root
@@ -364,6 +377,9 @@ class PanelViewModel:
         self._tb_url = ""
         self._tb_logdir = ""
         self._latest_cache: tuple[tuple[str, str | None], str | None] | None = None
+        self._exporter = exporter or _default_exporter
+        self._export_thread: threading.Thread | None = None
+        self._export_outcome: tuple[bool, str] | None = None
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -374,7 +390,7 @@ class PanelViewModel:
         self._message, self._is_error = text, True
 
     def _fail(self, action: str, exc: BaseException) -> None:
-        if isinstance(exc, InputError):
+        if isinstance(exc, UsageError):
             self._error(str(exc))
             return
         logger.exception("Isaac Lab panel: %s failed", action)
@@ -393,6 +409,10 @@ class PanelViewModel:
         if self.session is None:
             raise InputError(f"{action}: build the environments first (Task > Build)")
         return self.session
+
+    def default_build_args(self) -> BuildArgs:
+        """The Task section's initial values: the selected task's config, as a session given none uses."""
+        return _default_build_args(self.selected_task)
 
     def default_total_timesteps(self) -> int | None:
         """The agent config's budget once a session exists (the Training field's default)."""
@@ -415,7 +435,7 @@ class PanelViewModel:
     ) -> bool:
         """Validate the Task fields, replace any previous session, author the envs. True on success."""
         try:
-            args = parse_build_args(task, num_envs, seed, backend, self.tasks, device)
+            args = parse_build_args(task, num_envs, seed, backend, self.backends, device)
             if self.session is not None and self._status().state in (
                 SessionState.TRAINING,
                 SessionState.PAUSED,
@@ -503,8 +523,6 @@ class PanelViewModel:
             chosen = str(path).strip() or (self.latest_checkpoint() or "")
             if not chosen:
                 raise InputError(f"Load & Play: no checkpoint found for {self.selected_task}; enter a path")
-            if not os.path.isfile(chosen):
-                raise InputError(f"Load & Play: checkpoint file not found: {chosen}")
             session.set_render_mode(RenderMode.FULL_RENDERING)
             self._render_mode = RenderMode.FULL_RENDERING
             session.load_checkpoint(chosen)
@@ -514,6 +532,50 @@ class PanelViewModel:
             return False
         self._info(f"Playing {os.path.basename(chosen)}.")
         return True
+
+    def on_export(self, path: str = "") -> bool:
+        """Export ``path`` (or the task's newest checkpoint) to ``<run>/exported/`` on a worker thread.
+
+        Loading and tracing take seconds, so the app loop keeps running; :meth:`refresh` reports the
+        outcome (files written, or the one-line reason) in the status line. True if it started.
+        """
+        try:
+            if self.exporting:
+                raise InputError("Export: an export is already running")
+            chosen = str(path).strip() or (self.latest_checkpoint() or "")
+            if not chosen:
+                raise InputError(f"Export: no checkpoint found for {self.selected_task}; enter a path")
+        except InputError as exc:
+            self._fail("Export", exc)
+            return False
+        task = self._status().task or self.selected_task
+        self._export_outcome = None
+
+        def work() -> None:
+            try:
+                self._export_outcome = (True, self._exporter(chosen, task))
+            except ValueError as exc:  # bad input (UsageError, ConfigError): its one line as it is
+                self._export_outcome = (False, str(exc))
+            except Exception as exc:  # noqa: BLE001 - reported in the status line, never raised into the UI
+                logger.exception("Isaac Lab panel: export failed")
+                self._export_outcome = (False, f"Export failed: {one_line(exc)}")
+
+        self._export_thread = threading.Thread(target=work, name="isaaclab-export", daemon=True)
+        self._export_thread.start()
+        self._info(f"Exporting {os.path.basename(chosen)} ...")
+        return True
+
+    @property
+    def exporting(self) -> bool:
+        """An export started by :meth:`on_export` is still running."""
+        return self._export_thread is not None and self._export_thread.is_alive()
+
+    def _collect_export(self) -> None:
+        if self._export_thread is None or self._export_thread.is_alive():
+            return
+        self._export_thread = None
+        ok, text = self._export_outcome or (False, "Export failed: no result")
+        (self._info if ok else self._error)(text)
 
     def on_start_tensorboard(self) -> str:
         """Start TensorBoard once for the current log folder; returns the URL ("" on failure)."""
@@ -547,17 +609,18 @@ class PanelViewModel:
 
     # -- per frame -----------------------------------------------------------------------------
 
-    def tick(self, dt: float | None = None) -> PanelState:
-        """One app frame: advance the session (its own time budget), then :meth:`refresh`."""
+    def tick(self) -> PanelState:
+        """One app frame: advance the session (its own time budget; it never raises), then :meth:`refresh`.
+
+        The front end calls this from its frame loop, inside the one guard that keeps the loop alive.
+        """
         if self.session is not None:
-            try:
-                self.session.update(dt)
-            except Exception as exc:  # noqa: BLE001 - update() must not raise, but never let it kill the loop
-                self._fail("Update", exc)
+            self.session.update()
         return self.refresh()
 
     def refresh(self) -> PanelState:
         """Read ``session.status`` once and derive every widget value."""
+        self._collect_export()
         st = self._status()
         has = self.session is not None
         s = st.state if has else SessionState.IDLE
@@ -578,7 +641,7 @@ class PanelViewModel:
         logdir = tensorboard_logdir(st.task or self.selected_task, st.run_dir, self.log_root)
         return PanelState(
             state=s,
-            state_label=STATE_LABELS.get(s, str(s)),
+            state_label=STATE_LABELS[s],
             status_line=line,
             status_is_error=is_err,
             task_inputs_enabled=not running,
@@ -601,6 +664,7 @@ class PanelViewModel:
             latest_checkpoint_text=latest or "(none found)",
             load_play_enabled=ready,
             play_stop_enabled=s is SessionState.PLAYING,
+            export_enabled=not self.exporting,
             tensorboard_command=tensorboard_command(logdir),
             tensorboard_url=self._tb_url,
         )
@@ -618,3 +682,5 @@ class PanelViewModel:
 
     def shutdown(self) -> None:
         self.close_session()
+        if self._export_thread is not None:
+            self._export_thread.join()
