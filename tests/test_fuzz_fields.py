@@ -20,8 +20,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from isaaclab_trainer.session import TrainingSession
 from isaaclab_trainer.session.status import SessionState
+from isaaclab_trainer.sim.backends.registry import backend_names
 from isaaclab_trainer.tasks import load_agent_cfg
-from isaaclab_trainer.ui.view_model import BACKEND_LABELS, RENDER_MODE_LABELS, PanelViewModel
+from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelViewModel
 
 FIELDS = settings(
     derandomize=True,
@@ -93,7 +94,7 @@ def test_session_fields(log_roots, data):
                 elif action == "render":
                     session.set_render_mode(data.draw(st.one_of(st.integers(-1, 4), any_text), label="mode"))
                 elif action == "update":
-                    session.update(data.draw(st.one_of(st.none(), st.floats()), label="dt"))
+                    session.update()
                 else:
                     session.stop()
             except Exception as exc:  # noqa: BLE001
@@ -124,7 +125,7 @@ class PanelClicks(RuleBasedStateMachine):
         task=st.one_of(st.sampled_from(TASK_VALUES), short_text),
         num_envs=num_envs_field,
         seed=seed_field,
-        backend=st.one_of(st.sampled_from((*BACKEND_LABELS, "newton", " AUTO ", "")), short_text),
+        backend=st.one_of(st.sampled_from((*backend_names(), " AUTO ", "bullet", "")), short_text),
         device=st.one_of(st.none(), st.sampled_from(DEVICE_VALUES), short_text),
     )
     def build(self, task, num_envs, seed, backend, device) -> None:
@@ -160,7 +161,7 @@ class PanelClicks(RuleBasedStateMachine):
 
     @rule()
     def tick(self) -> None:
-        self.vm.tick(1 / 60)
+        self.vm.tick()
 
     def check(self, ok: bool) -> None:
         """A refused action shows one error line; an accepted one shows one line too."""
