@@ -272,6 +272,8 @@ class Script:
     path: Path
     stop_at: str
     proceed: Callable[..., None]
+    #: arguments every run gets (``--headless`` for the scripts that can open Isaac Sim's window)
+    fixed_args: tuple[str, ...] = ("--headless",)
     parser: Callable[[dict[str, Any]], argparse.ArgumentParser] = lambda g: g["parser"]
     main: Callable[[dict[str, Any]], Callable[[], None]] = lambda g: g["main"]
 

@@ -68,11 +68,18 @@ def take_play_steps(player: Any, *_: Any, **__: Any) -> None:
         player.step()
 
 
-#: every script a user runs. Scripts added by other issues (panel.py, export.py, ray/tune.py) get
-#: one entry each: the script, the function its long loop starts with, and a few real steps there.
+def no_steps(*_: Any, **__: Any) -> None:
+    """A script whose heavy work is one call: stopping there is the whole seam."""
+
+
+#: every script a user runs: the script, the function its long work starts with, and a few real
+#: steps there. Still to add: panel.py (serves until stopped) and ray/tune.py (Ray workers).
 SCRIPTS: dict[str, Script] = {
     "train": Script(TRAIN, stop_at="isaaclab_trainer.train.trainer:run_learning", proceed=take_training_steps),
     "play": Script(PLAY, stop_at="isaaclab_trainer.train.player:run_episodes", proceed=take_play_steps),
+    "export": Script(
+        TRAIN.with_name("export.py"), "isaaclab_trainer.train.export:export_policy", no_steps, fixed_args=()
+    ),
 }
 
 FUZZ = settings(
@@ -162,8 +169,9 @@ def test_every_str_flag_has_values_of_its_kind():
 def check_run(script: Script, argv: list[str], inputs: InputFiles, env: dict[str, str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
-        outcome = run_in_process(script, ["--headless", *argv], cwd, env)
-        names = [str(cwd), str(inputs.root), *(env or {}).values()]
+        outcome = run_in_process(script, [*script.fixed_args, *argv], cwd, env)
+        # a missing package is not a typed value: its message names the install command instead
+        names = [str(cwd), str(inputs.root), "pip install", *(env or {}).values()]
         event("proceeded" if outcome.proceeded else f"exit {outcome.code}")
         assert_contract(outcome, script.prog, argv, cwd, names)
 
