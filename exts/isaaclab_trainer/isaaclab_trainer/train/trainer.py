@@ -22,7 +22,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from isaaclab_trainer.tasks import check_task
+from isaaclab_trainer.tasks import canonical_task, check_task
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoint
@@ -54,7 +54,7 @@ class TrainingSetup:
 
 def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any = None) -> gym.Env:
     """The registered env of ``task`` built from ``env_cfg`` (optionally in a given USD stage)."""
-    return gym.make(check_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
+    return gym.make(canonical_task(check_task(task)), cfg=env_cfg, render_mode=render_mode, stage=stage)
 
 
 def setup_training(

@@ -295,10 +295,11 @@ def _default_session_factory(**kwargs: Any) -> SessionLike:
     return TrainingSession(**kwargs)
 
 
-def _default_tasks() -> list[str]:
-    from isaaclab_trainer.tasks import registered_tasks
+def _default_tasks() -> tuple[list[str], list[str]]:
+    """(the dropdown's tasks, each once; every id Build accepts, Isaac Lab 3.0's names included)."""
+    from isaaclab_trainer.tasks import registered_tasks, task_ids
 
-    return registered_tasks()
+    return registered_tasks(), task_ids()
 
 
 def _default_latest_checkpoint(task: str, log_root: str) -> str | None:
@@ -325,7 +326,8 @@ class PanelViewModel:
     Args:
         session_factory: called as ``factory(task=, num_envs=, seed=, backend=, log_root=)`` and must
             return an object with the ``TrainingSession`` surface. Kit passes one that adds the live stage.
-        tasks: registered task ids (default: ``isaaclab_trainer.tasks.registered_tasks()``).
+        tasks: the task ids offered and accepted (default: ``isaaclab_trainer.tasks.registered_tasks()``
+            offered, each task once, and every ``task_ids()`` accepted, Isaac Lab 3.0's names included).
         latest_checkpoint_fn: ``(task, log_root) -> path | None``.
         tensorboard_launcher: ``logdir -> url``.
         log_root: the folder that holds ``sb3/<task>/<run>``.
@@ -340,7 +342,7 @@ class PanelViewModel:
         log_root: str = "logs",
     ) -> None:
         self._factory: SessionFactory = session_factory or _default_session_factory
-        self.tasks: list[str] = list(tasks) if tasks is not None else _default_tasks()
+        self.tasks, self.accepted_tasks = (list(tasks), list(tasks)) if tasks is not None else _default_tasks()
         self._latest_fn = latest_checkpoint_fn or _default_latest_checkpoint
         self._tb_launcher = tensorboard_launcher or _default_tensorboard_launcher
         self.log_root = log_root
@@ -401,7 +403,7 @@ class PanelViewModel:
     def on_build(self, task: str, num_envs: str | int, seed: str | int, backend: str) -> bool:
         """Validate the Task fields, replace any previous session, author the envs. True on success."""
         try:
-            args = parse_build_args(task, num_envs, seed, backend, self.tasks)
+            args = parse_build_args(task, num_envs, seed, backend, self.accepted_tasks)
             if self.session is not None and self._status().state in (
                 SessionState.TRAINING,
                 SessionState.PAUSED,
