@@ -61,9 +61,13 @@ ensure_installed() {
 isaacsim_version() {
     if [[ -n "${1:-}" && -f "$1/VERSION" ]]; then
         head -n1 "$1/VERSION"
-    else
-        "${2:-python3}" -c 'import importlib.metadata as m; print(m.version("isaacsim"))' 2>/dev/null || echo unknown
+        return
     fi
+    local py
+    for py in "${2:-}" python3; do
+        [[ -n "$py" ]] && "$py" -c 'import importlib.metadata as m; print(m.version("isaacsim"))' 2>/dev/null && return
+    done
+    echo unknown
 }
 
 launch_sim() {
