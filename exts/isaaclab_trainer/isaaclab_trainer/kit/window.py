@@ -10,7 +10,7 @@ from typing import Any
 
 import omni.ui as ui
 
-from isaaclab_trainer.ui.view_model import BACKEND_LABELS, RENDER_MODE_LABELS, PanelState, PanelViewModel
+from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelState, PanelViewModel
 
 WINDOW_TITLE = "Isaac Lab"
 LABEL_WIDTH = 130
@@ -56,7 +56,9 @@ class TrainerWindow:
                                 self.seed_model = ui.SimpleIntModel(42)
                                 ui.IntField(model=self.seed_model)
                             with _row("Physics backend"):
-                                self.backend_combo = ui.ComboBox(0, *BACKEND_LABELS)
+                                self.backend_combo = ui.ComboBox(0, *vm.backends)
+                            with _row("Active engine"):
+                                self.engine_label = ui.Label("-")
                             with ui.HStack(height=26, spacing=4):
                                 self.build_btn = ui.Button("Build", clicked_fn=self._on_build)
                                 self.state_label = ui.Label("Idle", width=120)
@@ -124,7 +126,7 @@ class TrainerWindow:
 
     def _on_build(self) -> None:
         task = self._vm.tasks[self._combo_index(self.task_combo)] if self._vm.tasks else ""
-        backend = BACKEND_LABELS[self._combo_index(self.backend_combo)]
+        backend = self._vm.backends[self._combo_index(self.backend_combo)]
         if self._vm.on_build(task, self.num_envs_model.get_value_as_int(), self.seed_model.get_value_as_int(), backend):
             default = self._vm.default_total_timesteps()
             if default is not None:
@@ -170,6 +172,7 @@ class TrainerWindow:
             ("run_dir_text", self.run_label),
             ("latest_checkpoint_text", self.latest_label),
             ("tensorboard_url", self.tb_url_label),
+            ("engine_text", self.engine_label),
             ("status_line", self.status_label),
         ):
             if changed(name):

@@ -31,8 +31,9 @@ _RENDER_MODES: tuple[RenderMode, ...] = (
     RenderMode.PARTIAL_RENDERING,
     RenderMode.FULL_RENDERING,
 )
-#: physics backends offered in the Task section (names of ``sim.backends.factory.BACKENDS``). Not
-#: "newton": it does not write poses back to the stage, so the viewport would not show the envs.
+#: physics backends offered in the Task section by default (names of ``sim.backends.factory.BACKENDS``).
+#: Not the headless "newton": it does not write poses back to the stage, so the viewport would not show
+#: the envs. The Kit shell passes its own list: ``auto`` plus the engines its Isaac Sim has (6.x: Newton too).
 BACKEND_LABELS: tuple[str, ...] = ("auto", "physx")
 STATE_LABELS: dict[SessionState, str] = {
     SessionState.IDLE: "Idle",
@@ -118,6 +119,8 @@ class PanelState:
     plot_min: float
     plot_max: float
     run_dir_text: str
+    # the physics engine Isaac Sim runs now ("PhysX", "Newton"; "-" when unknown)
+    engine_text: str
     # Rendering section
     render_mode_index: int
     render_mode: RenderMode
@@ -262,20 +265,33 @@ def parse_task(task: str, tasks: Sequence[str]) -> str:
     return task
 
 
-def parse_backend(backend: str) -> str:
+def parse_backend(backend: str, backends: Sequence[str] = BACKEND_LABELS) -> str:
     backend = str(backend).strip().lower()
-    if backend not in BACKEND_LABELS:
-        raise InputError(f"unknown physics backend '{backend}'; choose one of: {', '.join(BACKEND_LABELS)}")
+    if backend not in backends:
+        raise InputError(f"unknown physics backend '{backend}'; choose one of: {', '.join(backends)}")
     return backend
 
 
-def parse_build_args(task: str, num_envs: str | int, seed: str | int, backend: str, tasks: Sequence[str]) -> BuildArgs:
+def format_engine(engine: str | None) -> str:
+    """``"newton"`` -> ``"Newton"``, ``"physx"`` -> ``"PhysX"``; ``"-"`` when there is none."""
+    names = {"physx": "PhysX", "newton": "Newton"}
+    return names.get(str(engine).lower(), str(engine)) if engine else NO_VALUE
+
+
+def parse_build_args(
+    task: str,
+    num_envs: str | int,
+    seed: str | int,
+    backend: str,
+    tasks: Sequence[str],
+    backends: Sequence[str] = BACKEND_LABELS,
+) -> BuildArgs:
     """All Task-section fields checked before anything is built; the first problem raises :class:`InputError`."""
     return BuildArgs(
         task=parse_task(task, tasks),
         num_envs=parse_num_envs(num_envs),
         seed=parse_seed(seed),
-        backend=parse_backend(backend),
+        backend=parse_backend(backend, backends),
     )
 
 
@@ -331,6 +347,8 @@ class PanelViewModel:
         latest_checkpoint_fn: ``(task, log_root) -> path | None``.
         tensorboard_launcher: ``logdir -> url``.
         log_root: the folder that holds ``sb3/<task>/<run>``.
+        backends: the physics backends offered (default :data:`BACKEND_LABELS`).
+        engine_fn: ``() -> engine name`` of the physics engine the app runs now (shown in the panel).
     """
 
     def __init__(
@@ -340,12 +358,16 @@ class PanelViewModel:
         latest_checkpoint_fn: Callable[[str, str], str | None] | None = None,
         tensorboard_launcher: Callable[[str], str] | None = None,
         log_root: str = "logs",
+        backends: Sequence[str] = BACKEND_LABELS,
+        engine_fn: Callable[[], str] | None = None,
     ) -> None:
         self._factory: SessionFactory = session_factory or _default_session_factory
         self.tasks, self.accepted_tasks = (list(tasks), list(tasks)) if tasks is not None else _default_tasks()
         self._latest_fn = latest_checkpoint_fn or _default_latest_checkpoint
         self._tb_launcher = tensorboard_launcher or _default_tensorboard_launcher
         self.log_root = log_root
+        self.backends: list[str] = list(backends)
+        self._engine_fn = engine_fn
         self.session: SessionLike | None = None
         self.selected_task: str = self.tasks[0] if self.tasks else ""
         self._render_mode = RenderMode.FULL_RENDERING
@@ -403,7 +425,7 @@ class PanelViewModel:
     def on_build(self, task: str, num_envs: str | int, seed: str | int, backend: str) -> bool:
         """Validate the Task fields, replace any previous session, author the envs. True on success."""
         try:
-            args = parse_build_args(task, num_envs, seed, backend, self.accepted_tasks)
+            args = parse_build_args(task, num_envs, seed, backend, self.accepted_tasks, self.backends)
             if self.session is not None and self._status().state in (
                 SessionState.TRAINING,
                 SessionState.PAUSED,
@@ -577,6 +599,7 @@ class PanelViewModel:
             plot_min=lo,
             plot_max=hi,
             run_dir_text=st.run_dir or NO_VALUE,
+            engine_text=self._engine_text(),
             render_mode_index=render_mode_index(mode),
             render_mode=mode,
             latest_checkpoint_text=latest or "(none found)",
@@ -585,6 +608,15 @@ class PanelViewModel:
             tensorboard_command=tensorboard_command(logdir),
             tensorboard_url=self._tb_url,
         )
+
+    def _engine_text(self) -> str:
+        if self._engine_fn is None:
+            return NO_VALUE
+        try:
+            return format_engine(self._engine_fn())
+        except Exception:  # noqa: BLE001 - an engine query must not kill the UI loop
+            logger.exception("Isaac Lab panel: reading the active physics engine failed")
+            return NO_VALUE
 
     # -- teardown ------------------------------------------------------------------------------
 
