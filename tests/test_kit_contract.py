@@ -1,0 +1,298 @@
+"""Kit-contract check: the Kit shell calls only what the API table (``docs/kit_api.toml``) says exists.
+
+Every Kit-only module (``isaaclab_trainer/kit/*``, its Kit tests included) is loaded with the omni / carb /
+isaacsim modules it imports replaced by strict recording doubles generated from the API table, once as
+Isaac Sim 5.1 and once as Isaac Sim 6.x. The extension is then driven as a user would: startup -> window
+build -> Build (PhysX; on 6.x, where Newton is the active engine, also Newton) -> training over a few app
+frames -> rendering-mode switch -> shutdown. A double accepts only the member names and keyword arguments
+the table lists for that version, so this proves that the shell calls only what the table says exists, with
+the argument names the sources show, and that disabling the extension releases every subscription, menu
+item, window and thread it created. It does not prove that Kit behaves as the doubles do: the doubles
+answer with scripted stand-in values (a live stage, zero joint state); only Isaac Sim itself can show
+that (``kit/tests``).
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from kit_doubles import Double, World
+from pxr import Usd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import kit_api_table  # noqa: E402
+
+KIT_MODULES = [
+    "isaaclab_trainer.kit.engines",
+    "isaaclab_trainer.kit.backends",
+    "isaaclab_trainer.kit.render",
+    "isaaclab_trainer.kit.window",
+    "isaaclab_trainer.kit.extension",
+    "isaaclab_trainer.kit.app",
+    "isaaclab_trainer.kit.tests",
+    "isaaclab_trainer.kit.tests.test_panel",
+]
+NUM_ENVS = 4
+STAGE_ID = 7
+DOF_NAMES = ["slider_to_cart", "cart_to_pole"]
+SM = "isaacsim.core.simulation_manager.SimulationManager"
+OBSERVE = "carb.eventdispatcher.get_eventdispatcher().observe_event"
+TIMELINE_SUB = "omni.timeline.get_timeline_interface().get_timeline_event_stream().create_subscription_to_pop_by_type"
+VIEW = "omni.physics.tensors.create_simulation_view()"
+ART = f"{VIEW}.create_articulation_view()"
+NEWTON_STAGE = "isaacsim.physics.newton.acquire_stage()"
+
+
+def _purge_kit_modules() -> None:
+    for name in [n for n in sys.modules if n == "isaaclab_trainer.kit" or n.startswith("isaaclab_trainer.kit.")]:
+        del sys.modules[name]
+
+
+class FakeKit:
+    """The doubles of one Isaac Sim version plus the stand-in values they answer with."""
+
+    def __init__(self, version: str, log_root: Path) -> None:
+        other = "6" if version == "5.1" else "5.1"
+        self.world = World(kit_api_table.spec_for(version), kit_api_table.spec_for(other))
+        self.version = version
+        self.stage = Usd.Stage.CreateInMemory()
+        self.settings: dict[str, Any] = {
+            "/app/player/playSimulations": True,
+            "/exts/isaaclab_trainer/log_root": str(log_root),
+        }
+        self.engine = "newton" if version == "6" else "physx"  # 6.x: isaacsim.physics.newton switched at startup
+        self.values: dict[int, Any] = {}  # value of each omni.ui model double
+        self.changed_fns: dict[int, list] = {}
+        self.joint_state: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._script()
+
+    def _once(self, path: str):
+        made: dict[str, Double] = {}
+        return lambda fn, *a, **k: made.setdefault(path, Double(self.world, f"{path}()", owner=fn))
+
+    def _model(self, fn: Double, value: Any = None) -> Double:
+        model = Double(self.world, f"{fn._path}()", owner=fn)
+        self.values[id(model)] = value
+        return model
+
+    def _combo(self, fn: Double, index: int, *items: str) -> Double:
+        combo = Double(self.world, "omni.ui.ComboBox()", owner=fn)
+        self.values[id(combo._child("model")._child("get_item_value_model()"))] = index
+        return combo
+
+    def _add_changed_fn(self, fn: Double, callback: Any) -> None:
+        self.changed_fns.setdefault(id(fn._owner), []).append(callback)
+
+    def _set_combo_value(self, fn: Double, value: int) -> None:
+        value_model = fn._owner
+        self.values[id(value_model)] = value
+        model = value_model._owner
+        for callback in self.changed_fns.get(id(model), []):
+            callback(model, None)
+
+    def _joint_state(self, view: Double) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.joint_state.setdefault(id(view), (torch.zeros(NUM_ENVS, 2), torch.zeros(NUM_ENVS, 2)))
+
+    def _write_rows(self, which: int):
+        def write(fn: Double, data: torch.Tensor, indices: torch.Tensor) -> None:
+            rows = indices.long()
+            self._joint_state(fn._owner)[which][rows] = data[rows]
+
+        return write
+
+    def _switch(self, fn: Double, engine_name: str, **_: Any) -> bool:
+        self.engine = engine_name
+        return True
+
+    def _script(self) -> None:
+        call, get = self.world.on_call, self.world.on_get
+        for path in (
+            "carb.settings.get_settings",
+            "carb.eventdispatcher.get_eventdispatcher",
+            "omni.usd.get_context",
+            "omni.timeline.get_timeline_interface",
+            "omni.kit.viewport.utility.get_active_viewport",
+            "omni.kit.app.get_app",
+            "isaacsim.physics.newton.acquire_stage",
+        ):
+            call[path] = self._once(path)
+        call["carb.settings.get_settings().get"] = lambda fn, path: self.settings.get(path)
+        call["carb.settings.get_settings().set"] = lambda fn, path, value: self.settings.__setitem__(path, value)
+        call["omni.usd.get_context().get_stage"] = lambda fn: self.stage
+        call["omni.usd.get_context().get_stage_id"] = lambda fn: STAGE_ID
+        call["omni.timeline.get_timeline_interface().is_playing"] = lambda fn: False
+        call["omni.kit.app.get_app().get_extension_manager().is_extension_enabled"] = (
+            lambda fn, ext_id: ext_id == "omni.physx.fabric"
+        )
+        # omni.ui value models
+        for cls in ("SimpleIntModel", "SimpleStringModel"):
+            call[f"omni.ui.{cls}"] = self._model
+            call[f"omni.ui.{cls}().set_value"] = lambda fn, value: self.values.__setitem__(id(fn._owner), value)
+        call["omni.ui.SimpleIntModel().get_value_as_int"] = lambda fn: int(self.values[id(fn._owner)])
+        call["omni.ui.SimpleStringModel().get_value_as_string"] = lambda fn: str(self.values[id(fn._owner)])
+        call["omni.ui.ComboBox"] = self._combo
+        combo_model = "omni.ui.ComboBox().model"
+        call[f"{combo_model}.get_item_value_model"] = lambda fn: fn._owner._child("get_item_value_model()")
+        call[f"{combo_model}.add_item_changed_fn"] = self._add_changed_fn
+        get[f"{combo_model}.get_item_value_model().as_int"] = lambda vm: self.values[id(vm)]
+        call[f"{combo_model}.get_item_value_model().set_value"] = self._set_combo_value
+        # tensor views: zero joint state that the setters write
+        get[f"{VIEW}.device"] = lambda view: "cpu"
+        get[f"{VIEW}.is_valid"] = lambda view: True
+        get[f"{ART}.count"] = lambda art: NUM_ENVS
+        get[f"{ART}.shared_metatype.dof_names"] = lambda meta: list(DOF_NAMES)
+        call[f"{ART}.get_dof_positions"] = lambda fn: self._joint_state(fn._owner)[0]
+        call[f"{ART}.get_dof_velocities"] = lambda fn: self._joint_state(fn._owner)[1]
+        call[f"{ART}.get_dof_max_forces"] = lambda fn: torch.full((NUM_ENVS, 2), 400.0)
+        call[f"{ART}.set_dof_positions"] = self._write_rows(0)
+        call[f"{ART}.set_dof_velocities"] = self._write_rows(1)
+        # Isaac Sim 6.x engines
+        call[f"{SM}.get_active_physics_engine"] = lambda fn: self.engine
+        call[f"{SM}.get_available_physics_engines"] = lambda fn: [(e, e == self.engine) for e in ("physx", "newton")]
+        call[f"{SM}.switch_physics_engine"] = self._switch
+
+    # -- driving the extension like a user ------------------------------------------------------
+
+    def frames(self, n: int) -> None:
+        """Run ``n`` app updates: the extension's GLOBAL_EVENT_UPDATE observer."""
+        ((_, kwargs),) = self.world.calls_to(OBSERVE)
+        for _ in range(n):
+            kwargs["on_event"](None)
+
+    def click(self, text: str) -> None:
+        """Press the panel's button labelled ``text`` (its ``clicked_fn``)."""
+        (kwargs,) = [kw for args, kw in self.world.calls_to("omni.ui.Button") if args and args[0] == text][-1:]
+        kwargs["clicked_fn"]()
+
+    def choose(self, combo: Double, index: int) -> None:
+        combo.model.get_item_value_model().set_value(index)
+
+
+@pytest.fixture(params=["5.1", "6"], ids=["isaacsim-5.1", "isaacsim-6.x"])
+def kit(request, tmp_path, monkeypatch) -> Iterator[FakeKit]:
+    from isaaclab_trainer.sim.backends import factory
+
+    fake = FakeKit(request.param, tmp_path)
+    for name, module in fake.world.modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(factory, "_REGISTERED", {})  # the Kit shell registers its engines; undone afterwards
+    monkeypatch.setattr(factory, "_AUTO", [])
+    _purge_kit_modules()
+    yield fake
+    _purge_kit_modules()
+
+
+def test_every_call_the_table_implies_is_listed():
+    """``a.b().c`` needs ``a.b(...)`` as a row of its own, so that its arguments are documented too."""
+    table = kit_api_table.load_table()
+    explicit = {kit_api_table.parse_call(c)[0] for row in table["api"] for c in row["calls"]}
+    for version in kit_api_table.VERSIONS:
+        spec = kit_api_table.spec_for(version, table)
+        assert set(spec.calls) <= explicit, sorted(set(spec.calls) - explicit)
+
+
+def test_docs_table_is_generated_from_the_data_file():
+    readme = kit_api_table.README.read_text(encoding="utf-8")
+    assert kit_api_table.updated_readme(readme) == readme, "run: python scripts/kit_api_table.py"
+    for row in kit_api_table.load_table()["api"]:
+        assert row["is51"].strip() and row["is6"].strip(), row["calls"]
+
+
+def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):
+    world = kit.world
+    threads_before = set(threading.enumerate())
+    for name in KIT_MODULES:  # every Kit-only module loads against the doubles
+        importlib.import_module(name)
+    ext_mod = sys.modules["isaaclab_trainer.kit.extension"]
+
+    # startup: menu, window, update observer
+    ext = ext_mod.IsaacLabTrainerExtension()
+    ext.on_startup("isaaclab_trainer-0.1.0")
+    assert [args[0] for args, _ in world.calls_to("omni.ui.Window")] == ["Isaac Lab"]
+    assert len(world.calls_to("omni.kit.menu.utils.add_menu_items")) == 1
+    assert len(world.calls_to(OBSERVE)) == 1
+    vm, win = ext.view_model, ext.window
+    engines_offered = ["physx", "newton"] if kit.version == "6" else ["physx"]
+    assert vm.backends == ["auto", *engines_offered]
+    backend_combos = [args[1:] for args, _ in world.calls_to("omni.ui.ComboBox") if "auto" in args]
+    assert backend_combos == [("auto", *engines_offered)]
+    kit.frames(2)
+    assert win.engine_label.text == ("Newton" if kit.version == "6" else "PhysX")  # the active engine is shown
+
+    # Build with PhysX: on 6.x the engine is switched explicitly
+    win.num_envs_model.set_value(NUM_ENVS)
+    kit.choose(win.backend_combo, vm.backends.index("physx"))
+    kit.click("Build")
+    assert vm.session is not None and vm.session.status.state.value == "BUILT", vm.refresh().status_line
+    assert kit.engine == "physx"
+    assert world.calls_to(f"{SM}.switch_physics_engine") == ([(("physx",), {})] if kit.version == "6" else [])
+    assert world.calls_to("omni.physics.tensors.create_simulation_view") == [(("torch",), {"stage_id": STAGE_ID})]
+    assert world.calls_to("omni.physx.get_physx_interface().update_simulation") == [((1 / 120, 0.0), {})]
+    assert kit.settings["/app/player/playSimulations"] is False  # the trainer owns stepping
+
+    # train over app frames, then switch rendering off and on
+    win.total_model.set_value("128")
+    kit.click("Start")
+    for _ in range(400):
+        kit.frames(1)
+        if vm.session.status.state.value == "DONE":
+            break
+    assert vm.session.status.state.value == "DONE", vm.refresh().status_line
+    assert len(world.calls_to("omni.physx.get_physx_simulation_interface().simulate")) >= 2 * 128 // NUM_ENVS
+    assert world.calls_to("omni.physxfabric.get_physx_fabric_interface().update")  # viewport fed while training
+    viewport = world.on_call["omni.kit.viewport.utility.get_active_viewport"](None)
+    kit.choose(win.render_combo, 0)  # "No rendering"
+    kit.frames(1)
+    assert viewport.updates_enabled is False
+    kit.choose(win.render_combo, 2)  # "Full rendering"
+    kit.frames(1)
+    assert viewport.updates_enabled is True
+    assert world.violations == []  # also those the update loop's `except` would have swallowed
+
+    if kit.version == "6":  # Build again on Isaac Sim's Newton engine
+        kit.choose(win.backend_combo, vm.backends.index("newton"))
+        kit.click("Build")
+        assert vm.session.status.state.value == "BUILT", vm.refresh().status_line
+        assert kit.engine == "newton"
+        newton = world.on_call["isaacsim.physics.newton.acquire_stage"](None)
+        assert world.calls_to(f"{NEWTON_STAGE}.initialize_newton") == [(("cpu",), {})]
+        assert world.calls_to("omni.physics.tensors.create_simulation_view")[-1] == (
+            ("torch",),
+            {"stage_id": STAGE_ID, "backend": "newton"},
+        )
+        assert newton.playing is True
+        win.total_model.set_value("64")
+        kit.click("Start")
+        kit.frames(20)
+        assert world.calls_to("omni.physics.core.get_physics_simulation_interface().simulate")
+        assert world.calls_to(f"{NEWTON_STAGE}.update_fabric")
+
+    # disable: nothing left behind
+    ext.on_shutdown()
+    del ext, vm, win
+    gc.collect()
+    assert world.alive(f"{OBSERVE}()") == [], "app update observer still referenced"
+    assert world.alive(f"{TIMELINE_SUB}()") == [], "timeline subscription still referenced"
+    added = [id(args[0]) for args, _ in world.calls_to("omni.kit.menu.utils.add_menu_items")]
+    removed = [id(args[0]) for args, _ in world.calls_to("omni.kit.menu.utils.remove_menu_items")]
+    assert added == removed
+    assert len(world.calls_to("omni.ui.Window().destroy")) == len(world.calls_to("omni.ui.Window"))
+    assert world.calls_to("omni.ui.Workspace.set_show_window_fn")[-1][0] == ("Isaac Lab", None)
+    assert kit.settings["/app/player/playSimulations"] is True
+    assert viewport.updates_enabled is True
+    if kit.version == "6":
+        assert newton.playing is False
+    deadline = time.monotonic() + 10
+    while set(threading.enumerate()) - threads_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(threading.enumerate()) - threads_before == set()
+    assert world.violations == []
