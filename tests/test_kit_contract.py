@@ -134,10 +134,10 @@ class FakeKit:
             lambda fn, ext_id: ext_id == "omni.physx.fabric"
         )
         # omni.ui value models
-        for cls in ("SimpleIntModel", "SimpleStringModel"):
-            call[f"omni.ui.{cls}"] = self._model
-            call[f"omni.ui.{cls}().set_value"] = lambda fn, value: self.values.__setitem__(id(fn._owner), value)
-        call["omni.ui.SimpleIntModel().get_value_as_int"] = lambda fn: int(self.values[id(fn._owner)])
+        call["omni.ui.SimpleStringModel"] = self._model
+        for model in ("omni.ui.SimpleStringModel()", "omni.ui.IntField().model"):
+            call[f"{model}.set_value"] = lambda fn, value: self.values.__setitem__(id(fn._owner), value)
+        call["omni.ui.IntField().model.get_value_as_int"] = lambda fn: int(self.values[id(fn._owner)])
         call["omni.ui.SimpleStringModel().get_value_as_string"] = lambda fn: str(self.values[id(fn._owner)])
         call["omni.ui.ComboBox"] = self._combo
         combo_model = "omni.ui.ComboBox().model"
@@ -167,6 +167,16 @@ class FakeKit:
         ((_, kwargs),) = self.world.calls_to(OBSERVE)
         for _ in range(n):
             kwargs["on_event"](None)
+
+    def frames_until(self, predicate: Any, timeout_s: float = 120.0) -> bool:
+        """App updates at most every 2 ms until ``predicate()`` holds (the learner thread needs wall time)."""
+        deadline = time.monotonic() + timeout_s
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            self.frames(1)
+            time.sleep(0.002)
+        return True
 
     def click(self, text: str) -> None:
         """Press the panel's button labelled ``text`` (its ``clicked_fn``)."""
@@ -242,11 +252,7 @@ def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):
     # train over app frames, then switch rendering off and on
     win.total_model.set_value("128")
     kit.click("Start")
-    for _ in range(400):
-        kit.frames(1)
-        if vm.session.status.state.value == "DONE":
-            break
-    assert vm.session.status.state.value == "DONE", vm.refresh().status_line
+    assert kit.frames_until(lambda: vm.session.status.state.value == "DONE"), vm.session.status
     assert len(world.calls_to("omni.physx.get_physx_simulation_interface().simulate")) >= 2 * 128 // NUM_ENVS
     assert world.calls_to("omni.physxfabric.get_physx_fabric_interface().update")  # viewport fed while training
     viewport = world.on_call["omni.kit.viewport.utility.get_active_viewport"](None)
@@ -272,13 +278,13 @@ def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):
         assert newton.playing is True
         win.total_model.set_value("64")
         kit.click("Start")
-        kit.frames(20)
-        assert world.calls_to("omni.physics.core.get_physics_simulation_interface().simulate")
+        newton_sim = "omni.physics.core.get_physics_simulation_interface().simulate"
+        assert kit.frames_until(lambda: len(world.calls_to(newton_sim)) >= 8), vm.refresh().status_line
         assert world.calls_to(f"{NEWTON_STAGE}.update_fabric")
 
     # disable: nothing left behind
     ext.on_shutdown()
-    del ext, vm, win
+    ext = vm = win = None  # drop the test's references before checking what the shell left alive
     gc.collect()
     assert world.alive(f"{OBSERVE}()") == [], "app update observer still referenced"
     assert world.alive(f"{TIMELINE_SUB}()") == [], "timeline subscription still referenced"

@@ -50,11 +50,11 @@ class TrainerWindow:
                             with _row("Task"):
                                 self.task_combo = ui.ComboBox(max(0, tasks.index(vm.selected_task)), *tasks)
                             with _row("Environments"):
-                                self.num_envs_model = ui.SimpleIntModel(64)
-                                ui.IntField(model=self.num_envs_model)
+                                self.num_envs_model = ui.IntField().model
+                                self.num_envs_model.set_value(64)
                             with _row("Seed"):
-                                self.seed_model = ui.SimpleIntModel(42)
-                                ui.IntField(model=self.seed_model)
+                                self.seed_model = ui.IntField().model
+                                self.seed_model.set_value(42)
                             with _row("Physics backend"):
                                 self.backend_combo = ui.ComboBox(0, *vm.backends)
                             with _row("Active engine"):
@@ -72,7 +72,8 @@ class TrainerWindow:
                                 self.pause_btn = ui.Button("Pause", clicked_fn=vm.on_pause)
                                 self.resume_btn = ui.Button("Resume", clicked_fn=vm.on_resume)
                                 self.stop_btn = ui.Button("Stop", clicked_fn=vm.on_stop)
-                            self.progress = ui.ProgressBar(height=20)
+                            with ui.HStack(height=20):
+                                self.progress = ui.ProgressBar()
                             with _row("Progress"):
                                 self.progress_label = ui.Label("0")
                             with _row("Env steps / s"):
