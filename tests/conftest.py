@@ -12,6 +12,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 TRAIN = REPO / "scripts" / "reinforcement_learning" / "sb3" / "train.py"
 PLAY = REPO / "scripts" / "reinforcement_learning" / "sb3" / "play.py"
+# the scripts import their glue (cli_args.py) from their own folder, as Python puts it on sys.path
+# for a script; tests that run them in-process (runpy) need it there too
+sys.path.insert(0, str(TRAIN.parent))
 
 
 def run_script(script: Path, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:

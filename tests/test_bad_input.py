@@ -21,7 +21,7 @@ from stable_baselines3 import PPO
 
 from conftest import PLAY, REPO, TRAIN, run_script
 from isaaclab_trainer.session import TrainingSession
-from isaaclab_trainer.train import cli
+from isaaclab_trainer.train import checks
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 AGENT_YAML = (REPO / "config" / "agents" / "sb3_ppo_cartpole.yaml").read_text()
@@ -182,14 +182,14 @@ def test_unwritable_log_folder_file_in_the_way(tmp_path, monkeypatch, capsys):
 def test_unwritable_log_folder_permissions(tmp_path, monkeypatch, capsys):
     (tmp_path / "ro").mkdir()
     if os.geteuid() == 0:  # root ignores permission bits: make creating files there fail instead
-        real = cli.tempfile.TemporaryFile
+        real = checks.tempfile.TemporaryFile
 
         def refuse(*a, dir=None, **kw):
             if Path(dir) == tmp_path / "ro":
                 raise PermissionError(13, "Permission denied")
             return real(*a, dir=dir, **kw)
 
-        monkeypatch.setattr(cli.tempfile, "TemporaryFile", refuse)
+        monkeypatch.setattr(checks.tempfile, "TemporaryFile", refuse)
     else:
         (tmp_path / "ro").chmod(0o555)
     code, err = run_inprocess(TRAIN, ["--num_envs", "8"], tmp_path / "ro", monkeypatch, capsys)
@@ -198,8 +198,8 @@ def test_unwritable_log_folder_permissions(tmp_path, monkeypatch, capsys):
 
 
 def test_video_without_its_packages(tmp_path, monkeypatch, capsys):
-    real = cli.importlib.util.find_spec
-    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda n, *a: None if n == "moviepy" else real(n, *a))
+    real = checks.importlib.util.find_spec
+    monkeypatch.setattr(checks.importlib.util, "find_spec", lambda n, *a: None if n == "moviepy" else real(n, *a))
     code, err = run_inprocess(TRAIN, ["--video"], tmp_path, monkeypatch, capsys)
     assert_one_line_error(code, err, "train.py", "--video needs moviepy", "pip install")
     assert not (tmp_path / "logs").exists()

@@ -27,6 +27,17 @@ def test_task_yaml_files_hold_isaac_lab_numbers():
     assert set(registered_tasks()) >= {"Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0"}
 
 
+def test_task_yaml_is_the_only_source_of_env_values(tmp_path):
+    """CartpoleEnvCfg has no defaults: a task YAML without a key is refused, naming it."""
+    from isaaclab_trainer.utils import ConfigError
+
+    source = tmp_path / "no_seed.yaml"
+    text = (Path(__file__).resolve().parents[1] / "config" / "tasks" / "Isaac-Cartpole-v0.yaml").read_text()
+    source.write_text("\n".join(line for line in text.splitlines() if not line.startswith("seed:")))
+    with pytest.raises(ConfigError, match=f"{source}: missing key 'seed'"):
+        load_env_cfg("Isaac-Cartpole-v0", path=source)
+
+
 def test_sb3_config_converts_modules_and_schedules():
     raw = load_agent_cfg("Isaac-Cartpole-v0")
     s = process_sb3_cfg(raw, num_envs=64)

@@ -1,11 +1,12 @@
-"""Only ``isaaclab_trainer/kit/`` may import Kit (omni / carb / isaacsim); everything else imports without it.
+"""Imports walk one way, down the layers, and only ``isaaclab_trainer/kit/`` imports Kit.
 
 1. AST scan of every .py under the package and scripts/ (discovered at test time, so new modules are
    covered automatically):
+   * direction: no module imports a layer above its own (``LAYERS``), at module level, inside a
+     function or under ``TYPE_CHECKING`` alike; relative imports are resolved first;
    * outside ``isaaclab_trainer/kit/``: no ``omni``/``carb``/``isaacsim`` import anywhere, except in
-     the scripts listed in ``LAUNCHER_SCRIPTS``, and there only inside a function body;
-   * outside ``kit/``: ``isaaclab_trainer.kit`` only inside a function body (lazy, e.g. the PhysX
-     backend factory), never at module level.
+     the scripts listed in ``LAUNCHER_SCRIPTS``, and there only inside a function body; those scripts
+     import ``isaaclab_trainer.kit`` (whose modules import Kit) only inside a function body too.
 2. A subprocess where ``omni``, ``carb`` and ``isaacsim`` cannot be imported imports every non-kit
    module of the package.
 """
@@ -33,6 +34,32 @@ LAUNCHER_SCRIPTS = {
 }
 
 
+#: the package's layers, lowest first: data walks front end -> view-model -> session -> SB3 (train)
+#: -> wrapper -> env (tasks, envs) -> physics backend (sim); the scripts sit on top of everything
+LAYERS = (
+    ("isaaclab_trainer.utils",),
+    ("isaaclab_trainer.sim",),
+    ("isaaclab_trainer.envs",),
+    ("isaaclab_trainer.tasks", "isaaclab_trainer"),  # the package root registers the tasks
+    ("isaaclab_trainer.wrappers",),
+    ("isaaclab_trainer.train",),
+    ("isaaclab_trainer.session",),
+    ("isaaclab_trainer.ui",),
+    ("isaaclab_trainer.kit",),
+    ("scripts",),
+)
+
+
+def _layer(module: str) -> int | None:
+    """Index in LAYERS of the longest prefix of ``module``; None outside the package and scripts."""
+    best, found = -1, None
+    for i, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, found = len(prefix), i
+    return found
+
+
 def _python_files() -> list[Path]:
     files = sorted(PKG.rglob("*.py"))
     if SCRIPTS.is_dir():
@@ -40,8 +67,8 @@ def _python_files() -> list[Path]:
     return [f for f in files if "__pycache__" not in f.parts]
 
 
-def _imports(tree: ast.AST):
-    """Yield (module name, inside_function) for every import statement, resolving relative imports loosely."""
+def _imports(tree: ast.AST, package: str = ""):
+    """Yield (module name, inside_function) for every import statement; relative ones resolved against ``package``."""
 
     def visit(node: ast.AST, in_func: bool):
         for child in ast.iter_child_nodes(node):
@@ -49,13 +76,22 @@ def _imports(tree: ast.AST):
             if isinstance(child, ast.Import):
                 for alias in child.names:
                     yield alias.name, in_func
-            elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
-                yield child.module, in_func
+            elif isinstance(child, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - child.level + 1] if child.level else []
+                module = ".".join([*base, child.module] if child.module else base)
+                yield module, in_func
                 for alias in child.names:
-                    yield f"{child.module}.{alias.name}", in_func
+                    yield f"{module}.{alias.name}", in_func
             yield from visit(child, func)
 
     yield from visit(tree, False)
+
+
+def _own_module(path: Path) -> str:
+    """Dotted name of a package file (``isaaclab_trainer.x.y``), or ``scripts.…`` for a script."""
+    if _is_under(path, PKG):
+        return _module_name(path)
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
 def _is_under(path: Path, folder: Path) -> bool:
@@ -82,6 +118,26 @@ def test_kit_imports_stay_in_kit_package(path: Path):
         if (name == "isaaclab_trainer.kit" or name.startswith("isaaclab_trainer.kit.")) and not in_func:
             problems.append(f"imports {name} at module level (only lazily, inside a function)")
     assert not problems, f"{rel}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("path", _python_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_imports_a_layer_above_its_own(path: Path):
+    own = _own_module(path)
+    package = own if path.name == "__init__.py" else own.rpartition(".")[0]
+    own_layer = _layer(own)
+    assert own_layer is not None, f"{own} is in no layer of LAYERS: add it"
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    upward = sorted(
+        {name for name, _ in _imports(tree, package) if (_layer(name) or 0) > own_layer and _layer(name) is not None}
+    )
+    assert not upward, f"{own} (layer {LAYERS[own_layer][0]}) imports a layer above it: {', '.join(upward)}"
+
+
+def test_direction_check_catches_an_upward_import():
+    tree = ast.parse("def f():\n    from ...kit.backends import PhysxBackend\n")
+    names = [name for name, _ in _imports(tree, "isaaclab_trainer.sim.backends")]
+    assert "isaaclab_trainer.kit.backends" in names
+    assert _layer("isaaclab_trainer.kit.backends") > _layer("isaaclab_trainer.sim.backends.registry")
 
 
 BLOCKER = """

@@ -189,13 +189,14 @@ class FakeKit:
 
 @pytest.fixture(params=["5.1", "6"], ids=["isaacsim-5.1", "isaacsim-6.x"])
 def kit(request, tmp_path, monkeypatch) -> Iterator[FakeKit]:
-    from isaaclab_trainer.sim.backends import factory
+    from isaaclab_trainer.sim.backends import registry
 
     fake = FakeKit(request.param, tmp_path)
     for name, module in fake.world.modules.items():
         monkeypatch.setitem(sys.modules, name, module)
-    monkeypatch.setattr(factory, "_REGISTERED", {})  # the Kit shell registers its engines; undone afterwards
-    monkeypatch.setattr(factory, "_AUTO", [])
+    # the Kit shell registers Isaac Sim's engines; undone afterwards
+    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    monkeypatch.setattr(registry, "_AUTO_CHOICE", list(registry._AUTO_CHOICE))
     _purge_kit_modules()
     yield fake
     _purge_kit_modules()
@@ -232,7 +233,7 @@ def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):
     assert len(world.calls_to(OBSERVE)) == 1
     vm, win = ext.view_model, ext.window
     engines_offered = ["physx", "newton"] if kit.version == "6" else ["physx"]
-    assert vm.backends == ["auto", *engines_offered]
+    assert vm.backends == ("auto", *engines_offered)
     backend_combos = [args[1:] for args, _ in world.calls_to("omni.ui.ComboBox") if "auto" in args]
     assert backend_combos == [("auto", *engines_offered)]
     kit.frames(2)

@@ -22,7 +22,7 @@ from isaaclab_trainer.tasks import load_env_cfg
 from isaaclab_trainer.train import callbacks
 from isaaclab_trainer.train.callbacks import save_checkpoint
 from isaaclab_trainer.train.checkpoints import load_vecnormalize_stats
-from isaaclab_trainer.train.cli import check_checkpoint_file
+from isaaclab_trainer.train.checks import check_checkpoint
 from isaaclab_trainer.train.player import load_policy
 from isaaclab_trainer.train.runs import checkpoint_steps, latest_checkpoint, vecnormalize_path
 from isaaclab_trainer.train.trainer import make_env
@@ -136,12 +136,12 @@ def test_kill_9_loses_at_most_one_interval(tmp_path, env):
     (run,) = runs_of(tmp_path)
     found = sorted(periodic(tmp_path), key=checkpoint_steps)
     for p in found:  # every file that matches the checkpoint pattern is complete
-        check_checkpoint_file(p)
+        check_checkpoint(p)
         assert vecnormalize_path(p).is_file()
     latest = latest_checkpoint(TASK, tmp_path / "logs", use_last_checkpoint=True)
     assert latest == found[-1] and checkpoint_steps(latest) == num_timesteps(latest)
     assert not (run / "model.zip").exists()  # it really was killed
-    player = load_policy(latest, env, TASK)  # loadable, with its statistics
+    player = load_policy(check_checkpoint(latest, TASK), env, TASK)  # loadable, with its statistics
     assert player.vec_env.obs_rms.count > 1
     player.step()
 
@@ -165,10 +165,10 @@ def interrupted(tmp_path_factory) -> Path:
 
 def test_ctrl_c_saves_the_model_with_its_statistics(interrupted, env):
     model = interrupted / "model.zip"
-    check_checkpoint_file(model)
+    checked = check_checkpoint(model, TASK)
     assert (interrupted / "model_vecnormalize.pkl").is_file()
     assert num_timesteps(model) >= 2 * ROLLOUT
-    load_policy(model, env, TASK).step()
+    load_policy(checked, env, TASK).step()
 
 
 def test_resume_continues_step_count_and_curve(interrupted, tmp_path):
@@ -207,5 +207,5 @@ def test_closing_a_training_session_saves_the_model(tmp_path):
     run_dir = Path(session.status.run_dir)
     session.close()  # no stop() first
     assert session.status.state == SessionState.IDLE
-    check_checkpoint_file(run_dir / "model.zip")
+    check_checkpoint(run_dir / "model.zip")
     assert num_timesteps(run_dir / "model.zip") >= 8 * 16

@@ -24,7 +24,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
 from isaaclab_trainer.train.checkpoints import load_agent, load_vecnormalize_stats, safe_custom_objects
-from isaaclab_trainer.train.cli import UsageError
+from isaaclab_trainer.train.checks import UsageError, check_checkpoint
 from isaaclab_trainer.train.player import load_policy
 from isaaclab_trainer.train.runs import vecnormalize_path
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
@@ -106,9 +106,10 @@ def test_serialized_entries_are_never_unpickled(checkpoint, env, settings, tmp_p
     data["policy_kwargs"] = {":serialized:": payload_b64(marker)}
     crafted = rewrite_zip(checkpoint, tmp_path / "model.zip", {"data": json.dumps(data).encode()})
 
-    custom = safe_custom_objects(crafted, Sb3VecEnvWrapper(env), settings)
+    checked = check_checkpoint(crafted, TASK)
+    custom = safe_custom_objects(checked, Sb3VecEnvWrapper(env), settings)
     assert set(serialized) | {"mystery_entry", "policy_kwargs"} <= set(custom)
-    agent = load_agent(crafted, Sb3VecEnvWrapper(env), settings, task=TASK)
+    agent = load_agent(checked, Sb3VecEnvWrapper(env), settings)
     assert not marker.exists()
     assert agent.num_timesteps == 64
     assert agent.observation_space.shape == (4,)
@@ -122,13 +123,14 @@ def test_policy_tensors_use_the_weights_only_loader(checkpoint, env, settings, t
     buf = io.BytesIO()
     torch.save({"mlp_extractor.policy_net.0.weight": Payload(marker)}, buf)
     crafted = rewrite_zip(checkpoint, tmp_path / "model.zip", {"policy.pth": buf.getvalue()})
+    checked = check_checkpoint(crafted, TASK)
     with pytest.raises(UsageError, match="policy weights that cannot be loaded safely"):
-        load_agent(crafted, Sb3VecEnvWrapper(env), settings, task=TASK)
+        load_agent(checked, Sb3VecEnvWrapper(env), settings)
     assert not marker.exists()
     # and by SB3's own loader too
     with pytest.raises(Exception):  # noqa: B017, PT011 - torch's UnpicklingError
         save_util.load_from_zip_file(
-            crafted, custom_objects=safe_custom_objects(crafted, Sb3VecEnvWrapper(env), settings)
+            crafted, custom_objects=safe_custom_objects(checked, Sb3VecEnvWrapper(env), settings)
         )
     assert not marker.exists()
 
@@ -151,7 +153,7 @@ def test_vecnormalize_payload_is_refused(checkpoint, env, tmp_path):
     # the same file beside a genuine checkpoint: the player (play.py and the panel) refuses it too
     (tmp_path / "model.zip").write_bytes(checkpoint.read_bytes())
     with pytest.raises(ValueError, match="statistics .* were refused"):
-        load_policy(tmp_path / "model.zip", env, TASK)
+        load_policy(check_checkpoint(tmp_path / "model.zip", TASK), env, TASK)
     assert not marker.exists()
 
 
@@ -161,7 +163,7 @@ def test_vecnormalize_of_another_task_is_refused(checkpoint, tmp_path):
 
 
 def test_player_loads_a_genuine_checkpoint_with_frozen_statistics(checkpoint, env):
-    player = load_policy(checkpoint, env, TASK)
+    player = load_policy(check_checkpoint(checkpoint, TASK), env, TASK)
     assert isinstance(player.vec_env, VecNormalize)
     assert player.vec_env.training is False and player.vec_env.norm_reward is False
     player.step()

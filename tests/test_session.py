@@ -25,7 +25,7 @@ def drive(session: TrainingSession, until, max_frames: int = 1_000_000) -> list[
         if until(session.status):
             return durations
         t0 = time.perf_counter()
-        session.update(1 / 60)
+        session.update()
         durations.append(time.perf_counter() - t0)
     raise AssertionError(f"loop did not reach the condition; status: {session.status}")
 
@@ -147,21 +147,36 @@ def test_same_weights_as_headless_train_py(tmp_path):
         assert torch.equal(a[key], b[key]), key
 
 
-def test_update_stays_within_frame_budget(tmp_path):
-    """Largest single update() at NO_RENDERING, over a short run (the benchmark reports the figure)."""
-    budget_ms = 30.0
-    session = TrainingSession(num_envs=64, log_root=tmp_path, frame_budget_ms=budget_ms)
+def test_update_runs_only_the_env_steps_that_fit_in_the_frame_budget(tmp_path):
+    """NO_RENDERING serves as many env steps as fit in ``frame_budget_ms`` and never starts one that
+    would not fit. Each env step is made to cost at least ``step_s`` (a sleep in the physics step), so
+    a frame holds at most budget / step_s of them; a loaded machine only makes steps slower (fewer
+    per frame), never more. Wall-clock figures are the benchmark's (scripts/benchmarks/panel_path.py)."""
+    budget_ms, step_s, num_envs = 100.0, 0.010, 4
+    session = TrainingSession(num_envs=num_envs, log_root=tmp_path, frame_budget_ms=budget_ms)
     session.build()
+    backend, decimation = session.env.unwrapped.backend, session.env_cfg.decimation
+    real_step = backend.step
+
+    def slow_step():
+        real_step()
+        time.sleep(step_s / decimation)
+
+    backend.step = slow_step
     session.set_render_mode(RenderMode.NO_RENDERING)
-    session.start_training(total_timesteps=6 * 1024)
-    durations = drive(session, running)
+    session.start_training(total_timesteps=num_envs * 16 * 3)
+    per_frame = []
+    while not running(session.status):
+        before = session.status.timesteps
+        session.update()
+        per_frame.append((session.status.timesteps - before) // num_envs)
     session.close()
-    worst_ms = max(durations[1:]) * 1000  # the first frame also pays for SB3's setup
-    print(f"largest update(): {worst_ms:.1f} ms for a {budget_ms} ms budget")
-    assert worst_ms < budget_ms + 150  # generous: shared CI cores; the benchmark holds the real figure
+    assert session.status.state != SessionState.ERROR, session.status.error
+    assert max(per_frame) <= int(budget_ms / 1000 / step_s)  # never more than fit
+    assert max(per_frame) >= 2  # and more than FULL_RENDERING's one step: the budget is used
 
 
-def test_error_in_env_is_isolated(tmp_path):
+def test_error_in_env_is_isolated(tmp_path, caplog):
     session = TrainingSession(num_envs=8, log_root=tmp_path)
     session.build()
     backend = session.env.unwrapped.backend
@@ -183,6 +198,8 @@ def test_error_in_env_is_isolated(tmp_path):
     t0 = time.perf_counter()
     session.close()
     assert time.perf_counter() - t0 < 2.0
+    (logged,) = [r for r in caplog.records if r.name == "isaaclab_trainer.session.session"]  # once, with traceback
+    assert logged.exc_info is not None and "physics exploded at step 40" in str(logged.exc_info[1])
     assert not [t for t in threading.enumerate() if t.name.startswith("isaaclab-trainer")]
     fresh = TrainingSession(num_envs=8, log_root=tmp_path)
     fresh.build()

@@ -19,10 +19,12 @@ from typing import Any
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
+from isaaclab_trainer.session.session import FRAME_BUDGET_MS  # noqa: F401 - the session's default, for the comparisons
+from isaaclab_trainer.tasks import DEFAULT_TASK
+
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
-TASK = "Isaac-Cartpole-v0"
-FRAME_BUDGET_MS = 30.0  # the TrainingSession default
+TASK = DEFAULT_TASK
 
 # -- construction --------------------------------------------------------------------------------
 

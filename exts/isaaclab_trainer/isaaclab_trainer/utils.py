@@ -86,7 +86,20 @@ def dataclass_from_dict(cls: type[T], data: dict[str, Any], source: str = "confi
         if typing.get_origin(hints[key]) is tuple and isinstance(value, list):
             value = tuple(value)
         kwargs[key] = float(value) if hints[key] is float else value
+    missing = [name for name, f in fields.items() if name not in kwargs and _no_default(f)]
+    if missing:
+        raise ConfigError(f"{source}: missing key {', '.join(repr(m) for m in missing)}")
     return cls(**kwargs)
+
+
+def _no_default(f: dataclasses.Field) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def one_line(exc: BaseException) -> str:
+    """``"RuntimeError: first line of the message"``: what a status line shows of an error."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def closest_names(name: str, choices: list[str], n: int = 3) -> list[str]:

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import time
 
-from isaaclab_trainer.train.cli import (
+from cli_args import (
     OneLineParser,
-    UsageError,
     add_common_args,
-    check_checkpoint_file,
-    check_checkpoint_task,
     check_common_args,
     env_cfg_from_args,
     fail,
@@ -20,6 +17,9 @@ from isaaclab_trainer.train.cli import (
     positive_int,
     record_video,
 )
+
+from isaaclab_trainer.train.checks import UsageError, check_checkpoint, check_checkpoint_task
+from isaaclab_trainer.train.runs import latest_checkpoint, task_log_root
 
 parser = OneLineParser(prog="play.py", description=__doc__.splitlines()[0])
 add_common_args(parser)
@@ -33,38 +33,35 @@ def main() -> None:
     args = parser.parse_args()
     try:
         check_common_args(args)
-        if args.checkpoint is not None:
-            checkpoint = check_checkpoint_file(args.checkpoint)
-        else:
-            from isaaclab_trainer.train.runs import latest_checkpoint, task_log_root
-
-            checkpoint = latest_checkpoint(args.task, use_last_checkpoint=args.use_last_checkpoint)
-            if checkpoint is None:
+        path = args.checkpoint
+        if path is None:
+            path = latest_checkpoint(args.task, use_last_checkpoint=args.use_last_checkpoint)
+            if path is None:
                 wanted = "a model_<steps>_steps.zip or model.zip" if args.use_last_checkpoint else "a model.zip"
                 raise UsageError(
                     f"no run with {wanted} under {task_log_root(args.task)}; train first or give --checkpoint"
                 )
-    except UsageError as exc:
+        checkpoint = check_checkpoint(path)
+    except ValueError as exc:
         fail(parser.prog, str(exc))
 
     app, stage = launch_kit_if_needed(args)  # Isaac Sim and its stage for --backend physx, else None
 
     from isaaclab_trainer.train.player import load_policy, run_episodes
     from isaaclab_trainer.train.trainer import make_env
-    from isaaclab_trainer.utils import ConfigError
 
     try:  # before the scene is built
         env_cfg = env_cfg_from_args(args, seed=args.seed)
         check_checkpoint_task(checkpoint, args.task)
-    except (ConfigError, UsageError) as exc:
+    except ValueError as exc:
         fail(parser.prog, str(exc))
 
     env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None, stage=stage)
     if args.video:
-        env = record_video(env, checkpoint.parent / "videos" / "play", lambda step: step == 0, args.video_length)
+        env = record_video(env, checkpoint.path.parent / "videos" / "play", lambda step: step == 0, args.video_length)
     try:
         policy = load_policy(checkpoint, env, args.task)
-    except (ConfigError, ValueError) as exc:
+    except ValueError as exc:
         env.close()
         fail(parser.prog, str(exc))
     print(f"[INFO] Loading model checkpoint from: {checkpoint}")

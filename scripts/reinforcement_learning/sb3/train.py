@@ -9,20 +9,19 @@ import random
 import shutil
 import sys
 
-from isaaclab_trainer.train.cli import (
+from cli_args import (
     OneLineParser,
-    UsageError,
     add_common_args,
-    check_checkpoint_file,
-    check_checkpoint_task,
     check_common_args,
-    check_log_root,
     env_cfg_from_args,
     fail,
     launch_kit_if_needed,
     positive_int,
     record_video,
 )
+
+from isaaclab_trainer.train.checks import check_checkpoint, check_checkpoint_task, check_log_root
+from isaaclab_trainer.train.runs import new_run_dir, task_log_root
 
 parser = OneLineParser(prog="train.py", description=__doc__.splitlines()[0])
 add_common_args(parser)
@@ -37,21 +36,16 @@ def main() -> None:
     args = parser.parse_args()
     try:
         check_common_args(args)
-        if args.checkpoint is not None:
-            check_checkpoint_file(args.checkpoint)
-        from isaaclab_trainer.train.runs import task_log_root
-
+        checkpoint = check_checkpoint(args.checkpoint) if args.checkpoint is not None else None
         check_log_root(task_log_root(args.task))
-    except UsageError as exc:
+    except ValueError as exc:
         fail(parser.prog, str(exc))
 
     app, stage = launch_kit_if_needed(args)  # Isaac Sim and its stage for --backend physx, else None
 
     from isaaclab_trainer.tasks import load_agent_cfg
-    from isaaclab_trainer.train.runs import new_run_dir
     from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
     from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
-    from isaaclab_trainer.utils import ConfigError
 
     if app is not None:
         from isaaclab_trainer.kit.app import AppUpdateCallback
@@ -64,9 +58,9 @@ def main() -> None:
         settings = process_sb3_cfg(agent_cfg, env_cfg.num_envs, source=args.agent or "agent config")
         if args.max_iterations is not None:
             agent_cfg["n_timesteps"] = args.max_iterations * settings.rollout_size(env_cfg.num_envs)
-        if args.checkpoint is not None:
-            check_checkpoint_task(args.checkpoint, args.task)
-    except (ConfigError, UsageError) as exc:
+        if checkpoint is not None:
+            check_checkpoint_task(checkpoint, args.task)
+    except ValueError as exc:
         fail(parser.prog, str(exc))
 
     run_dir = new_run_dir(args.task)
@@ -81,12 +75,12 @@ def main() -> None:
             env_cfg,
             agent_cfg,
             run_dir,
-            checkpoint=args.checkpoint,
+            checkpoint=checkpoint,
             log_interval=args.log_interval,
             summary_write=print,
             extra_callbacks=[AppUpdateCallback(app)] if app is not None and not args.headless else None,
         )
-    except (ConfigError, UsageError) as exc:  # e.g. a --checkpoint whose network does not fit the config
+    except ValueError as exc:  # e.g. a --checkpoint whose network does not fit the config
         env.close()
         shutil.rmtree(run_dir, ignore_errors=True)  # only the video folder can exist by now
         fail(parser.prog, str(exc))

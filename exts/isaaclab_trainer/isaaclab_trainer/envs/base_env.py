@@ -6,11 +6,12 @@ truncated, extras)`` tensors whose first dimension is ``num_envs``, observations
 #4369) the observation each env had *before* its reset stays available as
 ``extras["final_obs"]["policy"]``.
 
-Faults: a non-finite action row is replaced by zeros before it reaches the physics, and an env whose
-action, observation or reward is NaN/inf after the step (e.g. an exploding physics step) is reset
-at once and reported as terminated with reward 0, so one bad env never poisons the batch. Every
-step's ``extras`` carries ``faults`` (how many envs) and ``fault_env_ids`` (a long tensor); a
-fault also logs one warning line naming the env indices.
+Faults (the only place NaN/inf is handled): a non-finite action row is replaced by zeros before it
+reaches the physics, and an env whose observation or reward is NaN/inf after the step (e.g. an
+exploding physics step) is reset at once and reported as terminated with reward 0, so one bad env
+never poisons the batch. Every step's ``extras`` carries ``faults`` (how many envs),
+``fault_env_ids`` (a long tensor) and ``fault_reports`` (``(env ids, one-line reason)`` pairs); each
+fault also logs that line as a warning.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 from gymnasium import spaces
 
 from isaaclab_trainer.sim.backends.base import PhysicsBackend
-from isaaclab_trainer.sim.backends.factory import make_backend
+from isaaclab_trainer.sim.backends.registry import make_backend
 
 from .cartpole_cfg import CartpoleEnvCfg
 
@@ -41,8 +42,6 @@ class BatchedTaskEnv(gym.Env):
     action_dim: int = 0
 
     def __init__(self, cfg: CartpoleEnvCfg, render_mode: str | None = None, stage: Any = None):
-        if cfg.num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {cfg.num_envs}")
         if render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.cfg = cfg
@@ -101,10 +100,14 @@ class BatchedTaskEnv(gym.Env):
         action = torch.as_tensor(action, dtype=torch.float32, device=self.device).reshape(self.num_envs, -1)
         # fault checks: one scalar sum per tensor on the hot path (NaN/inf propagate through a sum),
         # the exact per-env isfinite(...).all(dim=-1) only when that sum is not finite
-        action_ok = None
+        reports: list[tuple[list[int], str]] = []
+        bad_action_ids = self._no_faults
         if not math.isfinite(action.sum().item()):
             action_ok = torch.isfinite(action).all(dim=-1)
-            action = torch.where(action_ok.unsqueeze(-1), action, torch.zeros_like(action))
+            bad_action_ids = torch.nonzero(~action_ok).flatten()
+            if bad_action_ids.numel() > 0:  # (a sum can also overflow with every value finite)
+                action = torch.where(action_ok.unsqueeze(-1), action, torch.zeros_like(action))
+                reports.append(self._report_faults(bad_action_ids, "non-finite action from the policy", "zeroed"))
         self._pre_physics_step(action)
         for _ in range(self.cfg.decimation):
             self._apply_action()
@@ -116,15 +119,14 @@ class BatchedTaskEnv(gym.Env):
         reward = self._get_rewards(terminated)
         obs = self._get_observations()
         fault_ids = self._no_faults
-        if action_ok is not None or not math.isfinite(obs.sum().item() + reward.sum().item()):
+        if not math.isfinite(obs.sum().item() + reward.sum().item()):
             obs_ok = torch.isfinite(obs).all(dim=-1)
             reward_ok = torch.isfinite(reward)
-            if action_ok is None:
-                action_ok = torch.ones_like(reward_ok)
-            ok = action_ok & obs_ok & reward_ok
+            ok = obs_ok & reward_ok
             fault_ids = torch.nonzero(~ok).flatten()
             if fault_ids.numel() > 0:  # (a sum can also overflow with every value finite)
-                self._report_faults(fault_ids, action_ok, obs_ok, reward_ok)
+                what = [n for n, flags in (("observation", obs_ok), ("reward", reward_ok)) if not bool(flags.all())]
+                reports.append(self._report_faults(fault_ids, f"non-finite {'/'.join(what)}", "reset"))
                 reward = torch.where(ok, reward, torch.zeros_like(reward))
                 terminated = terminated | ~ok
                 truncated = truncated & ok
@@ -137,28 +139,26 @@ class BatchedTaskEnv(gym.Env):
         if fault_ids.numel() > 0:  # no NaN in the terminal observation either
             final_obs = final_obs.clone()
             final_obs[fault_ids] = obs[fault_ids]
+        if bad_action_ids.numel() > 0:
+            fault_ids = torch.unique(torch.cat((bad_action_ids, fault_ids)))
         extras = {
             "time_outs": truncated,
             "final_obs": {"policy": final_obs},
             "faults": int(fault_ids.numel()),
             "fault_env_ids": fault_ids,
+            "fault_reports": reports,
         }
         return {"policy": obs}, reward, terminated, truncated, extras
 
-    def _report_faults(
-        self, env_ids: torch.Tensor, action_ok: torch.Tensor, obs_ok: torch.Tensor, reward_ok: torch.Tensor
-    ) -> None:
-        """Count the faulty envs and log one warning line naming them and what was not finite."""
+    def _report_faults(self, env_ids: torch.Tensor, what: str, done: str) -> tuple[list[int], str]:
+        """Count the faulty envs and log one warning line naming them; returns ``(env ids, that line)``."""
         self.fault_count += int(env_ids.numel())
-        what = [
-            name
-            for name, flags in (("action", action_ok), ("observation", obs_ok), ("reward", reward_ok))
-            if not bool(flags[env_ids].all())
-        ]
         ids = env_ids.tolist()
         shown = ", ".join(str(i) for i in ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-        self.last_fault = f"non-finite {'/'.join(what)} in env {shown} at step {self.common_step_counter}; reset"
+        at = f" at step {self.common_step_counter}" if done == "reset" else ""
+        self.last_fault = f"{what} in env {shown}{at}; {done}"
         logger.warning(self.last_fault)
+        return ids, self.last_fault
 
     def render(self) -> np.ndarray | None:
         """An RGB frame of the first envs' simulated poses (``render_mode="rgb_array"``), else None."""

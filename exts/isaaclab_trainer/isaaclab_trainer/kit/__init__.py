@@ -12,5 +12,5 @@
 
 This ``__init__`` deliberately imports nothing, so ``isaaclab_trainer.kit.backends`` can be
 imported from a headless ``SimulationApp`` without pulling in the UI modules. The Kit-free package
-(``isaaclab_trainer``) never imports this package at module level.
+(``isaaclab_trainer``) never imports this package: it sits on top (tests/test_import_boundary.py).
 """

@@ -22,6 +22,8 @@ import omni.usd
 from omni.kit.menu.utils import MenuItemDescription
 
 from isaaclab_trainer.session.status import RenderMode, SessionState
+from isaaclab_trainer.sim.backends.registry import AUTO
+from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.view_model import PanelViewModel, SessionLike, ui_refresh_period
 
 from . import engines, render
@@ -44,7 +46,7 @@ def make_live_session(**kwargs: Any) -> SessionLike:
     runs now (PhysX in 5.1; in 6.x often Newton). A chosen engine is switched to when the backend is built."""
     from isaaclab_trainer.session.session import TrainingSession
 
-    if kwargs.get("backend", "auto") == "auto":
+    if kwargs.get("backend", AUTO) == AUTO:
         kwargs["backend"] = engines.active_engine()
     return TrainingSession(stage=omni.usd.get_context().get_stage(), **kwargs)
 
@@ -53,12 +55,12 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
     def on_startup(self, ext_id: str) -> None:
         global _instance
         self._ext_id = ext_id
-        log_root = carb.settings.get_settings().get(LOG_ROOT_SETTING) or "logs"
+        log_root = carb.settings.get_settings().get(LOG_ROOT_SETTING) or LOG_ROOT
         available = register_kit_backends()  # Isaac Sim's engines: physx; newton in 6.x
         self.view_model = PanelViewModel(
             session_factory=make_live_session,
             log_root=str(log_root),
-            backends=("auto", *available),
+            backends=(AUTO, *available),
             engine_fn=engines.active_engine,
         )
         self.window: TrainerWindow | None = None

@@ -42,6 +42,7 @@ class TrainerWindow:
     def _build(self) -> None:
         vm = self._vm
         tasks = vm.tasks or [""]
+        defaults = vm.default_build_args()
         with self.window.frame:
             with ui.ScrollingFrame(vertical_scrollbar_policy=ui.ScrollBarPolicy.SCROLLBAR_AS_NEEDED):
                 with ui.VStack(spacing=6, height=0):
@@ -51,10 +52,10 @@ class TrainerWindow:
                                 self.task_combo = ui.ComboBox(max(0, tasks.index(vm.selected_task)), *tasks)
                             with _row("Environments"):
                                 self.num_envs_model = ui.IntField().model
-                                self.num_envs_model.set_value(64)
+                                self.num_envs_model.set_value(defaults.num_envs)
                             with _row("Seed"):
                                 self.seed_model = ui.IntField().model
-                                self.seed_model.set_value(42)
+                                self.seed_model.set_value(defaults.seed)
                             with _row("Physics backend"):
                                 self.backend_combo = ui.ComboBox(0, *vm.backends)
                             with _row("Active engine"):

@@ -15,26 +15,37 @@ on the calling thread; SB3's unmodified ``learn()`` runs on a learner thread tha
 from __future__ import annotations
 
 import collections
+import logging
 import os
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 
-from isaaclab_trainer.sim.backends.factory import resolve_backend
-from isaaclab_trainer.tasks import check_task, load_agent_cfg, load_env_cfg
+from isaaclab_trainer.tasks import DEFAULT_TASK, load_agent_cfg, load_env_cfg
 from isaaclab_trainer.train import runs
-from isaaclab_trainer.train.cli import check_checkpoint_file, check_device, check_log_root, check_num_envs
+from isaaclab_trainer.train.checks import (
+    check_backend,
+    check_checkpoint,
+    check_count,
+    check_device,
+    check_log_root,
+    check_num_envs,
+    check_seed,
+    check_task,
+)
 from isaaclab_trainer.train.player import PolicyPlayer, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
+from isaaclab_trainer.utils import one_line
 
 from .handoff import LoopHandoff, LoopSteppedVecEnv, RolloutPhaseCallback
 from .status import RenderMode, SessionState, SessionStatus
+
+logger = logging.getLogger(__name__)
 
 #: env steps one update() runs at most, per render mode (None: as many as fit in the frame budget)
 STEPS_PER_FRAME: dict[RenderMode, int | None] = {
@@ -43,13 +54,15 @@ STEPS_PER_FRAME: dict[RenderMode, int | None] = {
     RenderMode.NO_RENDERING: None,
     RenderMode.NO_GUI_OR_RENDERING: None,
 }
+#: wall-clock work one update() does at most in NO_RENDERING, by default
+FRAME_BUDGET_MS = 30.0
 RETURN_WINDOW = 100  # episodes in the mean return, as SB3's ep_info_buffer
 JOIN_TIMEOUT_S = 1.5
 #: update() calls closer together than this come from a loop with no frame pacing of its own
 SPIN_GAP_S = 0.001
 
 
-def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs") -> str | None:
+def latest_checkpoint(task: str, log_root: str | os.PathLike = runs.LOG_ROOT) -> str | None:
     """The newest run's checkpoint with the most steps, as ``play.py --use_last_checkpoint`` finds it."""
     found = runs.latest_checkpoint(task, log_root, use_last_checkpoint=True)
     return str(found) if found is not None else None
@@ -58,42 +71,40 @@ def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs") -> str | 
 class TrainingSession:
     """Build a task's envs, train PPO on them or play a checkpoint, driven by :meth:`update`.
 
-    Inputs are checked at construction (``ValueError`` with a clear message). ``stage`` is the USD
-    stage to author the envs into (Isaac Sim's live stage in the panel; a new in-memory stage when
-    None).
+    Inputs are checked at construction (``ValueError`` with a clear message). ``num_envs``, ``seed``,
+    ``backend`` and ``device`` default to the task's config (``config/tasks/<task>.yaml``); the
+    seed is the agent's too. ``stage`` is the USD stage to author the envs into (Isaac Sim's live
+    stage in the panel; a new in-memory stage when None).
     """
 
     def __init__(
         self,
-        task: str = "Isaac-Cartpole-v0",
-        num_envs: int = 64,
-        seed: int = 42,
-        backend: str = "auto",
+        task: str = DEFAULT_TASK,
+        num_envs: int | None = None,
+        seed: int | None = None,
+        backend: str | None = None,
         device: str | None = None,
-        log_root: str | os.PathLike = "logs",
+        log_root: str | os.PathLike = runs.LOG_ROOT,
         agent_cfg: dict[str, Any] | None = None,
-        frame_budget_ms: float = 30.0,
+        frame_budget_ms: float = FRAME_BUDGET_MS,
         stage: Any = None,
     ):
         self.task = check_task(task)
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
+        self.env_cfg = cfg = load_env_cfg(self.task)
+        self.agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
         if device is not None:
-            check_device(device)
+            cfg.device = check_device(device)
+        if num_envs is not None:
+            cfg.num_envs = num_envs
+        check_num_envs(cfg.num_envs, cfg.device)
+        cfg.seed = self.agent_cfg["seed"] = check_seed(cfg.seed if seed is None else seed)
         if not frame_budget_ms > 0:
             raise ValueError(f"frame_budget_ms must be > 0, got {frame_budget_ms!r}")
-        resolve_backend(backend)
-        check_num_envs(num_envs, device)  # fits in memory
+        if backend is not None:
+            cfg.backend = backend
+        check_backend(cfg.backend)
         check_log_root(log_root)
-        self.env_cfg = load_env_cfg(self.task)
-        self.env_cfg.num_envs, self.env_cfg.seed, self.env_cfg.backend = num_envs, seed, backend
-        if device is not None:
-            self.env_cfg.device = device
-        self.agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
-        self.agent_cfg["seed"] = seed
-        self._settings = process_sb3_cfg(self.agent_cfg, num_envs)  # reject a bad agent config now
+        self._settings = process_sb3_cfg(self.agent_cfg, cfg.num_envs)  # reject a bad agent config now
         self.log_root = Path(log_root)
         self.frame_budget_s = frame_budget_ms / 1000.0
         self.stage = stage
@@ -107,6 +118,8 @@ class TrainingSession:
         self._handoff: LoopHandoff | None = None
         self._learner: threading.Thread | None = None
         self._learner_error: str | None = None
+        self._log_lock = threading.Lock()
+        self._logged_error: BaseException | None = None
         self._player: PolicyPlayer | None = None
         self._reset_progress(0)
 
@@ -163,8 +176,8 @@ class TrainingSession:
         if self._state not in (SessionState.BUILT, SessionState.DONE) or self.env is None:
             raise RuntimeError(f"start_training() needs a built session, state is {self._state.value}")
         self._player = None
-        if total_timesteps is not None and (isinstance(total_timesteps, bool) or int(total_timesteps) < 1):
-            raise ValueError(f"total_timesteps must be an integer >= 1, got {total_timesteps!r}")
+        if total_timesteps is not None:
+            check_count(total_timesteps, "total_timesteps")
         self._handoff = handoff = LoopHandoff()
         self._setup = setup_training(
             self.env,
@@ -184,12 +197,9 @@ class TrainingSession:
         self._state, self._message = SessionState.TRAINING, f"training, logs in {self._setup.run_dir}"
         self._learner.start()
 
-    def update(self, dt: float | None = None) -> None:
-        """Advance training or playing by at most one frame's work, then return. Never raises.
-
-        ``dt`` (the app's frame time) is accepted for Kit's callback signature; the work done is
-        bounded by the render mode and the wall-clock frame budget instead.
-        """
+    def update(self) -> None:
+        """Advance training or playing by at most one frame's work, bounded by the render mode and the
+        frame budget, then return. Never raises: an error puts the session in ERROR (and the log)."""
         try:
             if self._state == SessionState.TRAINING:
                 self._serve_learner()
@@ -234,8 +244,8 @@ class TrainingSession:
             raise RuntimeError(
                 f"load_checkpoint() needs a built session that is not running, state is {self._state.value}"
             )
-        path = check_checkpoint_file(path)
-        self._player = load_policy(path, self.env, self.task)
+        checkpoint = check_checkpoint(path, self.task)
+        self._player = load_policy(checkpoint, self.env, self.task)
         self._reset_progress(0)
         self._message = f"loaded {path}"
 
@@ -283,8 +293,9 @@ class TrainingSession:
         assert self._setup is not None
         try:
             self._final_model = run_learning(self._setup)
-        except Exception:
-            self._learner_error = traceback.format_exc(limit=8)
+        except Exception as exc:
+            self._log_error(exc)
+            self._learner_error = one_line(exc)
 
     def _record_step(self, infos: list[Any]) -> None:
         n = self.env_cfg.num_envs
@@ -299,8 +310,8 @@ class TrainingSession:
                 self._faults += 1
                 self._last_fault = fault
         self._steps_since_point += 1
-        rollout_steps = self._setup.agent.n_steps if self._setup is not None else 16
-        if self._steps_since_point >= rollout_steps and self._returns:
+        assert self._setup is not None  # only the learner's steps are recorded
+        if self._steps_since_point >= self._setup.agent.n_steps and self._returns:
             self._history.append(sum(self._returns) / len(self._returns))
             self._steps_since_point = 0
 
@@ -314,8 +325,9 @@ class TrainingSession:
     def _serve_learner(self) -> None:
         """Run the learner's env requests until the frame's step limit or budget is reached.
 
-        No request is started that could not finish in time: the last one must fit, and so must the
-        wait for the GIL once the learner thread holds it (one interpreter switch interval).
+        No request is started that could not finish in time (the last one must fit, and so must the
+        wait for the GIL once the learner thread holds it: one interpreter switch interval), except
+        the frame's first when it is already waiting: every frame makes progress.
         """
         assert self._handoff is not None
         started = time.perf_counter()
@@ -329,7 +341,11 @@ class TrainingSession:
         while limit is None or steps < limit:
             remaining = deadline - self._step_s - time.perf_counter()
             if remaining <= 0:
-                break
+                if steps:
+                    break
+                # a request already waiting is served in any case: else one request slower than the
+                # budget (a loaded machine) would keep the estimate above it and stall training for good
+                remaining = 0.0
             served = self._handoff.serve(remaining, idle_timeout=remaining if spinning else 0.0)
             if served is None:
                 break
@@ -360,7 +376,7 @@ class TrainingSession:
     def _finish_learner(self) -> None:
         self._learner = None
         if self._learner_error is not None:
-            self._state, self._error = SessionState.ERROR, self._learner_error.strip().splitlines()[-1]
+            self._state, self._error = SessionState.ERROR, self._learner_error
             self._message = self._error
         else:
             self._state, self._message = SessionState.DONE, f"done; saved {self._final_model}"
@@ -378,9 +394,19 @@ class TrainingSession:
             if not self._learner.is_alive():
                 self._finish_learner()
 
+    def _log_error(self, exc: BaseException) -> None:
+        """Log ``exc`` with its traceback, once: an env error reaches both the loop and the learner thread."""
+        with self._log_lock:
+            if exc is self._logged_error:
+                return
+            self._logged_error = exc
+        logger.error("TrainingSession: %s", one_line(exc), exc_info=exc)
+
     def _fail(self, exc: BaseException) -> None:
+        """ERROR with ``exc``'s one line in the status; its traceback goes to the log."""
+        self._log_error(exc)
         self._state = SessionState.ERROR
-        self._error = f"{type(exc).__name__}: {exc}"
+        self._error = one_line(exc)
         self._message = self._error
 
 

@@ -21,6 +21,8 @@ import gymnasium as gym
 
 from isaaclab_trainer.utils import closest_names, config_dir, dataclass_from_dict, load_yaml
 
+#: the task a script, the session and the panel use when none is given
+DEFAULT_TASK = "Isaac-Cartpole-v0"
 #: gym id -> (env class "module:Class", env config file, SB3 agent config file), paths relative to config/
 TASKS: dict[str, tuple[str, str, str]] = {
     "Isaac-Cartpole-v0": (
@@ -44,7 +46,7 @@ ALIASES: dict[str, str] = {
 
 def register_tasks() -> None:
     """Register every ``-v0`` task with gymnasium (idempotent); the aliases resolve to them (see above)."""
-    for task_id, (_, env_cfg, agent_cfg) in TASKS.items():
+    for task_id in TASKS:
         if task_id in gym.registry:
             continue
         gym.register(
@@ -52,7 +54,6 @@ def register_tasks() -> None:
             entry_point=functools.partial(make_task_env, task_id),
             disable_env_checker=True,
             order_enforce=False,
-            kwargs={"env_cfg_entry_point": env_cfg, "sb3_cfg_entry_point": agent_cfg},
         )
 
 
@@ -108,7 +109,6 @@ def load_agent_cfg(task: str, path: str | Path | None = None) -> dict[str, Any]:
 def make_task_env(task: str, cfg: Any = None, render_mode: str | None = None, stage: Any = None, **overrides: Any):
     """gymnasium's entry point of every task: its env class built from ``cfg`` (default: the task's
     YAML), with keyword overrides of that config (``num_envs=16, device="cpu"``)."""
-    overrides = {k: v for k, v in overrides.items() if not k.endswith("_entry_point")}
     if cfg is None:
         cfg = load_env_cfg(task)
     if overrides:

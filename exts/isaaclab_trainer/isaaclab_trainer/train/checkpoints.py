@@ -17,7 +17,6 @@ Trust model: a checkpoint is data, never code.
 from __future__ import annotations
 
 import io
-import json
 import os
 import pickle
 import zipfile
@@ -30,7 +29,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from .cli import UsageError, check_checkpoint_file, checkpoint_shapes, shape_mismatch_message
+from .checks import Checkpoint, UsageError
 from .runs import vecnormalize_path
 from .sb3_cfg import AgentSettings
 
@@ -50,11 +49,6 @@ _OURS = (
 )
 
 
-def _read_data(path: Path) -> dict[str, Any]:
-    with zipfile.ZipFile(path) as archive:
-        return json.loads(archive.read("data"))
-
-
 def serialized_keys(data: dict[str, Any]) -> list[str]:
     """The entries of an SB3 ``data`` JSON that SB3 would unpickle."""
     return [k for k, v in data.items() if isinstance(v, dict) and ":serialized:" in v]
@@ -72,13 +66,9 @@ def _custom_objects(data: dict[str, Any], template: PPO) -> dict[str, Any]:
     return custom
 
 
-def safe_custom_objects(path: str | os.PathLike, env: VecEnv, settings: AgentSettings) -> dict[str, Any]:
-    """A value for every cloudpickled entry of ``path``'s data, built from our config (None if unknown)."""
-    return _custom_objects(_read_data(Path(path)), _template(env, settings))
-
-
-def _spaces_shapes(env: VecEnv) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    return tuple(env.observation_space.shape or ()), tuple(env.action_space.shape or ())
+def safe_custom_objects(checkpoint: Checkpoint, env: VecEnv, settings: AgentSettings) -> dict[str, Any]:
+    """A value for every cloudpickled entry of the checkpoint's data, built from our config (None if unknown)."""
+    return _custom_objects(checkpoint.data, _template(env, settings))
 
 
 def _check_weights(path: Path, template: PPO) -> None:
@@ -103,22 +93,17 @@ def _check_weights(path: Path, template: PPO) -> None:
         )
 
 
-def load_agent(
-    path: str | os.PathLike, env: VecEnv, settings: AgentSettings, task: str = "this task", restore_stats: bool = True
-) -> PPO:
-    """Load a PPO checkpoint for ``env`` with every pickled entry replaced by our own objects.
+def load_agent(checkpoint: Checkpoint, env: VecEnv, settings: AgentSettings, restore_stats: bool = True) -> PPO:
+    """Load a checked PPO checkpoint for ``env`` with every pickled entry replaced by our own objects.
 
-    Raises :class:`~.cli.UsageError` (a ``ValueError``) naming the file when it is not a complete
-    SB3 model or belongs to another task (observation/action shapes). When ``env`` is a
-    :class:`VecNormalize` and ``restore_stats``, the checkpoint's statistics (if present) are copied
-    into it, so resuming keeps normalizing as before.
+    The file itself was validated by :func:`~.checks.check_checkpoint` at the entry point; this
+    raises :class:`~.checks.UsageError` (a ``ValueError``) naming it when its network does not fit
+    the agent config. When ``env`` is a :class:`VecNormalize` and ``restore_stats``, the
+    checkpoint's statistics (if present) are copied into it, so resuming keeps normalizing as before.
     """
-    path = check_checkpoint_file(path)
-    saved, wanted = checkpoint_shapes(path), _spaces_shapes(env)
-    if saved is not None and saved != wanted:
-        raise UsageError(shape_mismatch_message(path, task, saved, wanted))
+    path = checkpoint.path
     template = _template(env, settings)
-    custom = _custom_objects(_read_data(path), template)
+    custom = _custom_objects(checkpoint.data, template)
     _check_weights(path, template)
     device = settings.ppo_kwargs.get("device", "auto")
     try:
@@ -172,7 +157,7 @@ class _StatsUnpickler(pickle.Unpickler):
 def load_vecnormalize_stats(path: str | os.PathLike, obs_shape: tuple[int, ...] | None = None) -> VecNormalize:
     """The (venv-less) VecNormalize pickled at ``path``, read without running code from it.
 
-    Raises :class:`~.cli.UsageError` when the file is not such a pickle or its observation
+    Raises :class:`~.checks.UsageError` when the file is not such a pickle or its observation
     statistics do not have ``obs_shape``.
     """
     path = Path(path)

@@ -5,7 +5,6 @@ Used by play.py (a loop of its own) and by the TrainingSession (one step per app
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ from isaaclab_trainer.utils import load_yaml
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 from .checkpoints import load_agent, wrap_with_stats
-from .cli import check_checkpoint_file
+from .checks import Checkpoint
 from .runs import vecnormalize_path
 from .sb3_cfg import process_sb3_cfg
 
@@ -43,26 +42,25 @@ class PolicyPlayer:
         return [(infos[i]["episode"]["r"], infos[i]["episode"]["l"]) for i in np.flatnonzero(dones)]
 
 
-def load_policy(checkpoint: str | os.PathLike, env: gym.Env, task: str) -> PolicyPlayer:
-    """Load ``checkpoint`` for ``env`` (VecNormalize statistics reloaded frozen when present).
+def load_policy(checkpoint: Checkpoint, env: gym.Env, task: str) -> PolicyPlayer:
+    """Load a checked ``checkpoint`` for ``env`` (VecNormalize statistics reloaded frozen when present).
 
-    Nothing in the files is executed (see :mod:`.checkpoints`); a file that is not a complete
-    checkpoint of this task raises :class:`~.cli.UsageError` (a ``ValueError``) naming it.
+    Nothing in the files is executed (see :mod:`.checkpoints`); statistics or a network that do not
+    fit raise :class:`~.checks.UsageError` (a ``ValueError``) naming the file.
 
     The agent config is the run's ``params/agent.yaml`` when the checkpoint sits in a run folder,
     else the task's registered one.
     """
-    checkpoint = check_checkpoint_file(checkpoint)
-    params = checkpoint.parent / "params" / "agent.yaml"
+    params = checkpoint.path.parent / "params" / "agent.yaml"
     raw = load_yaml(params) if params.is_file() else load_agent_cfg(task)
     settings = process_sb3_cfg(raw, env.unwrapped.num_envs, source=str(params) if params.is_file() else task)
     vec_env: VecEnv = Sb3VecEnvWrapper(env)
-    stats = vecnormalize_path(checkpoint)
+    stats = vecnormalize_path(checkpoint.path)
     if stats.is_file():
         # never VecNormalize.load (plain pickle): a restricted unpickler, statistics frozen
         vec_env = wrap_with_stats(stats, vec_env)
-    agent = load_agent(checkpoint, vec_env, settings, task=task, restore_stats=False)
-    return PolicyPlayer(agent, vec_env, checkpoint)
+    agent = load_agent(checkpoint, vec_env, settings, restore_stats=False)
+    return PolicyPlayer(agent, vec_env, checkpoint.path)
 
 
 def run_episodes(

@@ -19,16 +19,18 @@ from typing import Any
 
 import yaml
 
+#: where run folders go, relative to the working directory, as Isaac Lab's scripts put them
+LOG_ROOT = "logs"
 FINAL_MODEL = "model.zip"
 _CHECKPOINT_RE = re.compile(r"^model_(\d+)_steps\.zip$")
 
 
-def task_log_root(task: str, log_root: str | os.PathLike = "logs") -> Path:
+def task_log_root(task: str, log_root: str | os.PathLike = LOG_ROOT) -> Path:
     """``<log_root>/sb3/<task>`` with any ``-Play`` suffix stripped, as play.py expects."""
     return Path(log_root).resolve() / "sb3" / task.split(":")[-1].replace("-Play", "")
 
 
-def new_run_dir(task: str, log_root: str | os.PathLike = "logs") -> Path:
+def new_run_dir(task: str, log_root: str | os.PathLike = LOG_ROOT) -> Path:
     """A fresh, not yet created, timestamped run folder (suffixed if the second is taken)."""
     base = task_log_root(task, log_root) / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     run_dir, n = base, 1
@@ -72,7 +74,7 @@ def checkpoint_steps(path: str | os.PathLike) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def list_runs(task: str, log_root: str | os.PathLike = "logs") -> list[Path]:
+def list_runs(task: str, log_root: str | os.PathLike = LOG_ROOT) -> list[Path]:
     """Run folders of ``task``, oldest first.
 
     Ordered by when each run started: the time of its ``command.txt``, written once at creation (the
@@ -96,7 +98,9 @@ def newest_checkpoint_in(run_dir: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
-def latest_checkpoint(task: str, log_root: str | os.PathLike = "logs", use_last_checkpoint: bool = True) -> Path | None:
+def latest_checkpoint(
+    task: str, log_root: str | os.PathLike = LOG_ROOT, use_last_checkpoint: bool = True
+) -> Path | None:
     """The checkpoint play.py picks: in the newest run, the periodic checkpoint with the most steps
     (``use_last_checkpoint``) or the final ``model.zip``. Runs with no such file are skipped."""
     for run_dir in reversed(list_runs(task, log_root)):

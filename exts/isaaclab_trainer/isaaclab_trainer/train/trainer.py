@@ -9,7 +9,6 @@ callbacks; :func:`run_learning` calls SB3's own ``learn()`` once for the whole b
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +21,12 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from isaaclab_trainer.tasks import canonical_task, check_task
+from isaaclab_trainer.tasks import canonical_task
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoint
 from .checkpoints import load_agent
+from .checks import Checkpoint
 from .runs import FINAL_MODEL, write_run_params
 from .sb3_cfg import AgentSettings, process_sb3_cfg
 
@@ -54,7 +54,7 @@ class TrainingSetup:
 
 def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any = None) -> gym.Env:
     """The registered env of ``task`` built from ``env_cfg`` (optionally in a given USD stage)."""
-    return gym.make(canonical_task(check_task(task)), cfg=env_cfg, render_mode=render_mode, stage=stage)
+    return gym.make(canonical_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
 
 
 def setup_training(
@@ -64,7 +64,7 @@ def setup_training(
     agent_cfg: dict[str, Any],
     run_dir: Path,
     *,
-    checkpoint: str | os.PathLike | None = None,
+    checkpoint: Checkpoint | None = None,
     total_timesteps: int | None = None,
     vec_env_hook: Callable[[VecEnv], VecEnv] | None = None,
     log_interval: int = 100_000,
@@ -75,7 +75,8 @@ def setup_training(
     """Create ``run_dir`` (see :func:`~.runs.new_run_dir`) and the agent for training ``env`` on ``task``.
 
     ``vec_env_hook`` lets the session put its loop hand-off between the SB3 wrapper and
-    VecNormalize; ``checkpoint`` resumes from a saved model (step count and TensorBoard curve go on).
+    VecNormalize; ``checkpoint`` (checked at the entry point) resumes from a saved model (step
+    count and TensorBoard curve go on).
     """
     num_envs = env.unwrapped.num_envs
     settings = process_sb3_cfg(agent_cfg, num_envs)

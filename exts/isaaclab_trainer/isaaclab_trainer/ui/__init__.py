@@ -1,7 +1,6 @@
 """Kit-free presentation logic of the "Isaac Lab" panel (the Kit window lives in ``isaaclab_trainer.kit``)."""
 
 from .view_model import (
-    BACKEND_LABELS,
     RENDER_MODE_LABELS,
     BuildArgs,
     InputError,
@@ -12,7 +11,6 @@ from .view_model import (
 )
 
 __all__ = [
-    "BACKEND_LABELS",
     "RENDER_MODE_LABELS",
     "BuildArgs",
     "InputError",

@@ -17,10 +17,20 @@ import os
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from isaaclab_trainer.session.status import RenderMode, SessionState, SessionStatus
+from isaaclab_trainer.sim.backends.registry import backend_names
+from isaaclab_trainer.train.checks import (
+    UsageError,
+    check_backend_name,
+    check_count,
+    check_num_envs,
+    check_seed,
+    check_task,
+)
+from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
+from isaaclab_trainer.utils import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +41,6 @@ _RENDER_MODES: tuple[RenderMode, ...] = (
     RenderMode.PARTIAL_RENDERING,
     RenderMode.FULL_RENDERING,
 )
-#: physics backends offered in the Task section by default (names of ``sim.backends.factory.BACKENDS``).
-#: Not the headless "newton": it does not write poses back to the stage, so the viewport would not show
-#: the envs. The Kit shell passes its own list: ``auto`` plus the engines its Isaac Sim has (6.x: Newton too).
-BACKEND_LABELS: tuple[str, ...] = ("auto", "physx")
 STATE_LABELS: dict[SessionState, str] = {
     SessionState.IDLE: "Idle",
     SessionState.BUILT: "Built",
@@ -44,13 +50,12 @@ STATE_LABELS: dict[SessionState, str] = {
     SessionState.DONE: "Done",
     SessionState.ERROR: "Error",
 }
-MAX_NUM_ENVS = 16384
 MAX_PLOT_POINTS = 200
 NO_VALUE = "-"
 
 
-class InputError(ValueError):
-    """A panel field holds an unusable value; the message is shown as is in the status line."""
+#: a panel field holds an unusable value: the same error as bad input anywhere, shown as is in the status line
+InputError = UsageError
 
 
 class SessionLike(Protocol):
@@ -66,7 +71,7 @@ class SessionLike(Protocol):
 
     def start_training(self, total_timesteps: int | None = None) -> Any: ...
 
-    def update(self, dt: float | None = None) -> Any: ...
+    def update(self) -> Any: ...
 
     def pause(self) -> Any: ...
 
@@ -207,11 +212,11 @@ def plot_data(history: Sequence[float], max_points: int = MAX_PLOT_POINTS) -> tu
     return values, lo - pad, hi + pad
 
 
-def tensorboard_logdir(task: str, run_dir: str | None, log_root: str = "logs") -> str:
-    """The run folder when there is one, else ``<log_root>/sb3/<task>`` (all runs of the task)."""
+def tensorboard_logdir(task: str, run_dir: str | None, log_root: str = LOG_ROOT) -> str:
+    """The run folder when there is one, else the task's folder of runs (all of them; every task's if none)."""
     if run_dir:
         return str(run_dir)
-    return str(Path(log_root) / "sb3" / task) if task else str(Path(log_root) / "sb3")
+    return str(task_log_root(task, log_root))
 
 
 def tensorboard_command(logdir: str) -> str:
@@ -222,6 +227,7 @@ def tensorboard_command(logdir: str) -> str:
 
 
 def _parse_int(text: str | int, name: str) -> int:
+    """The integer typed in a field (``4,096`` and ``1_024`` accepted); its rules are checked by the caller."""
     if isinstance(text, bool):
         raise InputError(f"{name} must be an integer, got {text!r}")
     if isinstance(text, int):
@@ -236,39 +242,30 @@ def _parse_int(text: str | int, name: str) -> int:
 
 
 def parse_num_envs(text: str | int) -> int:
-    value = _parse_int(text, "number of environments")
-    if not 1 <= value <= MAX_NUM_ENVS:
-        raise InputError(f"number of environments must be between 1 and {MAX_NUM_ENVS:,}, got {value:,}")
-    return value
+    """The Environments field, by the same rule (and memory cap) as ``--num_envs`` and the session."""
+    return check_num_envs(_parse_int(text, "number of environments"), name="number of environments")
 
 
 def parse_seed(text: str | int) -> int:
-    value = _parse_int(text, "seed")
-    if not 0 <= value < 2**32:
-        raise InputError(f"seed must be between 0 and {2**32 - 1}, got {value}")
-    return value
+    return check_seed(_parse_int(text, "seed"))
 
 
 def parse_total_timesteps(text: str | int) -> int:
-    value = _parse_int(text, "total timesteps")
-    if value < 1:
-        raise InputError(f"total timesteps must be at least 1, got {value:,}")
-    return value
+    return check_count(_parse_int(text, "total timesteps"), "total timesteps")
 
 
-def parse_task(task: str, tasks: Sequence[str]) -> str:
+def parse_task(task: str) -> str:
     task = str(task).strip()
     if not task:
         raise InputError("no task selected")
-    if task not in tasks:
-        raise InputError(f"unknown task '{task}'; registered: {', '.join(tasks)}")
-    return task
+    return check_task(task)
 
 
-def parse_backend(backend: str, backends: Sequence[str] = BACKEND_LABELS) -> str:
-    backend = str(backend).strip().lower()
-    if backend not in backends:
-        raise InputError(f"unknown physics backend '{backend}'; choose one of: {', '.join(backends)}")
+def parse_backend(backend: str, offered: Sequence[str]) -> str:
+    """A backend name the registry accepts and this panel offers (``offered``)."""
+    backend = check_backend_name(str(backend).strip().lower())
+    if backend not in offered:
+        raise InputError(f"physics backend '{backend}' is not offered here; choose one of: {', '.join(offered)}")
     return backend
 
 
@@ -279,27 +276,15 @@ def format_engine(engine: str | None) -> str:
 
 
 def parse_build_args(
-    task: str,
-    num_envs: str | int,
-    seed: str | int,
-    backend: str,
-    tasks: Sequence[str],
-    backends: Sequence[str] = BACKEND_LABELS,
+    task: str, num_envs: str | int, seed: str | int, backend: str, backends: Sequence[str]
 ) -> BuildArgs:
-    """All Task-section fields checked before anything is built; the first problem raises :class:`InputError`."""
+    """All Task-section fields checked before anything is built; the first problem raises a ValueError."""
     return BuildArgs(
-        task=parse_task(task, tasks),
+        task=parse_task(task),
         num_envs=parse_num_envs(num_envs),
         seed=parse_seed(seed),
         backend=parse_backend(backend, backends),
     )
-
-
-def one_line(exc: BaseException) -> str:
-    """``"ValueError: first line of the message"``."""
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 # ----------------------------------------------------------------------------- defaults (lazy, Kit-free)
@@ -311,11 +296,17 @@ def _default_session_factory(**kwargs: Any) -> SessionLike:
     return TrainingSession(**kwargs)
 
 
-def _default_tasks() -> tuple[list[str], list[str]]:
-    """(the dropdown's tasks, each once; every id Build accepts, Isaac Lab 3.0's names included)."""
-    from isaaclab_trainer.tasks import registered_tasks, task_ids
+def _default_build_args(task: str) -> BuildArgs:
+    from isaaclab_trainer.tasks import load_env_cfg
 
-    return registered_tasks(), task_ids()
+    cfg = load_env_cfg(task)
+    return BuildArgs(task=task, num_envs=cfg.num_envs, seed=cfg.seed, backend=cfg.backend)
+
+
+def _default_tasks() -> list[str]:
+    from isaaclab_trainer.tasks import registered_tasks
+
+    return registered_tasks()
 
 
 def _default_latest_checkpoint(task: str, log_root: str) -> str | None:
@@ -342,13 +333,14 @@ class PanelViewModel:
     Args:
         session_factory: called as ``factory(task=, num_envs=, seed=, backend=, log_root=)`` and must
             return an object with the ``TrainingSession`` surface. Kit passes one that adds the live stage.
-        tasks: the task ids offered and accepted (default: ``isaaclab_trainer.tasks.registered_tasks()``
-            offered, each task once, and every ``task_ids()`` accepted, Isaac Lab 3.0's names included).
+        tasks: the task ids offered, each task once (default: ``isaaclab_trainer.tasks.registered_tasks()``);
+            Build accepts every id the task check does, Isaac Lab 3.0's names included.
         latest_checkpoint_fn: ``(task, log_root) -> path | None``.
         tensorboard_launcher: ``logdir -> url``.
         log_root: the folder that holds ``sb3/<task>/<run>``.
-        backends: the physics backends offered (default :data:`BACKEND_LABELS`).
-        engine_fn: ``() -> engine name`` of the physics engine the app runs now (shown in the panel).
+        backends: the physics backends the Task section offers (default: every registered name).
+        engine_fn: ``() -> engine name`` of the physics engine the app runs now (shown in the panel; Kit
+            passes Isaac Sim's, since 6.x may run PhysX or Newton).
     """
 
     def __init__(
@@ -357,17 +349,17 @@ class PanelViewModel:
         tasks: Sequence[str] | None = None,
         latest_checkpoint_fn: Callable[[str, str], str | None] | None = None,
         tensorboard_launcher: Callable[[str], str] | None = None,
-        log_root: str = "logs",
-        backends: Sequence[str] = BACKEND_LABELS,
+        log_root: str = LOG_ROOT,
+        backends: Sequence[str] | None = None,
         engine_fn: Callable[[], str] | None = None,
     ) -> None:
         self._factory: SessionFactory = session_factory or _default_session_factory
-        self.tasks, self.accepted_tasks = (list(tasks), list(tasks)) if tasks is not None else _default_tasks()
+        self.tasks: list[str] = list(tasks) if tasks is not None else _default_tasks()
+        self.backends: tuple[str, ...] = tuple(backends) if backends is not None else backend_names()
+        self._engine_fn = engine_fn
         self._latest_fn = latest_checkpoint_fn or _default_latest_checkpoint
         self._tb_launcher = tensorboard_launcher or _default_tensorboard_launcher
         self.log_root = log_root
-        self.backends: list[str] = list(backends)
-        self._engine_fn = engine_fn
         self.session: SessionLike | None = None
         self.selected_task: str = self.tasks[0] if self.tasks else ""
         self._render_mode = RenderMode.FULL_RENDERING
@@ -386,7 +378,7 @@ class PanelViewModel:
         self._message, self._is_error = text, True
 
     def _fail(self, action: str, exc: BaseException) -> None:
-        if isinstance(exc, InputError):
+        if isinstance(exc, UsageError):
             self._error(str(exc))
             return
         logger.exception("Isaac Lab panel: %s failed", action)
@@ -405,6 +397,10 @@ class PanelViewModel:
         if self.session is None:
             raise InputError(f"{action}: build the environments first (Task > Build)")
         return self.session
+
+    def default_build_args(self) -> BuildArgs:
+        """The Task section's initial values: the selected task's config, as a session given none uses."""
+        return _default_build_args(self.selected_task)
 
     def default_total_timesteps(self) -> int | None:
         """The agent config's budget once a session exists (the Training field's default)."""
@@ -425,7 +421,7 @@ class PanelViewModel:
     def on_build(self, task: str, num_envs: str | int, seed: str | int, backend: str) -> bool:
         """Validate the Task fields, replace any previous session, author the envs. True on success."""
         try:
-            args = parse_build_args(task, num_envs, seed, backend, self.accepted_tasks, self.backends)
+            args = parse_build_args(task, num_envs, seed, backend, self.backends)
             if self.session is not None and self._status().state in (
                 SessionState.TRAINING,
                 SessionState.PAUSED,
@@ -507,8 +503,6 @@ class PanelViewModel:
             chosen = str(path).strip() or (self.latest_checkpoint() or "")
             if not chosen:
                 raise InputError(f"Load & Play: no checkpoint found for {self.selected_task}; enter a path")
-            if not os.path.isfile(chosen):
-                raise InputError(f"Load & Play: checkpoint file not found: {chosen}")
             session.set_render_mode(RenderMode.FULL_RENDERING)
             self._render_mode = RenderMode.FULL_RENDERING
             session.load_checkpoint(chosen)
@@ -551,13 +545,13 @@ class PanelViewModel:
 
     # -- per frame -----------------------------------------------------------------------------
 
-    def tick(self, dt: float | None = None) -> PanelState:
-        """One app frame: advance the session (its own time budget), then :meth:`refresh`."""
+    def tick(self) -> PanelState:
+        """One app frame: advance the session (its own time budget; it never raises), then :meth:`refresh`.
+
+        The front end calls this from its frame loop, inside the one guard that keeps the loop alive.
+        """
         if self.session is not None:
-            try:
-                self.session.update(dt)
-            except Exception as exc:  # noqa: BLE001 - update() must not raise, but never let it kill the loop
-                self._fail("Update", exc)
+            self.session.update()
         return self.refresh()
 
     def refresh(self) -> PanelState:
@@ -581,7 +575,7 @@ class PanelViewModel:
         logdir = tensorboard_logdir(st.task or self.selected_task, st.run_dir, self.log_root)
         return PanelState(
             state=s,
-            state_label=STATE_LABELS.get(s, str(s)),
+            state_label=STATE_LABELS[s],
             status_line=line,
             status_is_error=is_err,
             task_inputs_enabled=not running,

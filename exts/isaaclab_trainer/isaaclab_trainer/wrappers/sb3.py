@@ -3,15 +3,13 @@
 Apply it last, after any other wrapper. Per-env Python work (info dicts) is only done for the
 envs that just finished; the others share one empty, read-only info mapping.
 
-No NaN reaches SB3 or the physics: a non-finite action row from the policy is zeroed for that env
-(and reported), and envs the env reports as faulty (``extras["fault_env_ids"]``, non-finite
-observation/reward, already reset by the env) get ``info["fault"]``, a one-line reason.
+No NaN reaches SB3 or the physics: the env zeroes non-finite action rows and resets envs with a
+non-finite observation or reward (see :mod:`isaaclab_trainer.envs.base_env`); here each env it
+reports (``extras["fault_reports"]``) gets ``info["fault"]``, the one-line reason.
 """
 
 from __future__ import annotations
 
-import logging
-import math
 import types
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +20,6 @@ import torch
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 _NO_INFO = types.MappingProxyType({})
-logger = logging.getLogger(__name__)
 
 
 class Sb3VecEnvWrapper(VecEnv):
@@ -45,7 +42,6 @@ class Sb3VecEnvWrapper(VecEnv):
         self._ep_return = np.zeros(self.num_envs, dtype=np.float64)
         self._ep_length = np.zeros(self.num_envs, dtype=np.int64)
         self._actions: torch.Tensor | None = None
-        self._bad_action_ids: np.ndarray | None = None
         #: envs reported with a fault (non-finite action, observation or reward) so far, and the last reason
         self.fault_count = 0
         self.last_fault: str | None = None
@@ -68,15 +64,7 @@ class Sb3VecEnvWrapper(VecEnv):
     def step_async(self, actions: np.ndarray | torch.Tensor) -> None:
         if isinstance(actions, np.ndarray):
             actions = torch.from_numpy(actions)
-        actions = actions.to(device=self.sim_device, dtype=torch.float32)
-        self._bad_action_ids = None
-        if not math.isfinite(actions.sum().item()):  # cheap; NaN/inf propagate through the sum
-            finite = torch.isfinite(actions.reshape(self.num_envs, -1)).all(dim=-1)
-            if not bool(finite.all()):  # (else the sum only overflowed)
-                self._bad_action_ids = torch.nonzero(~finite).flatten().cpu().numpy()
-                actions = torch.where(finite.reshape(-1, *([1] * (actions.dim() - 1))), actions, 0.0)
-                logger.warning(self._action_fault_message(self._bad_action_ids))
-        self._actions = actions
+        self._actions = actions.to(device=self.sim_device, dtype=torch.float32)
 
     def step_wait(self) -> VecEnvStepReturn:
         obs_dict, reward, terminated, truncated, extras = self.env.step(self._actions)
@@ -100,17 +88,11 @@ class Sb3VecEnvWrapper(VecEnv):
                 }
             self._ep_return[done_ids] = 0.0
             self._ep_length[done_ids] = 0
-        if self._bad_action_ids is not None:
-            reason = self._action_fault_message(self._bad_action_ids)
-            for idx in self._bad_action_ids:
-                infos[idx] = {**infos[idx], "fault": reason}
-            self._count_faults(self._bad_action_ids.size, reason)
-        if extras.get("faults", 0):
-            reason = getattr(self.unwrapped_env, "last_fault", None) or "non-finite observation or reward; reset"
-            env_ids = self._to_numpy(extras["fault_env_ids"])
+        for env_ids, reason in extras.get("fault_reports", ()):
             for idx in env_ids:
                 infos[idx] = {**infos[idx], "fault": reason}
-            self._count_faults(env_ids.size, reason)
+            self.fault_count += len(env_ids)
+            self.last_fault = reason
         return obs, rewards, dones, infos
 
     def close(self) -> None:
@@ -141,17 +123,6 @@ class Sb3VecEnvWrapper(VecEnv):
         return [self.env.render()]
 
     # -- helpers -----------------------------------------------------------------------
-
-    def _count_faults(self, n: int, reason: str) -> None:
-        self.fault_count += int(n)
-        self.last_fault = reason
-
-    @staticmethod
-    def _action_fault_message(env_ids: np.ndarray) -> str:
-        shown = ", ".join(str(i) for i in env_ids[:10]) + (
-            f" and {env_ids.size - 10} more" if env_ids.size > 10 else ""
-        )
-        return f"non-finite action from the policy in env {shown}; zeroed"
 
     @staticmethod
     def _to_numpy(t: torch.Tensor) -> np.ndarray:

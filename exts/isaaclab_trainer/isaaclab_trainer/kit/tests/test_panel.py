@@ -87,7 +87,7 @@ class TestIsaacLabPanel(omni.kit.test.AsyncTestCase):
     async def test_active_engine_is_shown(self) -> None:
         await ui_test.wait_n_updates(2)
         self.assertEqual(self.win.engine_label.text, format_engine(engines.active_engine()))
-        self.assertEqual(self.vm.backends, ["auto", *engines.available_engines()])
+        self.assertEqual(self.vm.backends, ("auto", *engines.available_engines()))
 
     async def test_build_and_train_on_each_engine(self) -> None:
         """PhysX (5.1 and 6.x) and, where this Isaac Sim has it, Newton: Build switches to the chosen engine."""

@@ -10,25 +10,15 @@ Batched state is exposed through zero-copy ``wp.to_torch`` views of ``state.join
 world owns exactly ``num_dofs`` contiguous coordinates). ``step()`` does no allocation and no
 per-env Python work. With Featherstone on CPU it replays a Warp graph of one substep captured at
 construction (Warp's CPU graph capture, replayed in C++) instead of ~15 Python kernel launches, and
-resets defer their ``eval_fk`` until ``state`` is read (docs/benchmarks.md: 64-env step ~3-4x
-faster; trajectories bit-identical).
+resets defer their ``eval_fk`` until ``state`` is read (trajectories bit-identical; figures in
+docs/benchmarks.md).
 
-Solver choice (measured on this repo's cartpole, CPU, 2 cores, physics_dt=1/120, steps/s after
-warm-up; ``python -m isaaclab_trainer.sim.backends.newton_backend`` reruns it):
-
-    ==================  =========  ==========  =====================================================
-    solver              64 envs    1024 envs   correctness vs tests/test_physics.py
-    ==================  =========  ==========  =====================================================
-    SolverFeatherstone  1187 /s    129 /s      all pass; t=0 accelerations exact to 1e-4
-    SolverMuJoCo (warp)  101 /s     70 /s      periods/determinism pass; damping is integrated
-                                               implicitly, so a step accelerates by F/(M_eff + c dt)
-                                               instead of F/M_eff (-7 % at dt=1/120)
-    ==================  =========  ==========  =====================================================
-
-(``use_mujoco_cpu=True`` refuses multi-world models.) Featherstone is chosen: ~10x faster at 64 envs,
-~2x at 1024, exact explicit-force dynamics for this tree articulation, no contacts needed. Warp's
-CPU kernels are single-threaded, so steps/s scales ~1/N at large N. Pass ``solver="mujoco"`` to use
-MuJoCo-Warp (e.g. on GPU at large N, re-measure there).
+Solver choice: Featherstone, faster than MuJoCo-Warp on the CPU for this cartpole and exact for its
+explicit-force dynamics (a tree articulation, no contacts needed); MuJoCo-Warp integrates damping
+implicitly, so a step accelerates by F/(M_eff + c dt) instead of F/M_eff. Figures in
+docs/benchmarks.md ("Newton solver choice"; ``scripts/benchmarks/newton_solvers.py`` reruns them).
+(``use_mujoco_cpu=True`` refuses multi-world models.) Pass ``solver="mujoco"`` to use MuJoCo-Warp
+(e.g. on GPU at large N, re-measure there).
 
 Damping / effort limits: the importer maps the USD ``DriveAPI`` (stiffness 0, damping 10,
 maxForce 400) to ``joint_target_ke=0``, ``joint_target_kd=10``, ``joint_effort_limit=400`` with
@@ -38,8 +28,6 @@ tests against the analytic decay). Applied efforts are clamped to ``+-joint_effo
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import torch
@@ -143,7 +131,7 @@ class NewtonBackend(PhysicsBackend):
         self._neg_effort_limit = -self.effort_limit
         self._fk_stale = False
         # Featherstone on CPU: replay each substep from a captured Warp graph (C++ loop, same kernels
-        # and buffers) instead of ~15 Python kernel launches (~70 us of argument packing each)
+        # and buffers) instead of ~15 Python kernel launches, each paying for its argument packing
         self._graphs = self._capture_steps() if solver == "featherstone" and self._wp_device.is_cpu else None
 
     # --- PhysicsBackend ---
@@ -212,32 +200,3 @@ class NewtonBackend(PhysicsBackend):
         self._states = []
         self._q = self._qd = []
 
-
-def benchmark(num_envs: int, solver: str, steps: int = 200, physics_dt: float = 1.0 / 120.0) -> float:
-    """Steps per second (all envs per step) after warm-up, for the builder's cartpole scene."""
-    from ..scene import build_scene  # noqa: PLC0415
-
-    stage = Usd.Stage.CreateInMemory()
-    build_scene(stage, 1)
-    be = NewtonBackend(stage, num_envs, physics_dt, solver=solver)
-    gen = torch.Generator().manual_seed(0)
-    be.write_joint_state(
-        torch.arange(num_envs), 0.2 * torch.randn(num_envs, 2, generator=gen), torch.zeros(num_envs, 2)
-    )
-    be.set_joint_efforts(10.0 * torch.randn(num_envs, 2, generator=gen))
-    for _ in range(20):
-        be.step()
-    t = time.perf_counter()
-    for _ in range(steps):
-        be.step()
-    wp.synchronize()
-    return steps / (time.perf_counter() - t)
-
-
-if __name__ == "__main__":
-    for n in (64, 1024):
-        for s in SOLVERS:
-            try:
-                print(f"{s:13s} {n:5d} envs: {benchmark(n, s):9.1f} steps/s", flush=True)
-            except Exception as exc:  # noqa: BLE001
-                print(f"{s:13s} {n:5d} envs: failed: {exc!r}", flush=True)

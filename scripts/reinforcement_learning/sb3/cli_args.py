@@ -1,0 +1,119 @@
+"""What train.py and play.py share: argparse with one-line errors, the checks of their flags, Isaac
+Sim's launch for ``--backend physx``, env-config overrides from the flags and video recording.
+
+Kept beside the scripts, as Isaac Lab keeps ``cli_args.py`` next to its SB3 ``train.py``; the rules
+themselves live in ``isaaclab_trainer.train.checks``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX, backend_names
+from isaaclab_trainer.tasks import DEFAULT_TASK
+from isaaclab_trainer.train.checks import (
+    UsageError,
+    check_backend,
+    check_device,
+    check_num_envs,
+    check_seed,
+    check_task,
+    check_video_packages,
+)
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+
+def fail(prog: str, message: str) -> NoReturn:
+    """Print ``<prog>: error: <message>`` on stderr and exit with status 2, as argparse does."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    """argparse type for counts such as --num_envs: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer (accepted: an integer >= 1)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1 (accepted: an integer >= 1)")
+    return value
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage dump) with exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(self.prog, message)
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Flags train.py and play.py both take, named as in Isaac Lab."""
+    parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task")
+    parser.add_argument("--num_envs", type=positive_int, default=None, help="number of parallel environments")
+    parser.add_argument("--seed", type=int, default=None, help="seed (-1 draws a random one)")
+    parser.add_argument("--device", type=str, default=None, help="simulation device: cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--backend", choices=backend_names(), default=AUTO, help="physics: PhysX in Isaac Sim, else Newton"
+    )
+    parser.add_argument("--headless", action="store_true", help="no GUI (always the case without Isaac Sim)")
+    parser.add_argument("--video", action="store_true", help="record mp4 clips rendered on the CPU")
+    parser.add_argument("--video_length", type=positive_int, default=200, help="env steps per clip")
+
+
+def check_common_args(args: argparse.Namespace) -> None:
+    """Validate what can be checked before any scene is built; raises UsageError."""
+    check_task(args.task)
+    if args.device is not None:
+        check_device(args.device, name="--device")
+    if args.backend == PHYSX:
+        if importlib.util.find_spec("isaacsim") is None:  # the script launches Isaac Sim itself
+            raise UsageError("--backend physx needs Isaac Sim (isaacsim is not importable); use newton or auto")
+    else:
+        check_backend(args.backend)
+    if args.num_envs is not None:
+        check_num_envs(args.num_envs, args.device, name="--num_envs")
+    if args.seed is not None and args.seed != -1:  # -1 draws one
+        check_seed(args.seed, name="--seed")
+    if args.video:
+        check_video_packages()
+
+
+def launch_kit_if_needed(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Start Isaac Sim for ``--backend physx``: ``(SimulationApp, its USD stage)``, else ``(None, None)``."""
+    if args.backend != PHYSX:
+        return None, None
+    from isaaclab_trainer.kit.app import launch_app  # Isaac Sim only
+
+    return launch_app(headless=args.headless)
+
+
+def env_cfg_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
+    """The task's env config with the command line's overrides, its env count checked (UsageError)."""
+    from isaaclab_trainer.tasks import env_cfg_path, load_env_cfg
+
+    env_cfg = load_env_cfg(args.task)
+    env_cfg.backend = args.backend
+    if args.num_envs is not None:
+        env_cfg.num_envs = args.num_envs
+    if seed is not None:
+        env_cfg.seed = seed
+    if args.device is not None:
+        env_cfg.device = args.device
+    if args.num_envs is None:  # --num_envs was checked with the other flags; the YAML's value is not yet
+        check_num_envs(env_cfg.num_envs, env_cfg.device, name=f"{env_cfg_path(args.task)}: num_envs")
+    return env_cfg
+
+
+def record_video(env: gym.Env, folder: Path, trigger: Callable[[int], bool], length: int) -> gym.Env:
+    """gymnasium's RecordVideo with Isaac Lab's settings (clips of ``length`` env steps)."""
+    from gymnasium.wrappers import RecordVideo
+
+    return RecordVideo(env, video_folder=str(folder), step_trigger=trigger, video_length=length, disable_logger=True)
