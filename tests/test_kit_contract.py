@@ -7,13 +7,16 @@ build -> Build (PhysX; on 6.x, where Newton is the active engine, also Newton) -
 frames -> rendering-mode switch -> shutdown. A double accepts only the member names and keyword arguments
 the table lists for that version, so this proves that the shell calls only what the table says exists, with
 the argument names the sources show, and that disabling the extension releases every subscription, menu
-item, window and thread it created. It does not prove that Kit behaves as the doubles do: the doubles
+item, window and thread it created. A static pass checks every omni / carb / isaacsim attribute chain written
+in a Kit module against the table too, so code the lifecycle does not reach is covered by names (not by
+arguments). None of this proves that Kit behaves as the doubles do: the doubles
 answer with scripted stand-in values (a live stage, zero joint state); only Isaac Sim itself can show
 that (``kit/tests``).
 """
 
 from __future__ import annotations
 
+import ast
 import gc
 import importlib
 import sys
@@ -41,6 +44,11 @@ KIT_MODULES = [
     "isaaclab_trainer.kit.tests",
     "isaaclab_trainer.kit.tests.test_panel",
 ]
+REPO_ROOT = Path(__file__).resolve().parents[1]
+KIT_DIR = Path("exts/isaaclab_trainer/isaaclab_trainer/kit")
+KIT_ROOTS = {"omni", "carb", "isaacsim"}
+#: Kit calls that return USD (pxr) objects: their members are USD's API, not Kit's
+USD_VALUES = ("omni.usd.get_context().get_stage()",)
 NUM_ENVS = 4
 STAGE_ID = 7
 DOF_NAMES = ["slider_to_cart", "cart_to_pole"]
@@ -239,6 +247,16 @@ def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):
     kit.frames(2)
     assert win.engine_label.text == ("Newton" if kit.version == "6" else "PhysX")  # the active engine is shown
 
+    # Window > Isaac Lab toggles the window; its tick follows the window's visibility
+    ((_, menu),) = world.calls_to("omni.kit.menu.utils.MenuItemDescription")
+    ((visibility_changed,), _) = world.calls_to("omni.ui.Window().set_visibility_changed_fn")[0]
+    menu["onclick_fn"]()
+    visibility_changed(False)
+    assert menu["ticked_fn"]() is False
+    menu["onclick_fn"]()
+    assert menu["ticked_fn"]() is True
+    assert world.calls_to("omni.kit.menu.utils.refresh_menu_items") == [(("Window",), {})]
+
     # Build with PhysX: on 6.x the engine is switched explicitly
     win.num_envs_model.set_value(NUM_ENVS)
     kit.choose(win.backend_combo, vm.backends.index("physx"))
@@ -263,6 +281,10 @@ def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):
     kit.choose(win.render_combo, 2)  # "Full rendering"
     kit.frames(1)
     assert viewport.updates_enabled is True
+    # pressing Stop on the timeline invalidates the tensor views: the backend says so and refuses to step
+    (_, on_timeline_event), _ = world.calls_to(TIMELINE_SUB)[-1]
+    on_timeline_event(None)
+    assert world.calls_to("carb.log_warn")[-1][0][0].endswith("physx views are now invalid; Build again")
     assert world.violations == []  # also those the update loop's `except` would have swallowed
 
     if kit.version == "6":  # Build again on Isaac Sim's Newton engine
@@ -303,3 +325,45 @@ def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):
         time.sleep(0.05)
     assert set(threading.enumerate()) - threads_before == set()
     assert world.violations == []
+
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """``omni.usd.get_context().get_stage`` for the AST of that expression, when it starts at a Kit import."""
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value, aliases)
+        return None if base is None else f"{base}.{node.attr}"
+    if isinstance(node, ast.Call):
+        base = _dotted(node.func, aliases)
+        return None if base is None else f"{base}()"
+    return None
+
+
+@pytest.mark.parametrize("path", sorted((REPO_ROOT / KIT_DIR).rglob("*.py")), ids=lambda p: p.name)
+def test_every_kit_name_in_the_source_is_in_the_table(path: Path):
+    """Static complement of the lifecycle test: every ``omni`` / ``carb`` / ``isaacsim`` attribute chain written
+    in a Kit module (also on paths the lifecycle does not reach) is a member the table lists for some version."""
+    specs = [kit_api_table.spec_for(v) for v in kit_api_table.VERSIONS]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] in KIT_ROOTS:
+                    aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in KIT_ROOTS:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    unknown = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            full = _dotted(node, aliases)
+            if full is None:
+                continue
+            parent, _, name = full.rpartition(".")
+            if parent.startswith(USD_VALUES):
+                continue
+            if not any(name in spec.members.get(parent, set()) for spec in specs):
+                unknown.add(full)
+    assert not unknown, f"not in docs/kit_api.toml: {sorted(unknown)}"
