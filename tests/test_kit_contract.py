@@ -78,6 +78,7 @@ class FakeKit:
             "/exts/isaaclab_trainer/log_root": str(log_root),
         }
         self.engine = "newton" if version == "6" else "physx"  # 6.x: isaacsim.physics.newton switched at startup
+        self.enabled = {"omni.physx.fabric", "isaacsim.physics.newton.tensors"}  # extensions the app enabled
         self.values: dict[int, Any] = {}  # value of each omni.ui model double
         self.changed_fns: dict[int, list] = {}
         self.joint_state: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
@@ -138,9 +139,8 @@ class FakeKit:
         call["omni.usd.get_context().get_stage"] = lambda fn: self.stage
         call["omni.usd.get_context().get_stage_id"] = lambda fn: STAGE_ID
         call["omni.timeline.get_timeline_interface().is_playing"] = lambda fn: False
-        call["omni.kit.app.get_app().get_extension_manager().is_extension_enabled"] = (
-            lambda fn, ext_id: ext_id == "omni.physx.fabric"
-        )
+        ext_manager = "omni.kit.app.get_app().get_extension_manager()"
+        call[f"{ext_manager}.is_extension_enabled"] = lambda fn, ext: ext in self.enabled
         # omni.ui value models
         call["omni.ui.SimpleStringModel"] = self._model
         for model in ("omni.ui.SimpleStringModel()", "omni.ui.IntField().model"):
@@ -224,6 +224,18 @@ def test_docs_table_is_generated_from_the_data_file():
     assert kit_api_table.updated_readme(readme) == readme, "run: python scripts/kit_api_table.py"
     for row in kit_api_table.load_table()["api"]:
         assert row["is51"].strip() and row["is6"].strip(), row["calls"]
+
+
+def test_engines_offered(kit: FakeKit):
+    """5.1: PhysX only. 6.x: Newton too, but only with the tensor extension its views need."""
+    engines = importlib.import_module("isaaclab_trainer.kit.engines")
+    assert engines.active_engine() == kit.engine
+    assert engines.available_engines() == (["physx", "newton"] if kit.version == "6" else ["physx"])
+    kit.enabled.discard("isaacsim.physics.newton.tensors")
+    assert engines.available_engines() == ["physx"]
+    with pytest.raises(RuntimeError, match="physics engine 'newton' is not in this Isaac Sim"):
+        engines.use_engine("newton")
+    assert kit.world.violations == []
 
 
 def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):

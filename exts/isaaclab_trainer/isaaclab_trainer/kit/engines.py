@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import omni.kit.app
 from isaacsim.core.simulation_manager import SimulationManager
 
 PHYSX = "physx"
 NEWTON = "newton"
 #: engines the trainer has a backend for, in the order the panel offers them
 SUPPORTED = (PHYSX, NEWTON)
+#: the extension whose tensor backend the Newton backend's views need (an optional dependency)
+NEWTON_TENSORS_EXT = "isaacsim.physics.newton.tensors"
 
 
 def _engine_api() -> Any | None:
@@ -30,21 +33,24 @@ def active_engine() -> str:
 
 
 def available_engines() -> list[str]:
-    """Engines registered in this Isaac Sim that the trainer can drive, in :data:`SUPPORTED` order."""
+    """Engines registered in this Isaac Sim that the trainer can drive, in :data:`SUPPORTED` order
+    (Newton only with its tensor extension enabled, which its tensor views need)."""
     api = _engine_api()
     if api is None:
         return [PHYSX]
     registered = {str(name).lower() for name, _active in api.get_available_physics_engines()}
+    if not omni.kit.app.get_app().get_extension_manager().is_extension_enabled(NEWTON_TENSORS_EXT):
+        registered.discard(NEWTON)
     return [engine for engine in SUPPORTED if engine in registered]
 
 
 def use_engine(engine: str) -> None:
-    """Make ``engine`` the active one (a no-op if it is); raise ``RuntimeError`` if this Isaac Sim lacks it."""
-    if engine == active_engine():
-        return
+    """Make ``engine`` the active one (a no-op if it is); ``RuntimeError`` if the trainer cannot drive it here."""
     available = available_engines()
     if engine not in available:
         raise RuntimeError(f"physics engine '{engine}' is not in this Isaac Sim (available: {', '.join(available)})")
+    if engine == active_engine():
+        return
     api = _engine_api()
     if api is None or not api.switch_physics_engine(engine):
         raise RuntimeError(f"Isaac Sim could not switch the physics engine to '{engine}'")
