@@ -31,7 +31,7 @@ install() {
         py="$(python_cmd)"
         echo "[isaaclab.sh] installing into Isaac Sim's python ($py); Isaac Sim provides torch and USD"
         # no [headless] extra: usd-core would shadow Kit's own pxr
-        "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[video,test]"
+        "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[video,test,export]"
         return
     fi
     if [[ ! -x "$VENV/bin/python" ]]; then
@@ -44,9 +44,26 @@ install() {
     py="$VENV/bin/python"
     # CPU torch first, pinned, so that no dependency pulls a multi-GB CUDA build
     "$py" -m pip install "${pip_args[@]}" "torch==$TORCH_VERSION"
-    "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[headless,video,test]"
+    "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[headless,video,test,export]"
+    install_gl
     "$py" -c 'import isaaclab_trainer' && touch "$VENV/.installed"
     echo "[isaaclab.sh] installed; run python with: ./isaaclab.sh -p ..."
+}
+
+# Debian packages of Mesa's software OpenGL through EGL, which --video's 3-D clips need (no GPU, no display)
+GL_PACKAGES="libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri"
+
+install_gl() {
+    if ldconfig -p 2>/dev/null | grep -q 'libEGL_mesa.so.0' && ldconfig -p | grep -q 'libGL.so.1'; then
+        return
+    fi
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+        echo "[isaaclab.sh] installing Mesa OpenGL/EGL for 3-D videos: $GL_PACKAGES"
+        # shellcheck disable=SC2086
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $GL_PACKAGES >/dev/null
+    else
+        echo "[isaaclab.sh] note: --video draws 2-D clips until Mesa's OpenGL is installed: sudo apt-get install $GL_PACKAGES"
+    fi
 }
 
 ensure_installed() {

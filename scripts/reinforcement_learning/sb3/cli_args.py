@@ -17,14 +17,17 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX, backend_names
 from isaaclab_trainer.tasks import DEFAULT_TASK
 from isaaclab_trainer.train.checks import (
+    Checkpoint,
     UsageError,
     check_backend,
+    check_checkpoint,
     check_device,
     check_num_envs,
     check_seed,
     check_task,
     check_video_packages,
 )
+from isaaclab_trainer.train.runs import latest_checkpoint, task_log_root
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -110,6 +113,18 @@ def env_cfg_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
     if args.num_envs is None:  # --num_envs was checked with the other flags; the YAML's value is not yet
         check_num_envs(env_cfg.num_envs, env_cfg.device, name=f"{env_cfg_path(args.task)}: num_envs")
     return env_cfg
+
+
+def resolve_checkpoint(task: str, checkpoint: str | None, use_last_checkpoint: bool) -> Checkpoint:
+    """``--checkpoint`` checked, else the newest run's ``model.zip`` (with ``--use_last_checkpoint``,
+    its checkpoint with the most steps); UsageError when there is none. Used by play.py and export.py."""
+    path = checkpoint
+    if path is None:
+        path = latest_checkpoint(task, use_last_checkpoint=use_last_checkpoint)
+        if path is None:
+            wanted = "a model_<steps>_steps.zip or model.zip" if use_last_checkpoint else "a model.zip"
+            raise UsageError(f"no run with {wanted} under {task_log_root(task)}; train first or give --checkpoint")
+    return check_checkpoint(path)
 
 
 def record_video(env: gym.Env, folder: Path, trigger: Callable[[int], bool], length: int) -> gym.Env:

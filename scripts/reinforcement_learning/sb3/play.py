@@ -16,10 +16,10 @@ from cli_args import (
     launch_kit_if_needed,
     positive_int,
     record_video,
+    resolve_checkpoint,
 )
 
-from isaaclab_trainer.train.checks import UsageError, check_checkpoint, check_checkpoint_task
-from isaaclab_trainer.train.runs import latest_checkpoint, task_log_root
+from isaaclab_trainer.train.checks import check_checkpoint_task
 
 parser = OneLineParser(prog="play.py", description=__doc__.splitlines()[0])
 add_common_args(parser)
@@ -33,15 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     try:
         check_common_args(args)
-        path = args.checkpoint
-        if path is None:
-            path = latest_checkpoint(args.task, use_last_checkpoint=args.use_last_checkpoint)
-            if path is None:
-                wanted = "a model_<steps>_steps.zip or model.zip" if args.use_last_checkpoint else "a model.zip"
-                raise UsageError(
-                    f"no run with {wanted} under {task_log_root(args.task)}; train first or give --checkpoint"
-                )
-        checkpoint = check_checkpoint(path)
+        checkpoint = resolve_checkpoint(args.task, args.checkpoint, args.use_last_checkpoint)
     except ValueError as exc:
         fail(parser.prog, str(exc))
 

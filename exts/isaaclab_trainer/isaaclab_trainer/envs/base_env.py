@@ -29,6 +29,7 @@ from isaaclab_trainer.sim.backends.base import PhysicsBackend
 from isaaclab_trainer.sim.backends.registry import make_backend
 
 from .cartpole_cfg import CartpoleEnvCfg
+from .render import FrameRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ class BatchedTaskEnv(gym.Env):
     is_vector_env = True
     observation_dim: int = 0
     action_dim: int = 0
+    #: per-column names and units of the policy observation and the action (exported with a policy)
+    observation_names: tuple[str, ...] = ()
+    observation_units: tuple[str, ...] = ()
+    action_names: tuple[str, ...] = ()
 
     def __init__(self, cfg: CartpoleEnvCfg, render_mode: str | None = None, stage: Any = None):
         if render_mode not in self.metadata["render_modes"]:
@@ -48,6 +53,7 @@ class BatchedTaskEnv(gym.Env):
         self.num_envs = cfg.num_envs
         self.device = cfg.device
         self.render_mode = render_mode
+        self._renderer: FrameRenderer | None = None  # made by render() on the first frame
         self.step_dt = cfg.step_dt
         self.max_episode_length = cfg.max_episode_length
         self.metadata = {**self.metadata, "render_fps": round(1.0 / self.step_dt)}
@@ -60,9 +66,8 @@ class BatchedTaskEnv(gym.Env):
         build_scene(self.stage, self.num_envs, env_spacing=cfg.env_spacing)
         self.backend: PhysicsBackend = make_backend(cfg.backend, self.stage, self.num_envs, cfg.sim_dt, self.device)
 
-        box = spaces.Box(-np.inf, np.inf, (self.observation_dim,), dtype=np.float32)
-        self.single_observation_space = spaces.Dict({"policy": box})
-        self.single_action_space = spaces.Box(-np.inf, np.inf, (self.action_dim,), dtype=np.float32)
+        obs_box, self.single_action_space = self.policy_spaces()
+        self.single_observation_space = spaces.Dict({"policy": obs_box})
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, self.num_envs)
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, self.num_envs)
 
@@ -74,6 +79,12 @@ class BatchedTaskEnv(gym.Env):
         self._no_faults = torch.zeros(0, dtype=torch.long, device=self.device)
         self._generator = torch.Generator(device=self.device)
         self.seed(cfg.seed)
+
+    @classmethod
+    def policy_spaces(cls) -> tuple[spaces.Box, spaces.Box]:
+        """One env's policy observation and action spaces, known without building the env (export needs them)."""
+        obs = spaces.Box(-np.inf, np.inf, (cls.observation_dim,), dtype=np.float32)
+        return obs, spaces.Box(-np.inf, np.inf, (cls.action_dim,), dtype=np.float32)
 
     # -- gymnasium API -------------------------------------------------------------------
 
@@ -165,6 +176,9 @@ class BatchedTaskEnv(gym.Env):
         return None
 
     def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
         self.backend.close()
 
     # -- what a task defines ---------------------------------------------------------------

@@ -20,7 +20,7 @@ from isaaclab_trainer.sim.cartpole import JOINT_NAMES, CartpoleSpec
 
 from .base_env import BatchedTaskEnv
 from .cartpole_cfg import CartpoleEnvCfg
-from .render import render_cartpoles
+from .render import make_renderer
 
 
 def wrap_to_pi(angle: torch.Tensor) -> torch.Tensor:
@@ -33,6 +33,9 @@ class CartpoleEnv(BatchedTaskEnv):
 
     observation_dim = 4
     action_dim = 1
+    observation_names = ("cart_pos", "pole_pos", "cart_vel", "pole_vel")
+    observation_units = ("m", "rad", "m/s", "rad/s")
+    action_names = ("cart_effort",)
 
     def __init__(self, cfg: CartpoleEnvCfg, render_mode: str | None = None, stage: Any = None):
         super().__init__(cfg, render_mode, stage)
@@ -92,19 +95,18 @@ class CartpoleEnv(BatchedTaskEnv):
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
             return None
-        q = self.backend.joint_pos()
-        spec = CartpoleSpec()
-        return render_cartpoles(
-            q[:, self._cart].cpu().numpy(),
-            q[:, self._pole].cpu().numpy(),
-            self.cfg.cart_bounds,
-            pole_length=spec.pole_length,
-            cart_size=(spec.cart_size[0], spec.cart_size[2]),
-        )
+        if self._renderer is None:  # built on the first frame: only runs that record video pay for it
+            self._renderer = make_renderer(
+                self.stage, self.num_envs, self.backend.joint_names, self.cfg.cart_bounds, CartpoleSpec()
+            )
+        return self._renderer(self.backend.joint_pos().cpu().numpy())
 
 
 class CartpoleDirectEnv(CartpoleEnv):
     """Isaac-Cartpole-Direct-v0: the direct-workflow cartpole."""
+
+    observation_names = ("pole_pos", "pole_vel", "cart_pos", "cart_vel")
+    observation_units = ("rad", "rad/s", "m", "m/s")
 
     def _get_observations(self) -> torch.Tensor:
         q, qd = self.backend.joint_pos(), self.backend.joint_vel()

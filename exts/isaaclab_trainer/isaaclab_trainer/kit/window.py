@@ -100,6 +100,7 @@ class TrainerWindow:
                             with ui.HStack(height=26, spacing=4):
                                 self.play_btn = ui.Button("Load & Play", clicked_fn=self._on_load_and_play)
                                 self.play_stop_btn = ui.Button("Stop", clicked_fn=vm.on_stop)
+                                self.export_btn = ui.Button("Export", clicked_fn=self._on_export)
                     with ui.CollapsableFrame(title="Logs", collapsed=False, height=0):
                         with ui.VStack(spacing=4, height=0):
                             self.tb_model = ui.SimpleStringModel("")
@@ -145,6 +146,9 @@ class TrainerWindow:
     def _on_load_and_play(self) -> None:
         self._vm.on_load_and_play(self.path_model.get_value_as_string())
 
+    def _on_export(self) -> None:
+        self._vm.on_export(self.path_model.get_value_as_string())
+
     # -- drawing --------------------------------------------------------------------------------
 
     def apply(self, s: PanelState) -> None:
@@ -159,6 +163,7 @@ class TrainerWindow:
             ("stop_enabled", self.stop_btn),
             ("load_play_enabled", self.play_btn),
             ("play_stop_enabled", self.play_stop_btn),
+            ("export_enabled", self.export_btn),
         ):
             if changed(name):
                 button.enabled = getattr(s, name)

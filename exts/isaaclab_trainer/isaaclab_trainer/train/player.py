@@ -22,7 +22,7 @@ from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 from .checkpoints import load_agent, wrap_with_stats
 from .checks import Checkpoint
 from .runs import vecnormalize_path
-from .sb3_cfg import process_sb3_cfg
+from .sb3_cfg import AgentSettings, process_sb3_cfg
 
 
 class PolicyPlayer:
@@ -42,18 +42,22 @@ class PolicyPlayer:
         return [(infos[i]["episode"]["r"], infos[i]["episode"]["l"]) for i in np.flatnonzero(dones)]
 
 
+def checkpoint_agent_settings(checkpoint: Path, task: str, num_envs: int) -> AgentSettings:
+    """The agent config a checkpoint was trained with: its run's ``params/agent.yaml``, else the task's."""
+    params = checkpoint.parent / "params" / "agent.yaml"
+    raw = load_yaml(params) if params.is_file() else load_agent_cfg(task)
+    return process_sb3_cfg(raw, num_envs, source=str(params) if params.is_file() else task)
+
+
 def load_policy(checkpoint: Checkpoint, env: gym.Env, task: str) -> PolicyPlayer:
     """Load a checked ``checkpoint`` for ``env`` (VecNormalize statistics reloaded frozen when present).
 
     Nothing in the files is executed (see :mod:`.checkpoints`); statistics or a network that do not
     fit raise :class:`~.checks.UsageError` (a ``ValueError``) naming the file.
 
-    The agent config is the run's ``params/agent.yaml`` when the checkpoint sits in a run folder,
-    else the task's registered one.
+    The agent config is :func:`checkpoint_agent_settings`'s.
     """
-    params = checkpoint.path.parent / "params" / "agent.yaml"
-    raw = load_yaml(params) if params.is_file() else load_agent_cfg(task)
-    settings = process_sb3_cfg(raw, env.unwrapped.num_envs, source=str(params) if params.is_file() else task)
+    settings = checkpoint_agent_settings(checkpoint.path, task, env.unwrapped.num_envs)
     vec_env: VecEnv = Sb3VecEnvWrapper(env)
     stats = vecnormalize_path(checkpoint.path)
     if stats.is_file():

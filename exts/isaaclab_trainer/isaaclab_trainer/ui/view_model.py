@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import shlex
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -133,6 +134,7 @@ class PanelState:
     latest_checkpoint_text: str
     load_play_enabled: bool
     play_stop_enabled: bool
+    export_enabled: bool
     # Logs section
     tensorboard_command: str
     tensorboard_url: str
@@ -315,6 +317,15 @@ def _default_latest_checkpoint(task: str, log_root: str) -> str | None:
     return latest_checkpoint(task, log_root)
 
 
+def _default_exporter(checkpoint: str, task: str) -> str:
+    """Export ``checkpoint`` (ONNX + TorchScript + JSON, as export.py does); returns a one-line summary."""
+    from isaaclab_trainer.train.export import export_policy
+
+    result = export_policy(checkpoint, task)
+    names = ", ".join(p.name for p in (*result.files.values(), result.metadata))
+    return f"Exported {names} to {result.out_dir}"
+
+
 def _default_tensorboard_launcher(logdir: str) -> str:
     """Start TensorBoard in this process (background thread) and return its URL."""
     from tensorboard import program
@@ -341,6 +352,7 @@ class PanelViewModel:
         backends: the physics backends the Task section offers (default: every registered name).
         engine_fn: ``() -> engine name`` of the physics engine the app runs now (shown in the panel; Kit
             passes Isaac Sim's, since 6.x may run PhysX or Newton).
+        exporter: ``(checkpoint, task) -> summary line``, run on a worker thread by :meth:`on_export`.
     """
 
     def __init__(
@@ -352,6 +364,7 @@ class PanelViewModel:
         log_root: str = LOG_ROOT,
         backends: Sequence[str] | None = None,
         engine_fn: Callable[[], str] | None = None,
+        exporter: Callable[[str, str], str] | None = None,
     ) -> None:
         self._factory: SessionFactory = session_factory or _default_session_factory
         self.tasks: list[str] = list(tasks) if tasks is not None else _default_tasks()
@@ -368,6 +381,9 @@ class PanelViewModel:
         self._tb_url = ""
         self._tb_logdir = ""
         self._latest_cache: tuple[tuple[str, str | None], str | None] | None = None
+        self._exporter = exporter or _default_exporter
+        self._export_thread: threading.Thread | None = None
+        self._export_outcome: tuple[bool, str] | None = None
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -513,6 +529,50 @@ class PanelViewModel:
         self._info(f"Playing {os.path.basename(chosen)}.")
         return True
 
+    def on_export(self, path: str = "") -> bool:
+        """Export ``path`` (or the task's newest checkpoint) to ``<run>/exported/`` on a worker thread.
+
+        Loading and tracing take seconds, so the app loop keeps running; :meth:`refresh` reports the
+        outcome (files written, or the one-line reason) in the status line. True if it started.
+        """
+        try:
+            if self.exporting:
+                raise InputError("Export: an export is already running")
+            chosen = str(path).strip() or (self.latest_checkpoint() or "")
+            if not chosen:
+                raise InputError(f"Export: no checkpoint found for {self.selected_task}; enter a path")
+        except InputError as exc:
+            self._fail("Export", exc)
+            return False
+        task = self._status().task or self.selected_task
+        self._export_outcome = None
+
+        def work() -> None:
+            try:
+                self._export_outcome = (True, self._exporter(chosen, task))
+            except ValueError as exc:  # bad input (UsageError, ConfigError): its one line as it is
+                self._export_outcome = (False, str(exc))
+            except Exception as exc:  # noqa: BLE001 - reported in the status line, never raised into the UI
+                logger.exception("Isaac Lab panel: export failed")
+                self._export_outcome = (False, f"Export failed: {one_line(exc)}")
+
+        self._export_thread = threading.Thread(target=work, name="isaaclab-export", daemon=True)
+        self._export_thread.start()
+        self._info(f"Exporting {os.path.basename(chosen)} ...")
+        return True
+
+    @property
+    def exporting(self) -> bool:
+        """An export started by :meth:`on_export` is still running."""
+        return self._export_thread is not None and self._export_thread.is_alive()
+
+    def _collect_export(self) -> None:
+        if self._export_thread is None or self._export_thread.is_alive():
+            return
+        self._export_thread = None
+        ok, text = self._export_outcome or (False, "Export failed: no result")
+        (self._info if ok else self._error)(text)
+
     def on_start_tensorboard(self) -> str:
         """Start TensorBoard once for the current log folder; returns the URL ("" on failure)."""
         status = self._status()
@@ -556,6 +616,7 @@ class PanelViewModel:
 
     def refresh(self) -> PanelState:
         """Read ``session.status`` once and derive every widget value."""
+        self._collect_export()
         st = self._status()
         has = self.session is not None
         s = st.state if has else SessionState.IDLE
@@ -599,6 +660,7 @@ class PanelViewModel:
             latest_checkpoint_text=latest or "(none found)",
             load_play_enabled=ready,
             play_stop_enabled=s is SessionState.PLAYING,
+            export_enabled=not self.exporting,
             tensorboard_command=tensorboard_command(logdir),
             tensorboard_url=self._tb_url,
         )
@@ -625,3 +687,5 @@ class PanelViewModel:
 
     def shutdown(self) -> None:
         self.close_session()
+        if self._export_thread is not None:
+            self._export_thread.join()

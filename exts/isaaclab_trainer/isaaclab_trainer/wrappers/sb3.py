@@ -22,6 +22,20 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices,
 _NO_INFO = types.MappingProxyType({})
 
 
+#: bounds SB3 clips actions to when the env's action space is unbounded (as Isaac Lab's wrapper does)
+ACTION_CLIP = 100.0
+
+
+def sb3_action_space(space: gym.Space) -> gym.Space:
+    """The action space SB3 sees: an unbounded Box becomes ``[-ACTION_CLIP, ACTION_CLIP]``.
+
+    SB3 clips actions to the space's bounds; an unbounded Box would make that a no-op.
+    """
+    if isinstance(space, gym.spaces.Box) and not space.is_bounded("both"):
+        return gym.spaces.Box(-ACTION_CLIP, ACTION_CLIP, space.shape, dtype=np.float32)
+    return space
+
+
 class Sb3VecEnvWrapper(VecEnv):
     """Wrap an env whose ``step`` returns batched torch tensors and ``{"policy": obs}``.
 
@@ -34,10 +48,7 @@ class Sb3VecEnvWrapper(VecEnv):
         self.unwrapped_env = env.unwrapped
         self.sim_device = torch.device(self.unwrapped_env.device)
         obs_space = self.unwrapped_env.single_observation_space["policy"]
-        action_space = self.unwrapped_env.single_action_space
-        if isinstance(action_space, gym.spaces.Box) and not action_space.is_bounded("both"):
-            # SB3 clips actions to the space's bounds; an unbounded Box would make that a no-op.
-            action_space = gym.spaces.Box(-100.0, 100.0, action_space.shape, dtype=np.float32)
+        action_space = sb3_action_space(self.unwrapped_env.single_action_space)
         super().__init__(self.unwrapped_env.num_envs, obs_space, action_space)
         self._ep_return = np.zeros(self.num_envs, dtype=np.float64)
         self._ep_length = np.zeros(self.num_envs, dtype=np.int64)

@@ -1,4 +1,4 @@
-"""Panel tests inside Isaac Sim: window, Build, Start, rendering dropdown, Load & Play.
+"""Panel tests inside Isaac Sim: window, Build, Start, rendering dropdown, Load & Play, Export.
 
 Run headless with ``kit --empty --enable omni.kit.test ... --/exts/omni.kit.test/testExts/0='isaaclab_trainer'``
 (full command in docs/README.md) or from Extension Manager > isaaclab_trainer > TESTS.
@@ -6,6 +6,7 @@ Run headless with ``kit --empty --enable omni.kit.test ... --/exts/omni.kit.test
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import carb.settings
@@ -160,3 +161,12 @@ class TestIsaacLabPanel(omni.kit.test.AsyncTestCase):
         moved = max(max(abs(a - b) for a, b in zip(p, q, strict=True)) for p, q in zip(before, after, strict=True))
         self.assertGreater(moved, 1e-4, "cartpoles did not move during Load & Play")
         self.vm.on_stop()
+
+        # Export (a worker thread): ONNX + TorchScript + JSON beside the checkpoint's run
+        await _button("Export").click()
+        finished = await self._frames_until(lambda: not self.vm.exporting, 3000)
+        state = self.vm.refresh()
+        self.assertTrue(finished and not state.status_is_error, state.status_line)
+        exported = os.path.join(os.path.dirname(str(checkpoint)), "exported")
+        for name in ("policy.onnx", "policy.pt", "policy.json"):
+            self.assertTrue(os.path.isfile(os.path.join(exported, name)), name)
