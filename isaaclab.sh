@@ -44,7 +44,7 @@ install() {
     py="$VENV/bin/python"
     # CPU torch first, pinned, so that no dependency pulls a multi-GB CUDA build
     "$py" -m pip install "${pip_args[@]}" "torch==$TORCH_VERSION"
-    "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[headless,video,test,export]"
+    "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[headless,video,test,export,ray,browser]"
     install_gl
     "$py" -c 'import isaaclab_trainer' && touch "$VENV/.installed"
     echo "[isaaclab.sh] installed; run python with: ./isaaclab.sh -p ..."

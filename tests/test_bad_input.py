@@ -149,6 +149,25 @@ def test_script_rejects(case, files, tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "logs").exists()
 
 
+PANEL = REPO / "scripts" / "reinforcement_learning" / "sb3" / "panel.py"
+PANEL_CASES = {
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of a real machine
+    "host not of this machine": (["--host", "192.0.2.1"], ["--host '192.0.2.1' is not an address of this machine"]),
+    "port out of range": (["--port", "70000"], ["--port 70000 is not accepted (accepted: 0 to 65535"]),
+}
+
+
+@pytest.mark.parametrize("case", list(PANEL_CASES))
+def test_panel_script_rejects(case, tmp_path, monkeypatch, capsys):
+    args, expected = PANEL_CASES[case]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(PANEL), *args])
+    with pytest.raises(SystemExit) as exc_info:
+        runpy.run_path(str(PANEL), run_name="__main__")
+    assert_one_line_error(exc_info.value.code, capsys.readouterr().err, "panel.py", *expected)
+    assert not (tmp_path / "logs").exists()
+
+
 ENV_YAML_CASES = {
     "env YAML unknown key": (ENV_YAML.replace("num_envs: 64", "num_env: 64"), ["unknown key 'num_env'", "'num_envs'"]),
     "env YAML wrong type": (ENV_YAML.replace("num_envs: 64", "num_envs: many"), ["'num_envs' must be int, got 'many'"]),

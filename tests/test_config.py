@@ -110,6 +110,6 @@ def test_latest_checkpoint_numeric_order_and_newest_run(tmp_path):
 def test_run_dir_layout_names(tmp_path):
     run = runs.new_run_dir("Isaac-Cartpole-v0", tmp_path)
     assert run.parent == tmp_path.resolve() / "sb3" / "Isaac-Cartpole-v0"
-    assert len(run.name) == len("2026-11-23_10-00-00") and not run.exists()
+    assert len(run.name) == len("2026-11-23_10-00-00") and run.is_dir() and not any(run.iterdir())
     assert runs.vecnormalize_path(run / "model_64000_steps.zip").name == "model_vecnormalize_64000_steps.pkl"
     assert runs.vecnormalize_path(run / "model.zip").name == "model_vecnormalize.pkl"

@@ -8,7 +8,8 @@
      the scripts listed in ``LAUNCHER_SCRIPTS``, and there only inside a function body; those scripts
      import ``isaaclab_trainer.kit`` (whose modules import Kit) only inside a function body too.
 2. A subprocess where ``omni``, ``carb`` and ``isaacsim`` cannot be imported imports every non-kit
-   module of the package.
+   module of the package. ``ray`` is blocked too: it is the optional ``[ray]`` extra for sweeps, which
+   Isaac Sim's python (the Kit extension) does not have.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def test_direction_check_catches_an_upward_import():
 
 BLOCKER = """
 import importlib, importlib.abc, json, sys
-BLOCKED = {"omni", "carb", "isaacsim"}
+BLOCKED = {"omni", "carb", "isaacsim", "ray"}
 
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):

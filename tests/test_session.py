@@ -176,6 +176,37 @@ def test_update_runs_only_the_env_steps_that_fit_in_the_frame_budget(tmp_path):
     assert max(per_frame) >= 2  # and more than FULL_RENDERING's one step: the budget is used
 
 
+def test_physics_runs_on_the_update_thread_and_a_slow_step_does_not_stall(tmp_path):
+    """Every env step runs on the thread calling update(); a step longer than the whole frame budget
+    (a hitch on a busy machine) does not stop later frames from stepping; the loop's torch grad mode
+    is its own."""
+    session = TrainingSession(num_envs=8, log_root=tmp_path, frame_budget_ms=20.0)
+    session.build()
+    backend = session.env.unwrapped.backend
+    real_step, threads, calls = backend.step, set(), {"n": 0}
+
+    def watched_step():
+        calls["n"] += 1
+        threads.add(threading.get_ident())
+        if calls["n"] == 30:
+            time.sleep(0.05)  # 50 ms: longer than the 20 ms budget
+        real_step()
+
+    backend.step = watched_step
+    session.set_render_mode(RenderMode.NO_RENDERING)
+    session.start_training(total_timesteps=4 * 16 * 8)
+    torch.set_grad_enabled(False)  # the app's own setting; PPO's update needs grad inside update()
+    try:
+        drive(session, running, max_frames=20_000)
+        assert not torch.is_grad_enabled()
+    finally:
+        torch.set_grad_enabled(True)
+    assert session.status.state == SessionState.DONE, session.status.error
+    assert session.status.timesteps == 4 * 16 * 8
+    assert threads == {threading.get_ident()}
+    session.close()
+
+
 def test_error_in_env_is_isolated(tmp_path, caplog):
     session = TrainingSession(num_envs=8, log_root=tmp_path)
     session.build()

@@ -6,13 +6,16 @@ and reported as a ratio, because absolute times on shared 2-core machines drift.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +103,30 @@ def seconds(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t
 
 
-def interleaved(fns: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+def interleaved(fns: dict[str, Callable[[], float]], repeats: int, alternate: bool = False) -> dict[str, list[float]]:
     """Call each ``fn`` (returning a measurement) in turn, ``repeats`` rounds: A B A B ...
 
-    Interleaving keeps slow drifts of a shared machine out of the ratios.
+    Interleaving keeps slow drifts of a shared machine out of the ratios; ``alternate`` reverses
+    every other round (A B B A ...), so that neither side always runs first.
     """
     out: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, fn in fns.items():
+    for r in range(repeats):
+        order = list(fns.items())
+        for k, fn in reversed(order) if alternate and r % 2 else order:
             out[k].append(fn())
     return out
+
+
+@contextlib.contextmanager
+def background_load(processes: int) -> Iterator[None]:
+    """Keep ``processes`` busy-looping Python processes running for the duration (a fixed CPU load)."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
 
 
 def median(xs: list[float]) -> float:

@@ -1,24 +1,45 @@
 """4. Panel path: training driven by ``TrainingSession.update()`` at NO_RENDERING (a plain
 ``while`` loop standing in for Kit's update event) vs train.py's direct path (``make_env`` +
-``setup_training`` + ``run_learning``), same seed and budget, alternating rounds.
+``setup_training`` + ``run_learning``), same seed and budget, alternating rounds (A B B A ...)
+after one untimed warm-up run.
 
 Both are timed from creating the agent (``start_training`` / ``setup_training``) to the end of
 learning (state DONE / ``run_learning`` returned). Ratio = session steps/s / direct steps/s. Every
-``update()`` call is timed too: its max and p99 against the session's frame budget.
+``update()`` call is timed too: its p99 and max against the session's frame budget.
+
+Each side runs twice: on the machine as it is ("idle") and under a fixed background load that the
+benchmark starts itself, one busy-looping process per core for the duration ("loaded"), because
+inside Isaac Sim the cores are never idle (the renderer, Kit's own threads).
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import FRAME_BUDGET_MS, agent_cfg, env_cfg, interleaved, line, md_table, median, paired_ratio, pct
+from common import (
+    FRAME_BUDGET_MS,
+    agent_cfg,
+    background_load,
+    env_cfg,
+    interleaved,
+    line,
+    md_table,
+    median,
+    paired_ratio,
+    pct,
+)
 
 NAME = "panel_path"
 NUM_ENVS = 64
 SEED = 42
+TARGET_RATIO = 0.95
+#: an update() may overrun the frame budget by this much at most
+OVERRUN_MS = 5.0
+CONDITIONS = {"idle": 0, "loaded": len(os.sched_getaffinity(0))}  # background busy processes: one per core
 
 
 def direct(total: int) -> tuple[float, int]:
@@ -61,9 +82,8 @@ def session(total: int, update_ms: list[float]) -> tuple[float, int]:
     return sec, st.timesteps
 
 
-def run(quick: bool) -> dict[str, Any]:
-    total = 16 * NUM_ENVS * (12 if quick else 60)
-    repeats = 2 if quick else 3
+def measure(total: int, repeats: int, busy: int) -> dict[str, Any]:
+    """Session vs direct, ``repeats`` alternating rounds, with ``busy`` background processes."""
     update_ms: list[float] = []
     steps: dict[str, int] = {}
 
@@ -75,63 +95,89 @@ def run(quick: bool) -> dict[str, Any]:
 
         return go
 
-    rates = interleaved(
-        {
-            "session": timed("session", lambda: session(total, update_ms)),
-            "direct": timed("direct", lambda: direct(total)),
-        },
-        repeats,
-    )
-    ratio = paired_ratio(rates["session"], rates["direct"])
-    over = sum(1 for u in update_ms if u > FRAME_BUDGET_MS)
-    res = {
-        "num_envs": NUM_ENVS,
-        "timesteps_per_run": total,
+    with background_load(busy):
+        rates = interleaved(
+            {
+                "session": timed("session", lambda: session(total, update_ms)),
+                "direct": timed("direct", lambda: direct(total)),
+            },
+            repeats,
+            alternate=True,
+        )
+    return {
+        "background_processes": busy,
         "timesteps_done": steps,
-        "rounds": repeats,
         "session_steps_per_s": median(rates["session"]),
         "direct_steps_per_s": median(rates["direct"]),
         "session_all": rates["session"],
         "direct_all": rates["direct"],
-        "ratio": ratio,
-        "frame_budget_ms": FRAME_BUDGET_MS,
+        "ratio": paired_ratio(rates["session"], rates["direct"]),
         "update_calls": len(update_ms),
         "update_ms_median": median(update_ms),
         "update_ms_p99": pct(update_ms, 99),
         "update_ms_max": max(update_ms),
-        "update_calls_over_budget": over,
-        "target": "ratio >= 0.95",
-        "met": ratio >= 0.95,
+        "update_calls_over_budget": sum(1 for u in update_ms if u > FRAME_BUDGET_MS),
+        "update_calls_over_budget_plus_5ms": sum(1 for u in update_ms if u > FRAME_BUDGET_MS + OVERRUN_MS),
     }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    total = 16 * NUM_ENVS * (12 if quick else 40)
+    repeats = 3 if quick else 5
+    res: dict[str, Any] = {
+        "num_envs": NUM_ENVS,
+        "timesteps_per_run": total,
+        "rounds": repeats,
+        "frame_budget_ms": FRAME_BUDGET_MS,
+    }
+    session(16 * NUM_ENVS, [])  # warm-up: first-use costs (imports, TensorBoard writer) count for neither side
+    for cond, busy in CONDITIONS.items():
+        res[cond] = measure(total, repeats, busy)
+    ratios = {cond: res[cond]["ratio"] for cond in CONDITIONS}
+    worst_ms = max(res[cond]["update_ms_max"] for cond in CONDITIONS)
+    res["ratio"] = min(ratios.values())
+    res["target"] = f"ratio >= {TARGET_RATIO} idle and loaded; no update() over budget + {OVERRUN_MS:.0f} ms"
+    res["met"] = res["ratio"] >= TARGET_RATIO and worst_ms <= FRAME_BUDGET_MS + OVERRUN_MS
+    detail = "; ".join(
+        f"{cond}: {res[cond]['session_steps_per_s']:,.0f} vs {res[cond]['direct_steps_per_s']:,.0f} steps/s "
+        f"= {ratios[cond]:.2f}, update() p99 {res[cond]['update_ms_p99']:.1f} / max {res[cond]['update_ms_max']:.1f} ms"
+        for cond in CONDITIONS
+    )
     res["line"] = line(
         "4 panel path",
-        f"TrainingSession.update() NO_RENDERING {res['session_steps_per_s']:,.0f} vs train.py path "
-        f"{res['direct_steps_per_s']:,.0f} steps/s; update() p99 {res['update_ms_p99']:.1f} ms, "
-        f"max {res['update_ms_max']:.1f} ms (budget {FRAME_BUDGET_MS:.0f} ms) (session/direct)",
-        ratio,
+        f"TrainingSession.update() NO_RENDERING vs train.py path (budget {FRAME_BUDGET_MS:.0f} ms): {detail}; "
+        "lower of the two (session/direct)",
+        res["ratio"],
     )
     return res
 
 
 def markdown(res: dict[str, Any]) -> str:
+    conds = [c for c in CONDITIONS if c in res]
+    label = {c: f"{c} ({res[c]['background_processes']} busy processes)" for c in conds}
     a = md_table(
-        ["path (64 envs, seed 42)", "env steps/s", "ratio"],
+        ["machine", "TrainingSession.update() loop, NO_RENDERING, steps/s", "train.py path, steps/s", "ratio"],
         [
-            ["TrainingSession.update() loop, NO_RENDERING", res["session_steps_per_s"], f"**{res['ratio']:.2f}**"],
-            ["train.py path (make_env + setup_training + run_learning)", res["direct_steps_per_s"], "1.00"],
+            [label[c], res[c]["session_steps_per_s"], res[c]["direct_steps_per_s"], f"**{res[c]['ratio']:.2f}**"]
+            for c in conds
         ],
     )
     b = md_table(
-        ["update() calls", "median ms", "p99 ms", "max ms", "frame budget ms", "calls over budget"],
+        ["machine", "update() calls", "median ms", "p99 ms", "max ms", "budget ms", f"> budget + {OVERRUN_MS:.0f} ms"],
         [
             [
-                res["update_calls"],
-                f"{res['update_ms_median']:.1f}",
-                f"{res['update_ms_p99']:.1f}",
-                f"{res['update_ms_max']:.1f}",
+                label[c],
+                res[c]["update_calls"],
+                f"{res[c]['update_ms_median']:.1f}",
+                f"{res[c]['update_ms_p99']:.1f}",
+                f"{res[c]['update_ms_max']:.1f}",
                 f"{res['frame_budget_ms']:.0f}",
-                res["update_calls_over_budget"],
+                res[c]["update_calls_over_budget_plus_5ms"],
             ]
+            for c in conds
         ],
     )
-    return a + "\n\nTime per single `update()` call (all rounds):\n\n" + b
+    return (
+        f"64 envs, seed 42, {res['timesteps_per_run']:,} timesteps per run, {res['rounds']} alternating rounds "
+        f"per machine state.\n\n{a}\n\nTime per single `update()` call (all rounds):\n\n{b}"
+    )

@@ -4,7 +4,8 @@
 ./isaaclab.sh -p scripts/benchmarks/run.py --quick    # smaller budgets, < 5 min; prints one line per comparison
 ./isaaclab.sh -p scripts/benchmarks/run.py --only 1,4 # some comparisons; the others' results are kept
 
-1 env_overhead, 2 training_throughput, 3 time_to_solve, 4 panel_path, 5 scaling, 6 profile_fixes (before/after).
+1 env_overhead, 2 training_throughput, 3 time_to_solve, 4 panel_path, 5 scaling, 6 profile_fixes (before/after),
+7 browser_panel.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ MODULES = {
     4: "panel_path",
     5: "scaling",
     6: "profile_fixes",
+    7: "browser_panel",
 }
 TITLES = {
     1: "Env overhead: env.step() vs the raw Newton solver",
@@ -34,6 +36,7 @@ TITLES = {
     4: "Panel path: TrainingSession.update() vs train.py",
     5: "Scaling with num_envs",
     6: "Profile-driven fixes: before / after",
+    7: "Browser panel (panel.py): No rendering vs train.py, Full-rendering loop rate",
 }
 
 

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 import sys
 
 from cli_args import (
@@ -21,7 +20,7 @@ from cli_args import (
 )
 
 from isaaclab_trainer.train.checks import check_checkpoint, check_checkpoint_task, check_log_root
-from isaaclab_trainer.train.runs import new_run_dir, task_log_root
+from isaaclab_trainer.train.runs import new_run_dir, release_run_dir, task_log_root
 
 parser = OneLineParser(prog="train.py", description=__doc__.splitlines()[0])
 add_common_args(parser)
@@ -63,8 +62,8 @@ def main() -> None:
     except ValueError as exc:
         fail(parser.prog, str(exc))
 
-    run_dir = new_run_dir(args.task)
     env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None, stage=stage)
+    run_dir = new_run_dir(args.task)  # claimed atomically: a run started in the same second gets "_1"
     if args.video:
         trigger = lambda step: step % args.video_interval == 0  # noqa: E731
         env = record_video(env, run_dir / "videos" / "train", trigger, args.video_length)
@@ -82,7 +81,7 @@ def main() -> None:
         )
     except ValueError as exc:  # e.g. a --checkpoint whose network does not fit the config
         env.close()
-        shutil.rmtree(run_dir, ignore_errors=True)  # only the video folder can exist by now
+        release_run_dir(run_dir, force=True)  # only the video folder can exist by now
         fail(parser.prog, str(exc))
     print(f"[INFO] Logging experiment in directory: {setup.run_dir}")
     model_path = run_learning(setup, progress_bar=sys.stdout.isatty())

@@ -1,128 +1,225 @@
-"""Hand env calls from SB3's learner thread to the thread that owns the app loop.
+"""Run SB3's ``learn()`` on the app loop's own thread, one frame's worth at a time.
 
-SB3's ``learn()`` runs unmodified on a learner thread. Its VecEnv is :class:`LoopSteppedVecEnv`,
-whose ``reset``/``step`` post a request and wait; the loop thread runs the request inside
-``TrainingSession.update()`` (where the stage and the physics may be touched) and hands the
-result back. While SB3 optimizes, no request is pending and the loop simply returns.
+SB3's ``learn()`` runs unmodified as a greenlet (a coroutine with its own stack) started on the
+thread that calls ``TrainingSession.update()``. An env step is a plain call, so the stage and the
+physics are only ever touched on that thread, and no thread hand-off is paid per step. The learner
+gives control back to the loop (:meth:`LoopLearner.gate`) before a piece of work that would not fit
+in what is left of the frame: an env step (also when the render mode's step allowance is spent),
+a PPO gradient step (an optimizer hook between mini-batches) and the first gradient step after a
+rollout; the end of training starts a fresh frame. Checkpoints are written on a worker thread
+(:meth:`LoopLearner.off_loop`) while the learner waits, frame by frame, for them.
+``update()`` switches back in on the next frame. Pausing means not switching in; stopping lets the
+learner run to its next env step, where it ends with
+:class:`~isaaclab_trainer.train.trainer.TrainingInterrupted` (``model.zip`` is saved).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+import greenlet
 import numpy as np
+import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
 from isaaclab_trainer.train.trainer import TrainingInterrupted
 
+T = TypeVar("T")
 
-class LoopHandoff:
-    """A one-slot rendezvous: the learner :meth:`call`\\ s, the loop :meth:`serve`\\ s."""
+#: how fast the estimated cost of a piece of work forgets a slow one (per piece)
+COST_DECAY = 0.95
+#: how fast the frames' lateness (a busy machine preempting us mid-piece) is forgotten (per frame)
+LATE_DECAY = 0.9
 
-    def __init__(self) -> None:
-        self._cv = threading.Condition()
-        self._request: tuple[Callable[[], Any], str] | None = None
-        self._result: tuple[bool, Any] | None = None
+
+class LoopLearner:
+    """SB3's learner as a greenlet on the loop thread: :meth:`run_frame` runs it for one frame."""
+
+    def __init__(self, target: Callable[[], Any]):
+        self._target = target
+        self._learner: greenlet.greenlet | None = None
+        self._loop: greenlet.greenlet | None = None
+        self._deadline = 0.0
+        self._steps_left: int | None = None
+        self._fresh = False  # nothing run yet this frame: one piece always may, however long it was
         self._closed = False
-        #: seconds the last served request took to run (not counting the wait for it)
-        self.last_run_s = 0.0
-        #: False while the learner optimizes (no env request can come): the loop need not wait
-        self.collecting = True
+        #: decaying maximum of how late frames ended: later frames stop that much earlier (at most half)
+        self.late = 0.0
+        #: decaying maximum of the seconds each kind of work took, from its gate to the next gate
+        self.cost: dict[str, float] = {"reset": 0.0, "step": 0.0, "grad": 0.0}
+        self._piece: str | None = None
+        self._piece_t0 = 0.0
+        self._learner_grad = True  # torch's grad mode is per thread: the learner keeps its own
+        self.done = False
+        self.result: Any = None
 
-    # -- learner thread --------------------------------------------------------------------
+    # -- loop side -----------------------------------------------------------------------------------
 
-    def call(self, fn: Callable[[], Any], kind: str) -> Any:
-        """Run ``fn`` on the loop thread and return its result (re-raising its exception)."""
-        with self._cv:
-            if self._closed:
-                raise TrainingInterrupted("training stopped")
-            self._request, self._result = (fn, kind), None
-            self._cv.notify_all()
-            self._cv.wait_for(lambda: self._result is not None or self._closed)
-            if self._result is None:
-                self._request = None
-                raise TrainingInterrupted("training stopped")
-            ok, value = self._result
-            self._result = None
-        if not ok:
-            raise value
-        return value
+    def run_frame(self, deadline: float, max_steps: int | None) -> None:
+        """Run the learner until ``deadline`` (``perf_counter`` s) or ``max_steps`` env steps.
 
-    # -- loop thread -----------------------------------------------------------------------
-
-    def serve(self, timeout: float, idle_timeout: float = 0.0) -> tuple[str, Any] | None:
-        """Run the pending request (waiting up to ``timeout`` s for one); returns ``(kind, result)``.
-
-        While the learner optimizes (no request can come soon) it waits ``idle_timeout`` at most.
-
-        Returns None when nothing was asked in time. An exception of the request is handed to the
-        learner and raised here too, so the caller can report it.
+        Returns early when the learner ends (``done``); its exception is raised here.
         """
-        with self._cv:
-            wait = timeout if self.collecting else min(timeout, idle_timeout)
-            if not self._cv.wait_for(lambda: self._request is not None or self._closed, wait) or self._closed:
-                return None
-            fn, kind = self._request  # type: ignore[misc]
-            self._request = None
+        if self.done:
+            return
         started = time.perf_counter()
+        self._deadline = deadline - min(self.late, 0.5 * (deadline - started))
+        self._steps_left, self._fresh = max_steps, True
+        if self._learner is None:
+            self._learner = greenlet.greenlet(self._run)
+        self._learner.parent = self._loop = greenlet.getcurrent()
+        loop_grad = torch.is_grad_enabled()
+        torch.set_grad_enabled(self._learner_grad)
         try:
-            value = fn()
-        except BaseException as exc:
-            with self._cv:
-                self._result = (False, exc)
-                self._cv.notify_all()
+            self._learner.switch()
+        except BaseException:
+            self.done = True
             raise
-        self.last_run_s = time.perf_counter() - started
-        with self._cv:
-            self._result = (True, value)
-            self._cv.notify_all()
-        return kind, value
+        finally:
+            torch.set_grad_enabled(loop_grad)
+        self.late = max(time.perf_counter() - deadline, LATE_DECAY * self.late, 0.0)
 
     def close(self) -> None:
-        """Wake the learner; its current and later calls raise :class:`TrainingInterrupted`."""
-        with self._cv:
-            self._closed = True
-            self._cv.notify_all()
+        """Let the learner run to its next env step, where it ends (``model.zip`` saved); call on the loop thread."""
+        self._closed = True
+        while not self.done:
+            self.run_frame(time.perf_counter() + 3600.0, None)
+
+    # -- learner side ----------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self.result = self._target()
+        finally:
+            self.done = True
+
+    def gate(self, kind: str) -> None:
+        """Called by the learner before a piece of ``kind`` work; yields to the loop until it fits a frame.
+
+        ``kind`` is ``"reset"`` or ``"step"`` (env calls: they end the learner once stopped;
+        ``"step"`` counts against the frame's step allowance), ``"grad"`` (a gradient step) or
+        ``"fresh"`` (what follows, the end of training, starts a fresh frame).
+        """
+        now = time.perf_counter()
+        self._end_piece(now)
+        if self._closed:
+            if kind in ("reset", "step"):
+                raise TrainingInterrupted("training stopped")
+            return
+        if kind == "fresh":
+            self._yield()
+            return
+        while not self._fits(kind, now):
+            self._yield()
+            if self._closed:
+                self.gate(kind)
+                return
+            now = time.perf_counter()
+        if kind == "step" and self._steps_left is not None:
+            self._steps_left -= 1
+        self._piece, self._piece_t0, self._fresh = kind, now, False
+
+    def off_loop(self, work: Callable[[], T]) -> T:
+        """Run ``work`` (a save: it touches neither the stage nor the physics) on a worker thread.
+
+        The learner waits for it until the frame's deadline, then lets the loop go on and waits
+        again in the next frame, so a slow disk never stalls a frame. Nothing else runs the learner
+        meanwhile, so the model it saves cannot change.
+        """
+        if self._closed or greenlet.getcurrent() is not self._learner:
+            return work()
+        piece = self._piece
+        self._end_piece(time.perf_counter())  # the wait is no part of the piece's cost
+        out: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                out["value"] = work()
+            except BaseException as exc:
+                out["error"] = exc
+
+        worker = threading.Thread(target=run, name="isaaclab-trainer-save", daemon=True)
+        worker.start()
+        while True:
+            # leave one interpreter switch interval: the worker may hold the GIL when the wait ends
+            worker.join(max(0.0, self._deadline - sys.getswitchinterval() - time.perf_counter()))
+            if not worker.is_alive():
+                break
+            self._yield()
+        if piece is not None:
+            self._piece, self._piece_t0 = piece, time.perf_counter()
+        if "error" in out:
+            raise out["error"]
+        return out["value"]
+
+    def _end_piece(self, now: float) -> None:
+        """Account the running piece's time to its kind's cost estimate."""
+        if self._piece is not None:
+            self.cost[self._piece] = max(now - self._piece_t0, COST_DECAY * self.cost[self._piece])
+            self._piece = None
+
+    def _fits(self, kind: str, now: float) -> bool:
+        if kind == "step" and self._steps_left is not None and self._steps_left <= 0:
+            return False
+        return self._fresh or now + self.cost[kind] <= self._deadline
+
+    def _yield(self) -> None:
+        assert self._loop is not None
+        self._learner_grad = torch.is_grad_enabled()
+        self._loop.switch()
 
 
-class RolloutPhaseCallback(BaseCallback):
-    """Tells the hand-off when SB3 collects rollouts (env calls come) and when it optimizes (none)."""
+class FrameGateCallback(BaseCallback):
+    """The learner's gates outside the env: PPO's gradient steps and the end of training."""
 
-    def __init__(self, handoff: LoopHandoff):
+    def __init__(self, learner: LoopLearner):
         super().__init__()
-        self.handoff = handoff
+        self.learner = learner
+        self._hook: Any = None
 
-    def _on_rollout_start(self) -> None:
-        self.handoff.collecting = True
+    def _on_training_start(self) -> None:
+        self._hook = self.model.policy.optimizer.register_step_post_hook(lambda *_: self.learner.gate("grad"))
 
     def _on_rollout_end(self) -> None:
-        self.handoff.collecting = False
+        self.learner.gate("grad")  # the update's first gradient step follows
 
     def _on_training_end(self) -> None:
-        self.handoff.collecting = True
+        if self._hook is not None:
+            self._hook.remove()
+            self._hook = None
+        self.learner.gate("fresh")
 
     def _on_step(self) -> bool:
         return True
 
 
 class LoopSteppedVecEnv(VecEnvWrapper):
-    """A VecEnv whose ``reset`` and ``step`` run on the loop thread through a :class:`LoopHandoff`."""
+    """A VecEnv whose ``reset`` and ``step`` pass the learner's frame gate first.
 
-    def __init__(self, venv: VecEnv, handoff: LoopHandoff):
+    ``on_step`` receives each step's infos (the session counts timesteps and episodes).
+    """
+
+    def __init__(self, venv: VecEnv, learner: LoopLearner, on_step: Callable[[list[dict[str, Any]]], None]):
         super().__init__(venv)
-        self.handoff = handoff
+        self.learner = learner
+        self.on_step = on_step
         self._actions: np.ndarray | None = None
 
     def reset(self) -> VecEnvObs:
-        return self.handoff.call(self.venv.reset, "reset")
+        self.learner.gate("reset")
+        return self.venv.reset()
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = actions
 
     def step_wait(self) -> VecEnvStepReturn:
-        return self.handoff.call(lambda: self.venv.step(self._actions), "step")
+        self.learner.gate("step")
+        result = self.venv.step(self._actions)
+        self.on_step(result[3])
+        return result

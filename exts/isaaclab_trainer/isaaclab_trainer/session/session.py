@@ -1,9 +1,10 @@
 """TrainingSession: train or play an SB3 agent one app frame at a time.
 
 Whoever owns the app loop (Kit's update event, or a plain ``while`` loop) calls
-:meth:`TrainingSession.update` once per frame. The simulation is only stepped inside ``update()``,
-on the calling thread; SB3's unmodified ``learn()`` runs on a learner thread that waits for it
-(see :mod:`.handoff`). Usable from Isaac Sim's Script Editor::
+:meth:`TrainingSession.update` once per frame. SB3's unmodified ``learn()`` runs inside
+``update()``, on the calling thread, as a greenlet that gives control back when the frame's work is
+done (see :mod:`.handoff`); so the simulation is only stepped there. Call the session's methods from
+that same thread (Kit's main thread). Usable from Isaac Sim's Script Editor::
 
     from isaaclab_trainer.session import TrainingSession, RenderMode
     session = TrainingSession("Isaac-Cartpole-v0", num_envs=64)
@@ -17,8 +18,6 @@ from __future__ import annotations
 import collections
 import logging
 import os
-import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
 from isaaclab_trainer.utils import one_line
 
-from .handoff import LoopHandoff, LoopSteppedVecEnv, RolloutPhaseCallback
+from .handoff import FrameGateCallback, LoopLearner, LoopSteppedVecEnv
 from .status import RenderMode, SessionState, SessionStatus
 
 logger = logging.getLogger(__name__)
@@ -57,9 +56,6 @@ STEPS_PER_FRAME: dict[RenderMode, int | None] = {
 #: wall-clock work one update() does at most in NO_RENDERING, by default
 FRAME_BUDGET_MS = 30.0
 RETURN_WINDOW = 100  # episodes in the mean return, as SB3's ep_info_buffer
-JOIN_TIMEOUT_S = 1.5
-#: update() calls closer together than this come from a loop with no frame pacing of its own
-SPIN_GAP_S = 0.001
 
 
 def latest_checkpoint(task: str, log_root: str | os.PathLike = runs.LOG_ROOT) -> str | None:
@@ -115,11 +111,7 @@ class TrainingSession:
         self._message = ""
         self.env: gym.Env | None = None
         self._setup: TrainingSetup | None = None
-        self._handoff: LoopHandoff | None = None
-        self._learner: threading.Thread | None = None
-        self._learner_error: str | None = None
-        self._log_lock = threading.Lock()
-        self._logged_error: BaseException | None = None
+        self._learner: LoopLearner | None = None
         self._player: PolicyPlayer | None = None
         self._reset_progress(0)
 
@@ -178,7 +170,7 @@ class TrainingSession:
         self._player = None
         if total_timesteps is not None:
             check_count(total_timesteps, "total_timesteps")
-        self._handoff = handoff = LoopHandoff()
+        self._learner = learner = LoopLearner(self._learn)
         self._setup = setup_training(
             self.env,
             self.task,
@@ -186,31 +178,29 @@ class TrainingSession:
             self.agent_cfg,
             runs.new_run_dir(self.task, self.log_root),
             total_timesteps=total_timesteps,
-            vec_env_hook=lambda venv: LoopSteppedVecEnv(venv, handoff),
+            vec_env_hook=lambda venv: LoopSteppedVecEnv(venv, learner, self._record_step),
             summary_write=None,
-            extra_callbacks=[RolloutPhaseCallback(handoff)],
+            extra_callbacks=[FrameGateCallback(learner)],
             argv=["TrainingSession", f"task={self.task}", f"num_envs={self.env_cfg.num_envs}"],
         )
+        self._setup.checkpoints.run_save = learner.off_loop
         self._reset_progress(self._setup.agent.num_timesteps if not self._setup.reset_num_timesteps else 0)
-        self._learner_error = None
-        self._learner = threading.Thread(target=self._learn, name="isaaclab-trainer-learner", daemon=True)
         self._state, self._message = SessionState.TRAINING, f"training, logs in {self._setup.run_dir}"
-        self._learner.start()
 
     def update(self) -> None:
         """Advance training or playing by at most one frame's work, bounded by the render mode and the
         frame budget, then return. Never raises: an error puts the session in ERROR (and the log)."""
         try:
             if self._state == SessionState.TRAINING:
-                self._serve_learner()
+                self._train_frame()
             elif self._state == SessionState.PLAYING:
                 self._play_frame()
         except Exception as exc:
+            self._learner = None  # an exception ends learn(); nothing is left to stop
             self._fail(exc)
-            self._shutdown_learner(timeout=JOIN_TIMEOUT_S)
 
     def pause(self) -> None:
-        """Freeze the simulation and learning (the learner waits for its next env step) or playing."""
+        """Freeze the simulation and learning (the learner is not resumed until :meth:`resume`) or playing."""
         if self._state in (SessionState.TRAINING, SessionState.PLAYING):
             self._paused_from = self._state
             self._state, self._message = SessionState.PAUSED, "paused"
@@ -223,11 +213,11 @@ class TrainingSession:
     def stop(self) -> None:
         """End training (``learn()`` returns and saves ``model.zip`` with its statistics) or playing.
 
-        Safe in any state; waits for the learner to finish its current gradient update.
+        Safe in any state; finishes the learner's current PPO update first.
         """
         activity = self._paused_from if self._state == SessionState.PAUSED else self._state
         if activity == SessionState.TRAINING:
-            self._shutdown_learner(timeout=None)
+            self._stop_learner()
             if self._state != SessionState.ERROR:
                 self._state, self._message = SessionState.DONE, f"stopped; saved {self._final_model}"
         elif activity == SessionState.PLAYING:
@@ -262,9 +252,9 @@ class TrainingSession:
         return latest_checkpoint(task or self.task, self.log_root)
 
     def close(self) -> None:
-        """Stop everything (saving a training run's model), join the learner thread, release the env."""
+        """Stop everything (saving a training run's model) and release the env."""
         self.stop()
-        self._shutdown_learner(timeout=None)
+        self._stop_learner()
         if self.env is not None:
             self.env.close()
             self.env = None
@@ -283,23 +273,19 @@ class TrainingSession:
         self._rate_window: collections.deque[tuple[float, int]] = collections.deque(maxlen=120)
         self._final_model: Path | None = None
         self._steps_since_point = 0
-        self._step_s = 0.0
+        self._frame_steps = 0
         self._paused_from = SessionState.TRAINING
-        self._last_return_s = 0.0
         self._faults = 0
         self._last_fault: str | None = None
 
-    def _learn(self) -> None:
+    def _learn(self) -> Path:
         assert self._setup is not None
-        try:
-            self._final_model = run_learning(self._setup)
-        except Exception as exc:
-            self._log_error(exc)
-            self._learner_error = one_line(exc)
+        return run_learning(self._setup)
 
     def _record_step(self, infos: list[Any]) -> None:
         n = self.env_cfg.num_envs
         self._timesteps += n
+        self._frame_steps += 1
         for info in infos:
             episode = info.get("episode") if info else None
             if episode is not None:
@@ -322,42 +308,13 @@ class TrainingSession:
         if now - t0 > 0:
             self._rate = sum(s for _, s in list(self._rate_window)[1:]) * self.env_cfg.num_envs / (now - t0)
 
-    def _serve_learner(self) -> None:
-        """Run the learner's env requests until the frame's step limit or budget is reached.
-
-        No request is started that could not finish in time (the last one must fit, and so must the
-        wait for the GIL once the learner thread holds it: one interpreter switch interval), except
-        the frame's first when it is already waiting: every frame makes progress.
-        """
-        assert self._handoff is not None
-        started = time.perf_counter()
-        # While SB3 optimizes, an app that paces its own frames gets update() back at once. A caller
-        # that calls again straight away (a bare while loop) is made to wait instead: spinning would
-        # hog the GIL the learner needs.
-        spinning = started - self._last_return_s < SPIN_GAP_S
-        deadline = started + self.frame_budget_s - sys.getswitchinterval()
-        limit = STEPS_PER_FRAME[self.render_mode]
-        steps = 0
-        while limit is None or steps < limit:
-            remaining = deadline - self._step_s - time.perf_counter()
-            if remaining <= 0:
-                if steps:
-                    break
-                # a request already waiting is served in any case: else one request slower than the
-                # budget (a loaded machine) would keep the estimate above it and stall training for good
-                remaining = 0.0
-            served = self._handoff.serve(remaining, idle_timeout=remaining if spinning else 0.0)
-            if served is None:
-                break
-            kind, result = served
-            # a decaying maximum of the cost of one request: quick to rise, slow to forget
-            self._step_s = max(self._handoff.last_run_s, 0.95 * self._step_s)
-            if kind == "step":
-                steps += 1
-                self._record_step(result[3])
-        self._update_rate(steps)
-        self._last_return_s = time.perf_counter()
-        if self._learner is not None and not self._learner.is_alive():
+    def _train_frame(self) -> None:
+        """Run the learner (env steps and PPO's gradient steps) until the frame's step limit or budget."""
+        assert self._learner is not None
+        self._frame_steps = 0
+        self._learner.run_frame(time.perf_counter() + self.frame_budget_s, STEPS_PER_FRAME[self.render_mode])
+        self._update_rate(self._frame_steps)
+        if self._learner.done:
             self._finish_learner()
 
     def _play_frame(self) -> None:
@@ -374,37 +331,26 @@ class TrainingSession:
         self._update_rate(steps)
 
     def _finish_learner(self) -> None:
+        assert self._learner is not None
+        self._final_model = self._learner.result
         self._learner = None
-        if self._learner_error is not None:
-            self._state, self._error = SessionState.ERROR, self._learner_error
-            self._message = self._error
-        else:
-            self._state, self._message = SessionState.DONE, f"done; saved {self._final_model}"
+        self._state, self._message = SessionState.DONE, f"done; saved {self._final_model}"
 
-    def _shutdown_learner(self, timeout: float | None) -> None:
-        """Close the hand-off and join the learner (``timeout`` None: until it has ended).
-
-        The learner's pending or next env call raises :class:`TrainingInterrupted`, so ``learn()``
-        returns and ``model.zip`` is saved; after an env error it ends with that error instead.
-        """
-        if self._handoff is not None:
-            self._handoff.close()
-        if self._learner is not None:
-            self._learner.join(timeout=timeout)
-            if not self._learner.is_alive():
-                self._finish_learner()
-
-    def _log_error(self, exc: BaseException) -> None:
-        """Log ``exc`` with its traceback, once: an env error reaches both the loop and the learner thread."""
-        with self._log_lock:
-            if exc is self._logged_error:
-                return
-            self._logged_error = exc
-        logger.error("TrainingSession: %s", one_line(exc), exc_info=exc)
+    def _stop_learner(self) -> None:
+        """End ``learn()`` at its next env step (``model.zip`` is saved) and wait for it."""
+        if self._learner is None:
+            return
+        try:
+            self._learner.close()
+        except Exception as exc:  # the learner failed on its way out: report it as update() does
+            self._learner = None
+            self._fail(exc)
+            return
+        self._finish_learner()
 
     def _fail(self, exc: BaseException) -> None:
         """ERROR with ``exc``'s one line in the status; its traceback goes to the log."""
-        self._log_error(exc)
+        logger.error("TrainingSession: %s", one_line(exc), exc_info=exc)
         self._state = SessionState.ERROR
         self._error = one_line(exc)
         self._message = self._error

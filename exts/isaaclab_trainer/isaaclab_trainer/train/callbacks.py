@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -68,10 +69,13 @@ class AtomicCheckpointCallback(CheckpointCallback):
     def __init__(self, save_freq: int, save_path: str | os.PathLike, verbose: int = 0):
         super().__init__(save_freq=save_freq, save_path=str(save_path), name_prefix="model", verbose=verbose)
         self.last_path: Path | None = None
+        #: runs each save (this callback's and the final one); the TrainingSession moves them off its loop
+        self.run_save: Callable[[Callable[[], Path]], Path] = lambda save: save()
 
     def _on_step(self) -> bool:
         if self.n_calls % self.save_freq == 0:
-            self.last_path = save_checkpoint(self.model, self._checkpoint_path(extension="zip"))
+            path = self._checkpoint_path(extension="zip")
+            self.last_path = self.run_save(lambda: save_checkpoint(self.model, path))
             if self.verbose >= 2:
                 print(f"Saving model checkpoint to {self.last_path}")
         return True

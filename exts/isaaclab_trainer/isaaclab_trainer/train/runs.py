@@ -8,10 +8,12 @@ normalized) and the final ``model.zip`` (+ ``model_vecnormalize.pkl``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 import shlex
+import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -31,12 +33,48 @@ def task_log_root(task: str, log_root: str | os.PathLike = LOG_ROOT) -> Path:
 
 
 def new_run_dir(task: str, log_root: str | os.PathLike = LOG_ROOT) -> Path:
-    """A fresh, not yet created, timestamped run folder (suffixed if the second is taken)."""
-    base = task_log_root(task, log_root) / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    run_dir, n = base, 1
-    while run_dir.exists():
-        run_dir, n = base.with_name(f"{base.name}_{n}"), n + 1
-    return run_dir
+    """Claim a fresh timestamped run folder of ``task`` (see :func:`claim_run_dir`)."""
+    return claim_run_dir(task_log_root(task, log_root))
+
+
+#: the folders each claim created above its run folder, removed again by :func:`release_run_dir`
+_CREATED_PARENTS: dict[Path, list[Path]] = {}
+
+
+def claim_run_dir(parent: str | os.PathLike) -> Path:
+    """Create and return ``<parent>/<YYYY-MM-DD_HH-MM-SS>``, or ``…_1``, ``…_2`` when taken.
+
+    The name is claimed by ``mkdir``, which fails if the folder exists, so runs started in the same
+    second (two terminals, the trials of a sweep) each get their own folder, never a shared one.
+    """
+    parent = Path(parent)
+    missing = [p for p in (parent, *parent.parents) if not p.exists()]
+    parent.mkdir(parents=True, exist_ok=True)
+    base = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    n = 0
+    while True:
+        run_dir = parent / (base if n == 0 else f"{base}_{n}")
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            n += 1
+            continue
+        _CREATED_PARENTS[run_dir] = missing
+        return run_dir
+
+
+def release_run_dir(run_dir: str | os.PathLike, *, force: bool = False) -> None:
+    """Give back a claimed run folder of a run that failed to start: removed if nothing was written
+    into it (with ``force``, whatever it holds), then the empty folders its claim created above it."""
+    run_dir = Path(run_dir)
+    with contextlib.suppress(OSError):
+        if force:
+            shutil.rmtree(run_dir)
+        else:
+            run_dir.rmdir()
+    for folder in _CREATED_PARENTS.pop(run_dir, []):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _plain(value: Any) -> Any:

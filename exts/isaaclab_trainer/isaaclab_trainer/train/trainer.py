@@ -27,7 +27,7 @@ from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoint
 from .checkpoints import load_agent
 from .checks import Checkpoint
-from .runs import FINAL_MODEL, write_run_params
+from .runs import FINAL_MODEL, release_run_dir, write_run_params
 from .sb3_cfg import AgentSettings, process_sb3_cfg
 
 
@@ -72,36 +72,21 @@ def setup_training(
     extra_callbacks: list[BaseCallback] | None = None,
     argv: list[str] | None = None,
 ) -> TrainingSetup:
-    """Create ``run_dir`` (see :func:`~.runs.new_run_dir`) and the agent for training ``env`` on ``task``.
+    """Fill the claimed ``run_dir`` (see :func:`~.runs.new_run_dir`) and build the agent for ``env``.
+
+    If the agent cannot be built, an untouched ``run_dir`` is removed again (no empty run folder).
 
     ``vec_env_hook`` lets the session put its loop hand-off between the SB3 wrapper and
     VecNormalize; ``checkpoint`` (checked at the entry point) resumes from a saved model (step
     count and TensorBoard curve go on).
     """
+    try:
+        settings, vec_env, agent = _build_agent(env, agent_cfg, checkpoint, vec_env_hook)
+    except BaseException:
+        release_run_dir(run_dir)
+        raise
     num_envs = env.unwrapped.num_envs
-    settings = process_sb3_cfg(agent_cfg, num_envs)
-    vec_env: VecEnv = Sb3VecEnvWrapper(env)
-    if vec_env_hook is not None:
-        vec_env = vec_env_hook(vec_env)
-    if settings.normalize_input or settings.normalize_value:
-        vec_env = VecNormalize(
-            vec_env,
-            training=True,
-            norm_obs=settings.normalize_input,
-            norm_reward=settings.normalize_value,
-            clip_obs=settings.clip_obs,
-            gamma=settings.ppo_kwargs.get("gamma", 0.99),
-            clip_reward=math.inf,
-        )
-
-    if checkpoint is not None:
-        agent = load_agent(checkpoint, vec_env, settings)
-    else:
-        agent = PPO(settings.policy, vec_env, verbose=0, **settings.ppo_kwargs)
-    if agent.device.type == "cpu" and settings.cpu_threads > 0:
-        # SB3's small MLP updates run fastest on one thread, and it leaves the other core to the env
-        torch.set_num_threads(settings.cpu_threads)
-    write_run_params(run_dir, env_cfg, agent_cfg, argv)  # only once the agent exists: no empty run folder
+    write_run_params(run_dir, env_cfg, agent_cfg, argv)
     agent.set_logger(configure(str(run_dir / "PPO_1"), ["tensorboard"]))
 
     checkpoints = AtomicCheckpointCallback(max(1, settings.checkpoint_interval // num_envs), run_dir)
@@ -125,6 +110,38 @@ def setup_training(
     )
 
 
+def _build_agent(
+    env: gym.Env,
+    agent_cfg: dict[str, Any],
+    checkpoint: Checkpoint | None,
+    vec_env_hook: Callable[[VecEnv], VecEnv] | None,
+) -> tuple[AgentSettings, VecEnv, PPO]:
+    """The checked agent settings, the SB3 VecEnv stack over ``env`` and the new or resumed PPO agent."""
+    settings = process_sb3_cfg(agent_cfg, env.unwrapped.num_envs)
+    vec_env: VecEnv = Sb3VecEnvWrapper(env)
+    if vec_env_hook is not None:
+        vec_env = vec_env_hook(vec_env)
+    if settings.normalize_input or settings.normalize_value:
+        vec_env = VecNormalize(
+            vec_env,
+            training=True,
+            norm_obs=settings.normalize_input,
+            norm_reward=settings.normalize_value,
+            clip_obs=settings.clip_obs,
+            gamma=settings.ppo_kwargs.get("gamma", 0.99),
+            clip_reward=math.inf,
+        )
+
+    if checkpoint is not None:
+        agent = load_agent(checkpoint, vec_env, settings)
+    else:
+        agent = PPO(settings.policy, vec_env, verbose=0, **settings.ppo_kwargs)
+    if agent.device.type == "cpu" and settings.cpu_threads > 0:
+        # SB3's small MLP updates run fastest on one thread, and it leaves the other core to the env
+        torch.set_num_threads(settings.cpu_threads)
+    return settings, vec_env, agent
+
+
 def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
     """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted."""
     try:
@@ -139,4 +156,4 @@ def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
         pass
     finally:
         setup.agent.logger.close()  # flushes TensorBoard and ends its writer thread
-    return save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL)
+    return setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))

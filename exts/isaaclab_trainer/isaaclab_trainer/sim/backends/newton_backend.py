@@ -3,7 +3,11 @@
 Pipeline: parse env_0's articulation from the (UsdPhysics) stage with Newton's USD importer
 (``ModelBuilder.add_usd``), replicate it ``num_envs`` times as separate worlds
 (``ModelBuilder.replicate``), finalize, and step every world in one batched solver call.
-All worlds sit at the origin (Newton's recommendation); env spacing is a USD/visual matter only.
+All worlds sit at the origin (Newton's recommendation); env spacing is a USD/visual matter only:
+:attr:`NewtonBackend.env_origins` holds each env's place in the stage, for viewers' world offsets.
+The model keeps the bodies' visual boxes and a ground plane (visual only: no solver here computes
+contacts, and the boxes carry no mass), so Newton's viewers (``newton.viewer``) can draw
+``model`` / ``state`` as they are.
 
 Batched state is exposed through zero-copy ``wp.to_torch`` views of ``state.joint_q/joint_qd`` and
 ``control.joint_f`` reshaped to ``(num_envs, num_dofs)`` (the fixed root joint has no dof, so each
@@ -85,7 +89,7 @@ class NewtonBackend(PhysicsBackend):
             root_path=env_root,
             xform=wp.transform(wp.vec3(*(-float(c) for c in env_origin)), wp.quat_identity()),
             enable_self_collisions=False,
-            load_visual_shapes=False,
+            load_visual_shapes=True,
         )
         joint_names, dof_cols = [], []
         for j, label in enumerate(env_builder.joint_label):
@@ -105,7 +109,11 @@ class NewtonBackend(PhysicsBackend):
         if solver.startswith("mujoco"):
             newton.solvers.SolverMuJoCo.register_custom_attributes(builder)
         builder.replicate(env_builder, copy_count=self.num_envs)
+        builder.add_ground_plane()
+        #: the finalized Newton model (all worlds at the origin), e.g. for ``newton.viewer`` ``set_model``
         self.model = builder.finalize(device=self._wp_device)
+        #: ``(num_envs, 3)`` env origins in the stage (the grid places), e.g. a viewer's ``world_offsets``
+        self.env_origins = _env_origins(stage, prim.GetParent(), self.num_envs)
         if self.model.joint_dof_count != nd * self.num_envs:
             raise RuntimeError("unexpected dof layout after replication")
 
@@ -200,3 +208,15 @@ class NewtonBackend(PhysicsBackend):
         self._states = []
         self._q = self._qd = []
 
+
+def _env_origins(stage: Usd.Stage, env0: Usd.Prim, num_envs: int) -> np.ndarray:
+    """World positions of ``env_0 .. env_<num_envs-1>`` beside ``env0`` (zeros where an env prim is missing)."""
+    prefix = env0.GetName().rsplit("_", 1)[0]
+    parent = env0.GetParent()
+    cache = UsdGeom.XformCache(Usd.TimeCode.Default())
+    origins = np.zeros((num_envs, 3), dtype=np.float32)
+    for i in range(num_envs):
+        env = parent.GetChild(f"{prefix}_{i}")
+        if env.IsValid() and env.IsA(UsdGeom.Xformable):
+            origins[i] = cache.GetLocalToWorldTransform(env).ExtractTranslation()
+    return origins
