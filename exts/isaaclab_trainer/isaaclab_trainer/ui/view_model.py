@@ -378,6 +378,7 @@ class PanelViewModel:
         self._render_mode = RenderMode.FULL_RENDERING
         self._message = "Choose a task and press Build."
         self._is_error = False
+        self._shown_over: str | None = None  # the session message an export line is shown over
         self._tb_url = ""
         self._tb_logdir = ""
         self._latest_cache: tuple[tuple[str, str | None], str | None] | None = None
@@ -388,7 +389,12 @@ class PanelViewModel:
     # -- helpers -------------------------------------------------------------------------------
 
     def _info(self, text: str) -> None:
-        self._message, self._is_error = text, False
+        self._message, self._is_error, self._shown_over = text, False, None
+
+    def _info_over_session(self, text: str) -> None:
+        """Show ``text`` (news of work beside the session, e.g. an export) until the session says something new."""
+        self._info(text)
+        self._shown_over = self._status().message
 
     def _error(self, text: str) -> None:
         self._message, self._is_error = text, True
@@ -558,7 +564,7 @@ class PanelViewModel:
 
         self._export_thread = threading.Thread(target=work, name="isaaclab-export", daemon=True)
         self._export_thread.start()
-        self._info(f"Exporting {os.path.basename(chosen)} ...")
+        self._info_over_session(f"Exporting {os.path.basename(chosen)} ...")
         return True
 
     @property
@@ -571,7 +577,7 @@ class PanelViewModel:
             return
         self._export_thread = None
         ok, text = self._export_outcome or (False, "Export failed: no result")
-        (self._info if ok else self._error)(text)
+        (self._info_over_session if ok else self._error)(text)
 
     def on_start_tensorboard(self) -> str:
         """Start TensorBoard once for the current log folder; returns the URL ("" on failure)."""
@@ -627,6 +633,8 @@ class PanelViewModel:
             line, is_err = (st.error or st.message or "session error"), True
         elif self._is_error:
             line, is_err = self._message, True
+        elif self._shown_over is not None and st.message == self._shown_over:
+            line, is_err = self._message, False
         else:
             line, is_err = (st.message or self._message), False
 
