@@ -6,14 +6,17 @@
 #   -t, --test ...    run the test suite (installs first if missing); extra args go to pytest
 #   -s, --sim ...     launch Isaac Sim with this repo's extension folder and the extension enabled
 #   -h, --help        this help
+# Environment: PYTHON (base interpreter of a new venv, default python3), ISAACLAB_VENV (venv folder,
+# default <repo>/.venv; e.g. PYTHON=python3.12 ISAACLAB_VENV=.venv-py312 for Isaac Sim 6's Python),
+# ISAACSIM_PATH (an Isaac Sim 5.1 or 6.x install).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VENV="$REPO/.venv"
+VENV="$(realpath -m "${ISAACLAB_VENV:-$REPO/.venv}")"
 EXT_DIR="$REPO/exts/isaaclab_trainer"
 TORCH_VERSION="2.13.0"
 
-usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 in_isaacsim() { [[ -n "${ISAACSIM_PATH:-}" && -x "${ISAACSIM_PATH}/python.sh" ]]; }
 
@@ -71,16 +74,40 @@ ensure_installed() {
     fi
 }
 
+# Isaac Sim's version: VERSION beside the launcher (binary install, also 6.x source builds) or the pip package's
+isaacsim_version() {
+    if [[ -n "${1:-}" && -f "$1/VERSION" ]]; then
+        head -n1 "$1/VERSION"
+        return
+    fi
+    local py
+    for py in "${2:-}" python3; do
+        [[ -n "$py" ]] && "$py" -c 'import importlib.metadata as m; print(m.version("isaacsim"))' 2>/dev/null && return
+    done
+    echo unknown
+}
+
 launch_sim() {
-    local launcher=""
+    local launcher="" version="" pip_launcher=""
     if [[ -n "${ISAACSIM_PATH:-}" && -x "${ISAACSIM_PATH}/isaac-sim.sh" ]]; then
         launcher="${ISAACSIM_PATH}/isaac-sim.sh"
-    elif command -v isaacsim >/dev/null 2>&1; then
-        launcher="isaacsim isaacsim.exp.full"
+        version="$(isaacsim_version "$ISAACSIM_PATH")"
     else
-        echo "[isaaclab.sh] error: no Isaac Sim found: set ISAACSIM_PATH to an Isaac Sim 5.1 install or 'pip install isaacsim[all]==5.1.*'" >&2
-        exit 1
+        # the pip package's console script: on PATH, or in this repo's venv (Isaac Sim 6 wants Python 3.12)
+        pip_launcher="$(command -v isaacsim 2>/dev/null || true)"
+        [[ -z "$pip_launcher" && -x "$VENV/bin/isaacsim" ]] && pip_launcher="$VENV/bin/isaacsim"
+        if [[ -z "$pip_launcher" ]]; then
+            echo "[isaaclab.sh] error: no Isaac Sim found: set ISAACSIM_PATH to an Isaac Sim 6.x or 5.1 install, or 'pip install isaacsim[all,extscache]==6.*' (Python 3.12) or '==5.1.*' (Python 3.11)" >&2
+            exit 1
+        fi
+        version="$(isaacsim_version "" "$(dirname "$pip_launcher")/python")"
+        launcher="$pip_launcher isaacsim.exp.full"
     fi
+    case "$version" in
+        5.1*|6.*) ;;
+        *) echo "[isaaclab.sh] warning: Isaac Sim '$version' found; this extension is checked against 5.1 and 6.0-6.2" >&2 ;;
+    esac
+    echo "[isaaclab.sh] Isaac Sim $version: ${launcher%% *}"
     # shellcheck disable=SC2086
     exec $launcher --ext-folder "$REPO/exts" --enable isaaclab_trainer "$@"
 }

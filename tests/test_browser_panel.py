@@ -172,7 +172,7 @@ def state(page) -> str:
 
 
 def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
-    """Build 16 envs, Start, No rendering, Pause, Resume, Stop (model.zip), Load & Play, as a user clicks."""
+    """Build 16 envs, Start, No rendering, Pause, Resume, Stop (model.zip), Load & Play, Export, as a user clicks."""
     watcher = SceneWatcher()
     page = open_page(browser, panel.url, watcher)
 
@@ -232,6 +232,12 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
     page.screenshot(path=str(ARTIFACTS / "browser_panel.png"))
     click(page, "Stop playing")
     wait_until(lambda: state(page) == "Built", 10, "playing to stop", page)
+
+    click(page, "Export")  # the Checkpoints section's: the path field's model.zip, ONNX + TorchScript
+    exported = model.parent / "exported"
+    wait_until(lambda: status_line(page).startswith("Exported"), 120, "the export to finish", page)
+    assert status_line(page) == f"Exported policy.onnx, policy.pt, policy.json to {exported}"
+    assert all((exported / name).is_file() for name in ("policy.onnx", "policy.pt", "policy.json"))
     page.close()
 
     # every session call came from the loop thread, none from viser's

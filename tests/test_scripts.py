@@ -95,6 +95,45 @@ def test_isaaclab_sh_sim_without_isaac_sim_says_what_is_missing(tmp_path):
     res = subprocess.run([str(REPO / "isaaclab.sh"), "-s"], env=env, capture_output=True, text=True, timeout=30)
     assert res.returncode == 1
     assert res.stderr.strip().splitlines() == [
-        "[isaaclab.sh] error: no Isaac Sim found: set ISAACSIM_PATH to an Isaac Sim 5.1 install or "
-        "'pip install isaacsim[all]==5.1.*'"
+        "[isaaclab.sh] error: no Isaac Sim found: set ISAACSIM_PATH to an Isaac Sim 6.x or 5.1 install, or "
+        "'pip install isaacsim[all,extscache]==6.*' (Python 3.12) or '==5.1.*' (Python 3.11)"
     ]
+
+
+def _fake_launcher(path: Path) -> Path:
+    """A stand-in for Isaac Sim's launcher that prints the arguments it was given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('#!/bin/sh\necho "launched: $*"\n')
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize("version", ["6.0.1-rc.7+release.1234.abcd", "5.1.0-rc.19"])
+def test_isaaclab_sh_sim_finds_isaacsim_path_install(tmp_path, version):
+    """An install folder (binary zip, or a 6.x source build's _build/linux-x86_64/release) with isaac-sim.sh."""
+    _fake_launcher(tmp_path / "isaac-sim.sh")
+    (tmp_path / "VERSION").write_text(version + "\n")
+    env = {**os.environ, "ISAACSIM_PATH": str(tmp_path)}
+    res = subprocess.run([str(REPO / "isaaclab.sh"), "-s", "--no-window"], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == [
+        f"[isaaclab.sh] Isaac Sim {version}: {tmp_path / 'isaac-sim.sh'}",
+        f"launched: --ext-folder {REPO / 'exts'} --enable isaaclab_trainer --no-window",
+    ]
+    assert res.stderr == ""
+
+
+def test_isaaclab_sh_sim_finds_pip_isaacsim_and_warns_on_other_versions(tmp_path):
+    """The pip package's ``isaacsim`` console script, started with the full app experience."""
+    bin_dir = tmp_path / "venv" / "bin"
+    _fake_launcher(bin_dir / "isaacsim")
+    (bin_dir / "python").write_text('#!/bin/sh\necho 4.5.0\n')  # what importlib.metadata would report
+    (bin_dir / "python").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "ISAACSIM_PATH"}
+    env["PATH"] = f"{bin_dir}:/usr/bin:/bin"
+    res = subprocess.run([str(REPO / "isaaclab.sh"), "-s"], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == (
+        f"launched: isaacsim.exp.full --ext-folder {REPO / 'exts'} --enable isaaclab_trainer"
+    )
+    assert "Isaac Sim '4.5.0' found; this extension is checked against 5.1 and 6.0-6.2" in res.stderr

@@ -404,3 +404,33 @@ def test_panel_drives_the_real_session(tmp_path):
     assert vm.on_stop() and vm.refresh().state is SessionState.BUILT
     vm.shutdown()
     assert vm.session is None
+
+
+def test_engine_choice_and_active_engine_display():
+    """The Kit shell passes the engines its Isaac Sim has and a query of the active one (6.x: PhysX or Newton)."""
+    engine = ["newton"]
+    made: list[FakeSession] = []
+
+    def factory(**kw):
+        made.append(FakeSession(**kw))
+        return made[-1]
+
+    vm = PanelViewModel(
+        session_factory=factory,
+        tasks=TASKS,
+        latest_checkpoint_fn=lambda t, r: None,
+        backends=("auto", "physx", "newton"),
+        engine_fn=lambda: engine[0],
+    )
+    assert vm.refresh().engine_text == "Newton"
+    assert vm.on_build(TASKS[0], 4, 1, "newton") and made[-1].kwargs["backend"] == "newton"
+    engine[0] = "physx"
+    assert vm.refresh().engine_text == "PhysX"
+    assert vm.on_build(TASKS[0], 4, 1, "bullet") is False
+    assert vm.refresh().status_line.startswith("unknown physics backend 'bullet'")
+
+    def broken() -> str:
+        raise RuntimeError("no simulation manager")
+
+    assert PanelViewModel(session_factory=factory, tasks=TASKS, engine_fn=broken).refresh().engine_text == "-"
+    assert PanelViewModel(session_factory=factory, tasks=TASKS).refresh().engine_text == "-"  # outside Kit

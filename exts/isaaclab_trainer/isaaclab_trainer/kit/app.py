@@ -14,16 +14,18 @@ from stable_baselines3.common.callbacks import BaseCallback
 def launch_app(headless: bool = True, **config: Any) -> tuple[Any, Any]:
     """Start ``isaacsim.SimulationApp`` (``{"headless": headless, **config}``); returns ``(app, stage)``.
 
-    ``stage`` is the app's open USD stage (a new one if none is open), where the envs are built.
-    Call ``app.close()`` when done.
+    ``stage`` is the app's open USD stage (a new one if none is open), where the envs are built. Isaac
+    Sim's engines are registered as backends (``--backend physx`` builds PhysX, also in Isaac Sim 6.x where
+    Newton may be the active engine at startup). Call ``app.close()`` when done.
     """
     from isaacsim import SimulationApp
 
     app = SimulationApp({"headless": bool(headless), **config})
     import omni.usd
 
-    from . import physx_backend  # noqa: F401 - registers the "physx" backend
+    from .backends import register_kit_backends
 
+    register_kit_backends()
     context = omni.usd.get_context()
     if context.get_stage() is None:
         context.new_stage()

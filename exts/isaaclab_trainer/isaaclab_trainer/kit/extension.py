@@ -22,14 +22,12 @@ import omni.usd
 from omni.kit.menu.utils import MenuItemDescription
 
 from isaaclab_trainer.session.status import RenderMode, SessionState
-from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX
+from isaaclab_trainer.sim.backends.registry import AUTO
 from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.view_model import PanelViewModel, SessionLike, ui_refresh_period
 
-from . import (
-    physx_backend,  # noqa: F401 - registers "physx", which "auto" then means
-    render,
-)
+from . import engines, render
+from .backends import register_kit_backends
 from .window import WINDOW_TITLE, TrainerWindow
 
 MENU_ROOT = "Window"
@@ -44,9 +42,12 @@ def get_instance() -> IsaacLabTrainerExtension | None:
 
 
 def make_live_session(**kwargs: Any) -> SessionLike:
-    """Session factory for Kit: envs are authored into the open stage (``auto`` means PhysX here)."""
+    """Session factory for Kit: envs are authored into the open stage; ``auto`` means the engine Isaac Sim
+    runs now (PhysX in 5.1; in 6.x often Newton). A chosen engine is switched to when the backend is built."""
     from isaaclab_trainer.session.session import TrainingSession
 
+    if kwargs.get("backend", AUTO) == AUTO:
+        kwargs["backend"] = engines.active_engine()
     return TrainingSession(stage=omni.usd.get_context().get_stage(), **kwargs)
 
 
@@ -55,9 +56,12 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
         global _instance
         self._ext_id = ext_id
         log_root = carb.settings.get_settings().get(LOG_ROOT_SETTING) or LOG_ROOT
-        # not Newton: it does not write poses back to the stage, so the viewport would not show the envs
+        available = register_kit_backends()  # Isaac Sim's engines: physx; newton in 6.x
         self.view_model = PanelViewModel(
-            session_factory=make_live_session, log_root=str(log_root), backends=(AUTO, PHYSX)
+            session_factory=make_live_session,
+            log_root=str(log_root),
+            backends=(AUTO, *available),
+            engine_fn=engines.active_engine,
         )
         self.window: TrainerWindow | None = None
         self._frame = 0
@@ -110,7 +114,7 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
                 SessionState.TRAINING,
                 SessionState.PLAYING,
             ):
-                render.flush_physics_to_renderer()
+                render.flush_physics_to_renderer(engines.active_engine())
             self._frame += 1
             if (
                 self.window is not None

@@ -16,6 +16,8 @@ from omni.kit.viewport.utility import get_active_viewport
 
 from isaaclab_trainer.session.status import RenderMode
 
+from .engines import NEWTON
+
 VIEWPORT_WINDOW = "Viewport"
 
 
@@ -39,8 +41,14 @@ def viewport_updates_enabled() -> bool | None:
     return None if viewport is None else bool(viewport.updates_enabled)
 
 
-def flush_physics_to_renderer() -> None:
-    """Push PhysX results to Fabric for Hydra when omni.physx.fabric is on (Isaac Sim's ``render()`` does this)."""
+def flush_physics_to_renderer(engine: str) -> None:
+    """Push the engine's results to Fabric for Hydra: PhysX through omni.physx.fabric when it is on (Isaac
+    Sim's ``render()`` does this), Newton (Isaac Sim 6.x) through its stage's ``update_fabric()``."""
+    if engine == NEWTON:
+        import isaacsim.physics.newton
+
+        isaacsim.physics.newton.acquire_stage().update_fabric()
+        return
     manager = omni.kit.app.get_app().get_extension_manager()
     if not manager.is_extension_enabled("omni.physx.fabric"):
         return

@@ -51,13 +51,15 @@ class TrainerWindow:
                             with _row("Task"):
                                 self.task_combo = ui.ComboBox(max(0, tasks.index(vm.selected_task)), *tasks)
                             with _row("Environments"):
-                                self.num_envs_model = ui.SimpleIntModel(defaults.num_envs)
-                                ui.IntField(model=self.num_envs_model)
+                                self.num_envs_model = ui.IntField().model
+                                self.num_envs_model.set_value(defaults.num_envs)
                             with _row("Seed"):
-                                self.seed_model = ui.SimpleIntModel(defaults.seed)
-                                ui.IntField(model=self.seed_model)
+                                self.seed_model = ui.IntField().model
+                                self.seed_model.set_value(defaults.seed)
                             with _row("Physics backend"):
                                 self.backend_combo = ui.ComboBox(0, *vm.backends)
+                            with _row("Active engine"):
+                                self.engine_label = ui.Label("-")
                             with ui.HStack(height=26, spacing=4):
                                 self.build_btn = ui.Button("Build", clicked_fn=self._on_build)
                                 self.state_label = ui.Label("Idle", width=120)
@@ -71,7 +73,8 @@ class TrainerWindow:
                                 self.pause_btn = ui.Button("Pause", clicked_fn=vm.on_pause)
                                 self.resume_btn = ui.Button("Resume", clicked_fn=vm.on_resume)
                                 self.stop_btn = ui.Button("Stop", clicked_fn=vm.on_stop)
-                            self.progress = ui.ProgressBar(height=20)
+                            with ui.HStack(height=20):
+                                self.progress = ui.ProgressBar()
                             with _row("Progress"):
                                 self.progress_label = ui.Label("0")
                             with _row("Env steps / s"):
@@ -176,6 +179,7 @@ class TrainerWindow:
             ("run_dir_text", self.run_label),
             ("latest_checkpoint_text", self.latest_label),
             ("tensorboard_url", self.tb_url_label),
+            ("engine_text", self.engine_label),
             ("status_line", self.status_label),
         ):
             if changed(name):

@@ -1,7 +1,12 @@
 """Task registry: gymnasium ids, their env classes and their config files.
 
 Importing :mod:`isaaclab_trainer` registers every task here with gymnasium, so
-``gymnasium.make("Isaac-Cartpole-v0", num_envs=16, device="cpu")`` works.
+``gymnasium.make("Isaac-Cartpole-v0", num_envs=16, device="cpu")`` works. Isaac Lab 3.0's names
+(``Isaac-Cartpole``, ``Isaac-Cartpole-Direct``) are accepted too, as aliases of the same task: same env
+class, same config files; a run goes under the id that was given. gymnasium itself refuses to register an
+unversioned id beside a versioned one of the same name, and resolves ``gymnasium.make("Isaac-Cartpole")``
+to ``Isaac-Cartpole-v0`` by its own rule (the latest version); this package builds envs through
+:func:`canonical_task`, which gives the same spec without gymnasium's warning.
 """
 
 from __future__ import annotations
@@ -32,9 +37,15 @@ TASKS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+#: Isaac Lab 3.0's task names -> the task above they name (Isaac Lab 3.0 dropped the ``-v0`` suffix)
+ALIASES: dict[str, str] = {
+    "Isaac-Cartpole": "Isaac-Cartpole-v0",
+    "Isaac-Cartpole-Direct": "Isaac-Cartpole-Direct-v0",
+}
+
 
 def register_tasks() -> None:
-    """Register every task with gymnasium (idempotent)."""
+    """Register every ``-v0`` task with gymnasium (idempotent); the aliases resolve to them (see above)."""
     for task_id in TASKS:
         if task_id in gym.registry:
             continue
@@ -47,25 +58,39 @@ def register_tasks() -> None:
 
 
 def registered_tasks() -> list[str]:
-    """The gym ids this package provides."""
+    """The tasks this package provides, each once (their ``-v0`` ids; lists such as the panel's show these)."""
     return list(TASKS)
 
 
+def task_ids() -> list[str]:
+    """Every accepted task id: the ``-v0`` ids, then Isaac Lab 3.0's names."""
+    return [*TASKS, *ALIASES]
+
+
+def canonical_task(task: str) -> str:
+    """The ``-v0`` id of ``task`` (itself unless it is an Isaac Lab 3.0 alias)."""
+    return ALIASES.get(task, task)
+
+
 def check_task(task: str) -> str:
-    """Return ``task`` if registered, else raise ``ValueError`` naming the closest ids."""
-    if isinstance(task, str) and task in TASKS:
+    """Return ``task`` as given if it is a task id or alias, else raise ``ValueError`` naming the closest ids."""
+    if isinstance(task, str) and (task in TASKS or task in ALIASES):
         return task
-    close = closest_names(str(task), registered_tasks())
+    close = closest_names(str(task), task_ids())
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
-    raise ConfigError(f"unknown task '{task}'{hint} (registered: {', '.join(registered_tasks())})")
+    raise ConfigError(f"unknown task '{task}'{hint} (registered: {', '.join(task_ids())})")
+
+
+def _task_entry(task: str) -> tuple[str, str, str]:
+    return TASKS[canonical_task(check_task(task))]
 
 
 def env_cfg_path(task: str) -> Path:
-    return config_dir() / TASKS[check_task(task)][1]
+    return config_dir() / _task_entry(task)[1]
 
 
 def agent_cfg_path(task: str) -> Path:
-    return config_dir() / TASKS[check_task(task)][2]
+    return config_dir() / _task_entry(task)[2]
 
 
 def load_env_cfg(task: str, path: str | Path | None = None) -> Any:
@@ -97,5 +122,5 @@ def make_task_env(task: str, cfg: Any = None, render_mode: str | None = None, st
 
 def env_class(task: str) -> type:
     """The env class of ``task`` (imported, not built)."""
-    module, _, name = TASKS[check_task(task)][0].partition(":")
+    module, _, name = _task_entry(task)[0].partition(":")
     return getattr(importlib.import_module(module), name)

@@ -21,6 +21,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
+from isaaclab_trainer.tasks import canonical_task
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoint
@@ -53,7 +54,7 @@ class TrainingSetup:
 
 def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any = None) -> gym.Env:
     """The registered env of ``task`` built from ``env_cfg`` (optionally in a given USD stage)."""
-    return gym.make(task, cfg=env_cfg, render_mode=render_mode, stage=stage)
+    return gym.make(canonical_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
 
 
 def setup_training(

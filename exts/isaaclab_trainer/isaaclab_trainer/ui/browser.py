@@ -65,6 +65,7 @@ BUTTONS = (
     ("stop_enabled", "stop_btn"),
     ("load_play_enabled", "play_btn"),
     ("play_stop_enabled", "play_stop_btn"),
+    ("export_enabled", "export_btn"),
 )
 
 
@@ -186,6 +187,7 @@ class BrowserPanel:
             self.path_txt = gui.add_text("Checkpoint", "")
             self.play_btn = gui.add_button("Load & Play")
             self.play_stop_btn = gui.add_button("Stop playing")
+            self.export_btn = gui.add_button("Export")
         with gui.add_folder("Logs", order=-10):
             self.tb_txt = gui.add_text("TensorBoard", "", disabled=True)
             self.tb_btn = gui.add_button("Start TensorBoard")
@@ -203,6 +205,7 @@ class BrowserPanel:
         self.use_btn.on_click(lambda _e: self.post(self._use_latest))
         self.play_btn.on_click(lambda _e: self._post_value(vm.on_load_and_play, self.path_txt.value))
         self.play_stop_btn.on_click(lambda _e: self.post(vm.on_stop))
+        self.export_btn.on_click(lambda _e: self._post_value(vm.on_export, self.path_txt.value))
         self.tb_btn.on_click(lambda _e: self.post(vm.on_start_tensorboard))
 
     def _draw_plot(self, values: tuple[float, ...]) -> None:

@@ -127,6 +127,8 @@ class PanelState:
     plot_min: float
     plot_max: float
     run_dir_text: str
+    # the physics engine Isaac Sim runs now ("PhysX", "Newton"; "-" when unknown)
+    engine_text: str
     # Rendering section
     render_mode_index: int
     render_mode: RenderMode
@@ -277,6 +279,12 @@ def parse_device(device: str | None) -> str | None:
     return text or None
 
 
+def format_engine(engine: str | None) -> str:
+    """``"newton"`` -> ``"Newton"``, ``"physx"`` -> ``"PhysX"``; ``"-"`` when there is none."""
+    names = {"physx": "PhysX", "newton": "Newton"}
+    return names.get(str(engine).lower(), str(engine)) if engine else NO_VALUE
+
+
 def parse_build_args(
     task: str, num_envs: str | int, seed: str | int, backend: str, backends: Sequence[str], device: str | None = None
 ) -> BuildArgs:
@@ -345,11 +353,14 @@ class PanelViewModel:
     Args:
         session_factory: called as ``factory(task=, num_envs=, seed=, backend=, log_root=)`` and must
             return an object with the ``TrainingSession`` surface. Kit passes one that adds the live stage.
-        tasks: registered task ids (default: ``isaaclab_trainer.tasks.registered_tasks()``).
+        tasks: the task ids offered, each task once (default: ``isaaclab_trainer.tasks.registered_tasks()``);
+            Build accepts every id the task check does, Isaac Lab 3.0's names included.
         latest_checkpoint_fn: ``(task, log_root) -> path | None``.
         tensorboard_launcher: ``logdir -> url``.
         log_root: the folder that holds ``sb3/<task>/<run>``.
         backends: the physics backends the Task section offers (default: every registered name).
+        engine_fn: ``() -> engine name`` of the physics engine the app runs now (shown in the panel; Kit
+            passes Isaac Sim's, since 6.x may run PhysX or Newton).
         exporter: ``(checkpoint, task) -> summary line``, run on a worker thread by :meth:`on_export`.
     """
 
@@ -361,11 +372,13 @@ class PanelViewModel:
         tensorboard_launcher: Callable[[str], str] | None = None,
         log_root: str = LOG_ROOT,
         backends: Sequence[str] | None = None,
+        engine_fn: Callable[[], str] | None = None,
         exporter: Callable[[str, str], str] | None = None,
     ) -> None:
         self._factory: SessionFactory = session_factory or _default_session_factory
         self.tasks: list[str] = list(tasks) if tasks is not None else _default_tasks()
         self.backends: tuple[str, ...] = tuple(backends) if backends is not None else backend_names()
+        self._engine_fn = engine_fn
         self._latest_fn = latest_checkpoint_fn or _default_latest_checkpoint
         self._tb_launcher = tensorboard_launcher or _default_tensorboard_launcher
         self.log_root = log_root
@@ -374,6 +387,7 @@ class PanelViewModel:
         self._render_mode = RenderMode.FULL_RENDERING
         self._message = "Choose a task and press Build."
         self._is_error = False
+        self._shown_over: str | None = None  # the session message an export line is shown over
         self._tb_url = ""
         self._tb_logdir = ""
         self._latest_cache: tuple[tuple[str, str | None], str | None] | None = None
@@ -384,7 +398,12 @@ class PanelViewModel:
     # -- helpers -------------------------------------------------------------------------------
 
     def _info(self, text: str) -> None:
-        self._message, self._is_error = text, False
+        self._message, self._is_error, self._shown_over = text, False, None
+
+    def _info_over_session(self, text: str) -> None:
+        """Show ``text`` (news of work beside the session, e.g. an export) until the session says something new."""
+        self._info(text)
+        self._shown_over = self._status().message
 
     def _error(self, text: str) -> None:
         self._message, self._is_error = text, True
@@ -562,7 +581,7 @@ class PanelViewModel:
 
         self._export_thread = threading.Thread(target=work, name="isaaclab-export", daemon=True)
         self._export_thread.start()
-        self._info(f"Exporting {os.path.basename(chosen)} ...")
+        self._info_over_session(f"Exporting {os.path.basename(chosen)} ...")
         return True
 
     @property
@@ -575,7 +594,7 @@ class PanelViewModel:
             return
         self._export_thread = None
         ok, text = self._export_outcome or (False, "Export failed: no result")
-        (self._info if ok else self._error)(text)
+        (self._info_over_session if ok else self._error)(text)
 
     def on_start_tensorboard(self) -> str:
         """Start TensorBoard once for the current log folder; returns the URL ("" on failure)."""
@@ -631,6 +650,8 @@ class PanelViewModel:
             line, is_err = (st.error or st.message or "session error"), True
         elif self._is_error:
             line, is_err = self._message, True
+        elif self._shown_over is not None and st.message == self._shown_over:
+            line, is_err = self._message, False
         else:
             line, is_err = (st.message or self._message), False
 
@@ -659,6 +680,7 @@ class PanelViewModel:
             plot_min=lo,
             plot_max=hi,
             run_dir_text=st.run_dir or NO_VALUE,
+            engine_text=self._engine_text(),
             render_mode_index=render_mode_index(mode),
             render_mode=mode,
             latest_checkpoint_text=latest or "(none found)",
@@ -668,6 +690,15 @@ class PanelViewModel:
             tensorboard_command=tensorboard_command(logdir),
             tensorboard_url=self._tb_url,
         )
+
+    def _engine_text(self) -> str:
+        if self._engine_fn is None:
+            return NO_VALUE
+        try:
+            return format_engine(self._engine_fn())
+        except Exception:  # noqa: BLE001 - an engine query must not kill the UI loop
+            logger.exception("Isaac Lab panel: reading the active physics engine failed")
+            return NO_VALUE
 
     # -- teardown ------------------------------------------------------------------------------
 

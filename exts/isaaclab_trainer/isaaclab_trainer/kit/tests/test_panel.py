@@ -17,11 +17,13 @@ import omni.ui as ui
 import omni.usd
 from pxr import Usd, UsdGeom
 
+from isaaclab_trainer.kit import engines
 from isaaclab_trainer.kit import extension as ext_mod
 from isaaclab_trainer.kit.render import viewport_updates_enabled
 from isaaclab_trainer.kit.window import WINDOW_TITLE
 from isaaclab_trainer.session.status import SessionState
 from isaaclab_trainer.train.runs import latest_checkpoint
+from isaaclab_trainer.ui.view_model import format_engine
 
 NUM_ENVS = 4
 
@@ -82,6 +84,24 @@ class TestIsaacLabPanel(omni.kit.test.AsyncTestCase):
         self.ext._toggle_window()
         await ui_test.wait_n_updates(2)
         self.assertTrue(self.ext._is_visible())
+
+    async def test_active_engine_is_shown(self) -> None:
+        await ui_test.wait_n_updates(2)
+        self.assertEqual(self.win.engine_label.text, format_engine(engines.active_engine()))
+        self.assertEqual(self.vm.backends, ("auto", *engines.available_engines()))
+
+    async def test_build_and_train_on_each_engine(self) -> None:
+        """PhysX (5.1 and 6.x) and, where this Isaac Sim has it, Newton: Build switches to the chosen engine."""
+        for engine in engines.available_engines():
+            self.vm.close_session()
+            self.win.backend_combo.model.get_item_value_model().set_value(self.vm.backends.index(engine))
+            await self._build()
+            self.assertEqual(engines.active_engine(), engine)
+            self.win.total_model.set_value("100,000")
+            await _button("Start").click()
+            advanced = await self._frames_until(lambda: self.vm.session.status.timesteps > 0, 300)
+            self.assertTrue(advanced, f"{engine}: {self.vm.refresh().status_line}")
+            self.vm.on_stop()
 
     async def test_bad_input_shows_in_status_line(self) -> None:
         self.win.num_envs_model.set_value(0)
