@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import TASK, interleaved, line, md_table, median, paired_ratio
+from common import TASK, interleaved, line, md_table, median, paired_ratio, steps_per_s
 from panel_path import direct
 
 NAME = "browser_panel"
@@ -107,16 +107,11 @@ def run(quick: bool) -> dict[str, Any]:
     repeats = 2 if quick else 3
     steps: dict[str, int] = {}
 
-    def timed(name, fn):
-        def go() -> float:
-            sec, n = fn()
-            steps[name] = n
-            return n / sec
-
-        return go
-
     rates = interleaved(
-        {"panel": timed("panel", lambda: panel_no_rendering(total)), "direct": timed("direct", lambda: direct(total))},
+        {
+            "panel": steps_per_s("panel", lambda: panel_no_rendering(total), steps),
+            "direct": steps_per_s("direct", lambda: direct(total), steps),
+        },
         repeats,
     )
     ratio = paired_ratio(rates["panel"], rates["direct"])

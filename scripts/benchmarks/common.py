@@ -103,6 +103,17 @@ def seconds(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t
 
 
+def steps_per_s(name: str, run: Callable[[], tuple[float, int]], steps: dict[str, int]) -> Callable[[], float]:
+    """``run() -> (seconds, timesteps)`` as steps/s for :func:`interleaved`, noting the timesteps in ``steps``."""
+
+    def go() -> float:
+        sec, n = run()
+        steps[name] = n
+        return n / sec
+
+    return go
+
+
 def interleaved(fns: dict[str, Callable[[], float]], repeats: int, alternate: bool = False) -> dict[str, list[float]]:
     """Call each ``fn`` (returning a measurement) in turn, ``repeats`` rounds: A B A B ...
 

@@ -31,6 +31,7 @@ from common import (
     median,
     paired_ratio,
     pct,
+    steps_per_s,
 )
 
 NAME = "panel_path"
@@ -87,19 +88,11 @@ def measure(total: int, repeats: int, busy: int) -> dict[str, Any]:
     update_ms: list[float] = []
     steps: dict[str, int] = {}
 
-    def timed(name, fn):
-        def go() -> float:
-            sec, n = fn()
-            steps[name] = n
-            return n / sec
-
-        return go
-
     with background_load(busy):
         rates = interleaved(
             {
-                "session": timed("session", lambda: session(total, update_ms)),
-                "direct": timed("direct", lambda: direct(total)),
+                "session": steps_per_s("session", lambda: session(total, update_ms), steps),
+                "direct": steps_per_s("direct", lambda: direct(total), steps),
             },
             repeats,
             alternate=True,
