@@ -23,18 +23,11 @@ import pytest
 import zstandard
 
 from isaaclab_trainer.session.session import TrainingSession
+from isaaclab_trainer.ui import browser as browser_ui
 from isaaclab_trainer.ui.browser import BrowserPanel, LoopBoundSession
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM = Path(browser_ui.CHROMIUM)
+CHROMIUM_ARGS = list(browser_ui.CHROMIUM_HEADLESS_ARGS)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PANEL = Path(__file__).resolve().parents[1] / "scripts" / "reinforcement_learning" / "sb3" / "panel.py"
 

@@ -19,12 +19,12 @@ from typing import Any
 from common import TASK, interleaved, line, md_table, median, paired_ratio, steps_per_s
 from panel_path import direct
 
+from isaaclab_trainer.ui.browser import CHROMIUM, CHROMIUM_HEADLESS_ARGS
+
 NAME = "browser_panel"
 NUM_ENVS = 64
 SEED = 42
 FPS_WINDOW_S = 10.0
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
 def _panel():
@@ -82,7 +82,7 @@ def full_rendering_fps(with_browser: bool) -> dict[str, float]:
             from playwright.sync_api import sync_playwright
 
             pw = sync_playwright().start()
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_HEADLESS_ARGS))
             page = browser.new_page(viewport={"width": 1200, "height": 800})
             page.goto(panel.url)
             page.get_by_role("button", name="Build", exact=True).wait_for(timeout=60_000)
@@ -115,7 +115,7 @@ def run(quick: bool) -> dict[str, Any]:
         repeats,
     )
     ratio = paired_ratio(rates["panel"], rates["direct"])
-    with_browser = CHROMIUM.exists()
+    with_browser = Path(CHROMIUM).exists()
     fps = full_rendering_fps(with_browser)
     res = {
         "num_envs": NUM_ENVS,

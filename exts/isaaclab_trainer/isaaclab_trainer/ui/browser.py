@@ -46,6 +46,19 @@ TITLE = "Isaac Lab"
 BACKEND = NEWTON
 #: camera on the first envs: from the +X/-Y side of env 0, looking across the grid (Z up, degrees)
 CAMERA_OFFSET = (6.0, -6.0, 4.0)
+#: Debian's Chromium and the flags that open this page headless on a machine with no outside network
+#: (the tests and the benchmark view the panel with them; without the networking flags Chromium keeps
+#: trying to reach Google's hosts)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_HEADLESS_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 CAMERA_PITCH, CAMERA_YAW = -20.0, 135.0
 ERROR_COLOR, INFO_COLOR = "#e03131", "#868e96"
 #: PanelState fields drawn as read-only text rows
