@@ -138,14 +138,10 @@ class SceneRenderer3D:
         wp.config.quiet = True
         import newton
         from newton.viewer import ViewerGL
-        from pxr import Usd, UsdGeom
 
-        def origin(path: str) -> tuple[float, float, float]:
-            xf = UsdGeom.Xformable(stage.GetPrimAtPath(path)).ComputeLocalToWorldTransform(Usd.TimeCode.Default())
-            t = xf.ExtractTranslation()
-            return float(t[0]), float(t[1]), float(t[2])
+        from isaaclab_trainer.sim.scene import env_origins
 
-        self.origins = [origin(p) for p in env_paths]
+        self.origins = [tuple(float(c) for c in o) for o in env_origins(stage, env_paths)]
         robot = newton.ModelBuilder()
         robot.add_usd(
             stage,

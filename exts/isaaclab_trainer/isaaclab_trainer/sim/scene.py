@@ -8,7 +8,9 @@ env_0 is authored once with the USD API; the others are copied at the Sdf layer 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+import numpy as np
 from pxr import Gf, Sdf, Usd, UsdGeom
 
 from .cartpole import CartpoleSpec, add_cartpole, add_ground_light_physics
@@ -78,3 +80,14 @@ def build_scene(
             joint = dst.AppendPath(Sdf.Path("Robot/root_joint")).AppendProperty("physics:localPos0")
             layer.GetAttributeAtPath(joint).default = Gf.Vec3f(x, y, z + spec.root_height)
     return env_paths
+
+
+def env_origins(stage: Usd.Stage, env_paths: Sequence[str]) -> np.ndarray:
+    """World positions of the env prims at ``env_paths``, ``(len, 3)`` (zeros where a prim is missing)."""
+    cache = UsdGeom.XformCache(Usd.TimeCode.Default())
+    origins = np.zeros((len(env_paths), 3), dtype=np.float32)
+    for i, path in enumerate(env_paths):
+        env = stage.GetPrimAtPath(path)
+        if env.IsValid() and env.IsA(UsdGeom.Xformable):
+            origins[i] = cache.GetLocalToWorldTransform(env).ExtractTranslation()
+    return origins

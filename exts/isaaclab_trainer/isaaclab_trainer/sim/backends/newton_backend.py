@@ -44,6 +44,7 @@ wp.config.log_level = wp.LOG_WARNING
 import newton  # noqa: E402
 from pxr import Usd, UsdGeom  # noqa: E402
 
+from ..scene import env_origins  # noqa: E402
 from .base import PhysicsBackend, canonical_device  # noqa: E402
 
 SOLVERS = ("featherstone", "mujoco")
@@ -112,8 +113,10 @@ class NewtonBackend(PhysicsBackend):
         builder.add_ground_plane()
         #: the finalized Newton model (all worlds at the origin), e.g. for ``newton.viewer`` ``set_model``
         self.model = builder.finalize(device=self._wp_device)
+        env0 = prim.GetParent()
+        prefix = f"{env0.GetParent().GetPath()}/{env0.GetName().rsplit('_', 1)[0]}"
         #: ``(num_envs, 3)`` env origins in the stage (the grid places), e.g. a viewer's ``world_offsets``
-        self.env_origins = _env_origins(stage, prim.GetParent(), self.num_envs)
+        self.env_origins = env_origins(stage, [f"{prefix}_{i}" for i in range(self.num_envs)])
         if self.model.joint_dof_count != nd * self.num_envs:
             raise RuntimeError("unexpected dof layout after replication")
 
@@ -207,16 +210,3 @@ class NewtonBackend(PhysicsBackend):
         self._graphs = None
         self._states = []
         self._q = self._qd = []
-
-
-def _env_origins(stage: Usd.Stage, env0: Usd.Prim, num_envs: int) -> np.ndarray:
-    """World positions of ``env_0 .. env_<num_envs-1>`` beside ``env0`` (zeros where an env prim is missing)."""
-    prefix = env0.GetName().rsplit("_", 1)[0]
-    parent = env0.GetParent()
-    cache = UsdGeom.XformCache(Usd.TimeCode.Default())
-    origins = np.zeros((num_envs, 3), dtype=np.float32)
-    for i in range(num_envs):
-        env = parent.GetChild(f"{prefix}_{i}")
-        if env.IsValid() and env.IsA(UsdGeom.Xformable):
-            origins[i] = cache.GetLocalToWorldTransform(env).ExtractTranslation()
-    return origins
