@@ -7,6 +7,7 @@ import difflib
 import os
 import types
 import typing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -102,6 +103,12 @@ def _type_ok(value: Any, hint: Any) -> bool:
     return isinstance(value, hint)
 
 
+def did_you_mean(key: object, accepted: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the accepted name closest to an unknown ``key``, or "" if none is close."""
+    close = difflib.get_close_matches(str(key), sorted(accepted), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def dataclass_from_dict(cls: type[T], data: dict[str, Any], source: str = "config") -> T:
     """Build dataclass ``cls`` from ``data``, rejecting unknown keys and wrong value types."""
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
@@ -109,8 +116,7 @@ def dataclass_from_dict(cls: type[T], data: dict[str, Any], source: str = "confi
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key not in fields:
-            close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; accepted keys: {', '.join(fields)}"
+            hint = did_you_mean(key, fields) or f"; accepted keys: {', '.join(fields)}"
             raise ConfigError(f"{source}: unknown key '{key}'{hint}")
         if not _type_ok(value, hints[key]):
             expected = getattr(hints[key], "__name__", str(hints[key]))

@@ -7,7 +7,6 @@ rejected with the closest valid name.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import warnings
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import ConstantSchedule, LinearSchedule
 
-from isaaclab_trainer.utils import SEED_MAX, ConfigError, is_seed
+from isaaclab_trainer.utils import SEED_MAX, ConfigError, did_you_mean, is_seed
 
 # Isaac Lab's cartpole config keeps batch_size 4096 (tuned for 4096 envs); with fewer envs SB3 then
 # uses the whole rollout as one minibatch, which is intended, so its warning about it is noise.
@@ -105,9 +104,7 @@ def _check_ppo_types(cfg: dict[str, Any], source: str) -> None:
     }
     for key in policy_kwargs:
         if key not in accepted:
-            close = difflib.get_close_matches(str(key), sorted(accepted), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(f"{source}: unknown key 'policy_kwargs.{key}'{hint}")
+            raise ConfigError(f"{source}: unknown key 'policy_kwargs.{key}'{did_you_mean(key, accepted)}")
 
 
 #: torch intra-op threads at most: libgomp aborts the process when asked for billions
@@ -166,9 +163,7 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
     accepted = _ppo_keys() | set(OWN_KEYS)
     for key in cfg:
         if key not in accepted:
-            close = difflib.get_close_matches(str(key), sorted(accepted), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(f"{source}: unknown key '{key}'{hint}")
+            raise ConfigError(f"{source}: unknown key '{key}'{did_you_mean(key, accepted)}")
     for key, kind in OWN_KEYS.items():
         if key in cfg and (not isinstance(cfg[key], kind) or isinstance(cfg[key], bool) is not (kind is bool)):
             accepted = {bool: _BOOL, str: _STR, int: _INT}.get(kind, _NUMBER)
