@@ -127,7 +127,7 @@ def test_isaaclab_sh_sim_finds_pip_isaacsim_and_warns_on_other_versions(tmp_path
     """The pip package's ``isaacsim`` console script, started with the full app experience."""
     bin_dir = tmp_path / "venv" / "bin"
     _fake_launcher(bin_dir / "isaacsim")
-    (bin_dir / "python").write_text('#!/bin/sh\necho 4.5.0\n')  # what importlib.metadata would report
+    (bin_dir / "python").write_text("#!/bin/sh\necho 4.5.0\n")  # what importlib.metadata would report
     (bin_dir / "python").chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k != "ISAACSIM_PATH"}
     env["PATH"] = f"{bin_dir}:/usr/bin:/bin"

@@ -14,6 +14,7 @@ import torch
 
 from conftest import PLAY, TRAIN, run_script
 from isaaclab_trainer.session import RenderMode, SessionState, TrainingSession
+from isaaclab_trainer.session.handoff import LoopLearner
 
 SOLVE_TIMESTEPS = 300_000  # the task is solved (rollout mean >= 4.75) by ~160k steps; see README
 
@@ -174,6 +175,26 @@ def test_update_runs_only_the_env_steps_that_fit_in_the_frame_budget(tmp_path):
     assert session.status.state != SessionState.ERROR, session.status.error
     assert max(per_frame) <= int(budget_ms / 1000 / step_s)  # never more than fit
     assert max(per_frame) >= 2  # and more than FULL_RENDERING's one step: the budget is used
+
+
+def test_work_never_measured_waits_for_a_fresh_frame():
+    """The learner starts a kind of work it has no cost estimate for (PPO's first update after the first
+    rollout, which is several env steps long) only first in a frame, however much of the frame is left;
+    once measured, it runs wherever it fits."""
+    done = []
+
+    def learn():
+        for kind in ("step", "step", "update", "grad", "grad"):
+            learner.gate(kind)
+            done.append(kind)
+
+    learner = LoopLearner(learn)
+    learner.run_frame(time.perf_counter() + 3600.0, None)
+    assert done == ["step", "step"]  # an hour left in the frame, but "update" was never measured
+    learner.run_frame(time.perf_counter() + 3600.0, None)
+    assert done == ["step", "step", "update"]  # first in its frame; then "grad", never measured, waits
+    learner.run_frame(time.perf_counter() + 3600.0, None)
+    assert done == ["step", "step", "update", "grad", "grad"] and learner.done
 
 
 def test_physics_runs_on_the_update_thread_and_a_slow_step_does_not_stall(tmp_path):

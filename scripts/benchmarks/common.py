@@ -130,8 +130,16 @@ def interleaved(fns: dict[str, Callable[[], float]], repeats: int, alternate: bo
 
 @contextlib.contextmanager
 def background_load(processes: int) -> Iterator[None]:
-    """Keep ``processes`` busy-looping Python processes running for the duration (a fixed CPU load)."""
+    """Keep ``processes`` busy-looping Python processes running for the duration (a fixed CPU load).
+
+    Each is pinned to one core in turn, so the load is the same in every round: left to itself the
+    scheduler sometimes parks two on one core for seconds, and the measured process then gets a
+    whole core in one round and half of one in the next.
+    """
+    cores = sorted(os.sched_getaffinity(0))
     procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    for i, proc in enumerate(procs):
+        os.sched_setaffinity(proc.pid, {cores[i % len(cores)]})
     try:
         yield
     finally:

@@ -6,8 +6,9 @@ physics are only ever touched on that thread, and no thread hand-off is paid per
 gives control back to the loop (:meth:`LoopLearner.gate`) before a piece of work that would not fit
 in what is left of the frame: an env step (also when the render mode's step allowance is spent),
 a PPO gradient step (an optimizer hook between mini-batches) and the first gradient step after a
-rollout; the end of training starts a fresh frame. Checkpoints are written on a worker thread
-(:meth:`LoopLearner.off_loop`) while the learner waits, frame by frame, for them.
+rollout, each kind with its own cost estimate; the end of training starts a fresh frame.
+Checkpoints are written on a worker thread (:meth:`LoopLearner.off_loop`) while the learner waits,
+frame by frame, for them.
 ``update()`` switches back in on the next frame. Pausing means not switching in; stopping lets the
 learner run to its next env step, where it ends with
 :class:`~isaaclab_trainer.train.trainer.TrainingInterrupted` (``model.zip`` is saved).
@@ -15,6 +16,7 @@ learner run to its next env step, where it ends with
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -32,10 +34,14 @@ from isaaclab_trainer.train.trainer import TrainingInterrupted
 
 T = TypeVar("T")
 
+# Both estimates forget slowly (half-life ~700 pieces / frames): on a busy machine the OS preempts
+# the loop thread mid-piece, and a gradient step that takes 4 ms idle then takes up to 25 ms of wall
+# time now and then; estimates that forgot within a rollout let such a piece start late in a frame
+# (scripts/benchmarks/panel_path.py; docs/benchmarks.md, comparison 4).
 #: how fast the estimated cost of a piece of work forgets a slow one (per piece)
-COST_DECAY = 0.95
-#: how fast the frames' lateness (a busy machine preempting us mid-piece) is forgotten (per frame)
-LATE_DECAY = 0.9
+COST_DECAY = 0.999
+#: how fast the frames' overshoot (a busy machine preempting us mid-piece) is forgotten (per frame)
+LATE_DECAY = 0.999
 
 
 class LoopLearner:
@@ -49,10 +55,13 @@ class LoopLearner:
         self._steps_left: int | None = None
         self._fresh = False  # nothing run yet this frame: one piece always may, however long it was
         self._closed = False
-        #: decaying maximum of how late frames ended: later frames stop that much earlier (at most half)
+        #: decaying maximum of how far frames ran past the point where they planned to stop (the OS
+        #: preempting us mid-piece on a busy machine): later frames plan to stop that much earlier,
+        #: by at most half the frame
         self.late = 0.0
-        #: decaying maximum of the seconds each kind of work took, from its gate to the next gate
-        self.cost: dict[str, float] = {"reset": 0.0, "step": 0.0, "grad": 0.0}
+        #: decaying maximum of the seconds each kind of work took, from its gate to the next gate; a kind
+        #: not measured yet is missing and runs only first in a frame
+        self.cost: dict[str, float] = {}
         self._piece: str | None = None
         self._piece_t0 = 0.0
         self._learner_grad = True  # torch's grad mode is per thread: the learner keeps its own
@@ -83,7 +92,7 @@ class LoopLearner:
             raise
         finally:
             torch.set_grad_enabled(loop_grad)
-        self.late = max(time.perf_counter() - deadline, LATE_DECAY * self.late, 0.0)
+        self.late = max(time.perf_counter() - self._deadline, LATE_DECAY * self.late, 0.0)
 
     def close(self) -> None:
         """Let the learner run to its next env step, where it ends (``model.zip`` saved); call on the loop thread."""
@@ -103,7 +112,9 @@ class LoopLearner:
         """Called by the learner before a piece of ``kind`` work; yields to the loop until it fits a frame.
 
         ``kind`` is ``"reset"`` or ``"step"`` (env calls: they end the learner once stopped;
-        ``"step"`` counts against the frame's step allowance), ``"grad"`` (a gradient step) or
+        ``"step"`` counts against the frame's step allowance), ``"update"`` (from the end of a rollout
+        to the first gradient step: SB3's log dump and mini-batch shuffle make it several times a
+        gradient step, so it keeps its own estimate), ``"grad"`` (a further gradient step) or
         ``"fresh"`` (what follows, the end of training, starts a fresh frame).
         """
         now = time.perf_counter()
@@ -161,13 +172,13 @@ class LoopLearner:
     def _end_piece(self, now: float) -> None:
         """Account the running piece's time to its kind's cost estimate."""
         if self._piece is not None:
-            self.cost[self._piece] = max(now - self._piece_t0, COST_DECAY * self.cost[self._piece])
+            self.cost[self._piece] = max(now - self._piece_t0, COST_DECAY * self.cost.get(self._piece, 0.0))
             self._piece = None
 
     def _fits(self, kind: str, now: float) -> bool:
         if kind == "step" and self._steps_left is not None and self._steps_left <= 0:
             return False
-        return self._fresh or now + self.cost[kind] <= self._deadline
+        return self._fresh or now + self.cost.get(kind, math.inf) <= self._deadline
 
     def _yield(self) -> None:
         assert self._loop is not None
@@ -187,7 +198,7 @@ class FrameGateCallback(BaseCallback):
         self._hook = self.model.policy.optimizer.register_step_post_hook(lambda *_: self.learner.gate("grad"))
 
     def _on_rollout_end(self) -> None:
-        self.learner.gate("grad")  # the update's first gradient step follows
+        self.learner.gate("update")
 
     def _on_training_end(self) -> None:
         if self._hook is not None:
