@@ -167,3 +167,19 @@ def test_player_loads_a_genuine_checkpoint_with_frozen_statistics(checkpoint, en
     assert isinstance(player.vec_env, VecNormalize)
     assert player.vec_env.training is False and player.vec_env.norm_reward is False
     player.step()
+
+
+def test_resets_after_loading_follow_the_env_seed_not_the_checkpoints(checkpoint):
+    """``play.py --seed`` (the env config's seed) decides the episodes played; PPO.load reseeds the
+    env with the seed stored in the checkpoint, and the player puts the env's own seed back."""
+    first_obs = []
+    for seed in (1, 2, 1):
+        cfg = load_env_cfg(TASK)
+        cfg.num_envs, cfg.seed = NUM_ENVS, seed
+        env = make_env(TASK, cfg)
+        try:
+            first_obs.append(load_policy(check_checkpoint(checkpoint, TASK), env, TASK).vec_env.get_original_obs())
+        finally:
+            env.close()
+    assert np.array_equal(first_obs[0], first_obs[2])
+    assert not np.allclose(first_obs[0], first_obs[1])

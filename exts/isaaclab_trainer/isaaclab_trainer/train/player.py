@@ -55,7 +55,8 @@ def load_policy(checkpoint: Checkpoint, env: gym.Env, task: str) -> PolicyPlayer
     Nothing in the files is executed (see :mod:`.checkpoints`); statistics or a network that do not
     fit raise :class:`~.checks.UsageError` (a ``ValueError``) naming the file.
 
-    The agent config is :func:`checkpoint_agent_settings`'s.
+    The agent config is :func:`checkpoint_agent_settings`'s; the env's resets follow its own
+    config's seed (``play.py --seed``), not the seed stored in the checkpoint.
     """
     settings = checkpoint_agent_settings(checkpoint.path, task, env.unwrapped.num_envs)
     vec_env: VecEnv = Sb3VecEnvWrapper(env)
@@ -64,6 +65,7 @@ def load_policy(checkpoint: Checkpoint, env: gym.Env, task: str) -> PolicyPlayer
         # never VecNormalize.load (plain pickle): a restricted unpickler, statistics frozen
         vec_env = wrap_with_stats(stats, vec_env)
     agent = load_agent(checkpoint, vec_env, settings, restore_stats=False)
+    vec_env.seed(env.unwrapped.cfg.seed)  # PPO.load reseeded the env with the seed it was trained with
     return PolicyPlayer(agent, vec_env, checkpoint.path)
 
 
