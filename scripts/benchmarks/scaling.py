@@ -1,5 +1,6 @@
 """5. Scaling: env steps/s of the env alone (random actions, as in comparison 1) and of PPO
-training (the cartpole config, as in comparison 2) for num_envs 16 ... 4096, plus a PNG plot.
+training (the cartpole config, as in comparison 2) for num_envs 16 ... 4096, plus a PNG plot, and
+the seconds to author the USD scene (``build_scene`` on an in-memory stage) at each size.
 
 Each size's raw-solver rate is measured alongside (comparison 1's ``measure``), so the last column
 stays a ratio taken side by side. Ratio printed: training steps/s at 4096 / at 64 envs.
@@ -7,6 +8,7 @@ stays a ratio taken side by side. Ratio printed: training steps/s at 4096 / at 6
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from common import DOCS, Clock, line, md_table, setup_ours
@@ -24,6 +26,17 @@ def training_rate(num_envs: int, rollouts: int) -> float:
     return clock.steps_per_s
 
 
+def scene_build_s(num_envs: int) -> float:
+    """Seconds to author ``num_envs`` cartpoles into a new in-memory USD stage."""
+    from pxr import Usd
+
+    from isaaclab_trainer.sim import build_scene
+
+    t = time.perf_counter()
+    build_scene(Usd.Stage.CreateInMemory(), num_envs)
+    return time.perf_counter() - t
+
+
 def run(quick: bool) -> dict[str, Any]:
     sizes = [16, 64, 256, 1024, 4096] if not quick else [16, 64, 256, 1024]
     rows = []
@@ -38,6 +51,7 @@ def run(quick: bool) -> dict[str, Any]:
                 "raw_env_steps_per_s": m["engine_env_steps_per_s"],
                 "env_over_raw": m["ratio_ours_over_raw"],
                 "train_steps_per_s": training_rate(n, rollouts),
+                "scene_build_s": scene_build_s(n),
             }
         )
     by_n = {r["num_envs"]: r for r in rows}
@@ -95,12 +109,20 @@ def markdown(res: dict[str, Any]) -> str:
             r["env_steps_per_s"],
             f"{r['env_over_raw']:.2f}",
             r["train_steps_per_s"],
+            f"{r['scene_build_s']:.2f}" if "scene_build_s" in r else "—",
         ]
         for r in res["rows"]
     ]
     return (
         md_table(
-            ["num_envs", "raw engine env steps/s", "env.step() env steps/s", "env / raw", "PPO training env steps/s"],
+            [
+                "num_envs",
+                "raw engine env steps/s",
+                "env.step() env steps/s",
+                "env / raw",
+                "PPO training env steps/s",
+                "USD scene authoring s",
+            ],
             rows,
         )
         + "\n\n![scaling](scaling.png)"
