@@ -1,6 +1,6 @@
 """7. Browser panel: ``scripts/reinforcement_learning/sb3/panel.py``'s :class:`BrowserPanel` (viser server,
 Newton's ``ViewerViser``, the 60 Hz loop thread) training at No rendering vs train.py's direct path
-(``make_env`` + ``setup_training`` + ``run_learning``), same seed and budget, alternating rounds; and
+(``make_env`` + ``setup_training`` + ``run_learning``), same seed and budget, alternating rounds (A B B A ...) after one untimed warm-up run; and
 the loop's frames per second with 64 envs training in Full rendering while a headless Chromium shows
 the page (every frame's body transforms go over its websocket).
 
@@ -104,15 +104,16 @@ def full_rendering_fps(with_browser: bool) -> dict[str, float]:
 
 def run(quick: bool) -> dict[str, Any]:
     total = 16 * NUM_ENVS * (12 if quick else 60)
-    repeats = 2 if quick else 3
+    repeats = 2 if quick else 5
     steps: dict[str, int] = {}
-
+    panel_no_rendering(16 * NUM_ENVS)  # warm-up: first-use costs (viser, imports) count for neither side
     rates = interleaved(
         {
             "panel": steps_per_s("panel", lambda: panel_no_rendering(total), steps),
             "direct": steps_per_s("direct", lambda: direct(total), steps),
         },
         repeats,
+        alternate=True,
     )
     ratio = paired_ratio(rates["panel"], rates["direct"])
     with_browser = Path(CHROMIUM).exists()
