@@ -50,7 +50,9 @@ METADATA = "policy.json"
 INPUT_NAME, OUTPUT_NAME = "obs", "actions"
 #: observations the export compares against SB3 before it reports success
 VERIFY_SAMPLES = 256
-VERIFY_TOLERANCE = 1e-5
+#: float32 rounding differs between onnxruntime's fused kernels and torch: ~1e-5 is normal (1.5e-5 was
+#: seen on a checkpoint stopped from the browser panel); a wrong graph differs by orders of magnitude more
+VERIFY_TOLERANCE = 1e-4
 #: packages each format needs (module names); onnxruntime is used to verify the ONNX file
 NEEDS = {"onnx": ("onnx", "onnxscript", "onnxruntime"), "torchscript": ()}
 INSTALL_HINT = "'./isaaclab.sh -p -m pip install \"exts/isaaclab_trainer[export]\"'"
