@@ -110,7 +110,8 @@ def spec_for(version: str, table: dict | None = None) -> ApiSpec:
 
 
 def render_markdown(table: dict | None = None) -> str:
-    """The README table: one row per ``[[api]]``, with its source in 5.1 and in 6.x."""
+    """The README tables: one row per ``[[api]]``, then one per ``[[manifest]]`` (extension.toml keys), each with
+    its source in 5.1 and in 6.x."""
     table = table if table is not None else load_table()
     lines = [
         BEGIN,
@@ -125,6 +126,12 @@ def render_markdown(table: dict | None = None) -> str:
             calls += "<br>*(6.x only)*"
         cells = [calls, row["used_in"], row["is51"], row["is6"]]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    manifest = table.get("manifest", [])
+    if manifest:  # extension.toml keys whose meaning Kit defines
+        lines += ["", "| extension.toml | Used in | Isaac Sim 5.1 | Isaac Sim 6.x |", "|---|---|---|---|"]
+        for row in manifest:
+            cells = [f"`{row['key']}`", row["used_in"], row["is51"], row["is6"]]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     lines += ["", END]
     return "\n".join(lines)
 

@@ -222,8 +222,11 @@ def test_every_call_the_table_implies_is_listed():
 def test_docs_table_is_generated_from_the_data_file():
     readme = kit_api_table.README.read_text(encoding="utf-8")
     assert kit_api_table.updated_readme(readme) == readme, "run: python scripts/kit_api_table.py"
-    for row in kit_api_table.load_table()["api"]:
+    table = kit_api_table.load_table()
+    for row in table["api"]:
         assert row["is51"].strip() and row["is6"].strip(), row["calls"]
+    for row in table.get("manifest", []):  # extension.toml keys
+        assert row["key"].strip() and row["is51"].strip() and row["is6"].strip(), row
 
 
 def test_engines_offered(kit: FakeKit):
