@@ -1,6 +1,7 @@
 """7. Browser panel: ``scripts/reinforcement_learning/sb3/panel.py``'s :class:`BrowserPanel` (viser server,
 Newton's ``ViewerViser``, the 60 Hz loop thread) training at No rendering vs train.py's direct path
-(``make_env`` + ``setup_training`` + ``run_learning``), same seed and budget, alternating rounds (A B B A ...) after one untimed warm-up run; and
+(``make_env`` + ``setup_training`` + ``run_learning``), same seed and budget, alternating rounds
+(A B B A ...) after one untimed warm-up run; and
 the loop's frames per second with 64 envs training in Full rendering while a headless Chromium shows
 the page (every frame's body transforms go over its websocket).
 
