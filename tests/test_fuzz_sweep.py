@@ -423,6 +423,39 @@ def test_tune_cli_sweep_paths(folder, tune_main, kind):
     assert outcome.code == 2
 
 
+@pytest.fixture(scope="module")
+def record() -> dict[str, Any]:
+    """The record tune.py writes for the shipped sweep (what ``--resume`` reads back)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sw.write_record(sw.load_sweep(SHIPPED, TASK, AGENT, NUM_ENVS), AGENT, Path(tmp))
+        return yaml.safe_load((Path(tmp) / sw.SWEEP_RECORD).read_text())
+
+
+def test_record_round_trip(record):
+    """A record read back is the sweep written (run_trial rebuilds its Sweep the same way)."""
+    sweep = sw.Sweep.from_dict(record["sweep"])
+    assert sweep.to_dict() == record["sweep"] and sweep == sw.load_sweep(SHIPPED, TASK, AGENT, NUM_ENVS)
+
+
+@settings(FUZZ, max_examples=40)
+@given(data=st.data())
+def test_tune_cli_resume_record(tune_main, record, data):
+    """``tune.py --resume DIR`` whose sweep.yaml is edited (or not a record): reaches Ray, or one line."""
+    edited = data.draw(
+        st.one_of(
+            mapping_variants(record, {}),
+            st.builds(lambda sweep: {**record, "sweep": sweep}, mapping_variants(record["sweep"], {})),
+            st.just(BASE),
+        ),
+        label="record",
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep_dir = Path(tmp)
+        (sweep_dir / "tune").mkdir()
+        (sweep_dir / sw.SWEEP_RECORD).write_text(_dump(edited))
+        check_cli(tune_main, ["--resume", str(sweep_dir)], [str(sweep_dir)])
+
+
 # -- failing examples the properties found, kept as regular tests ------------------------------------
 
 GOOD = "space:\n  learning_rate: {loguniform: [1.0e-4, 1.0e-3]}\n"
@@ -463,6 +496,15 @@ FOUND_BY_FUZZING: dict[str, tuple[str | bytes, list[str]]] = {
     ),
     "impossible date": (GOOD + "stop_timesteps: !!timestamp 2001-13-14\n", ["holds a value that cannot be read"]),
 }
+#: (sweep.yaml of a folder given to --resume, words the message must hold)
+RESUME_FOUND_BY_FUZZING = {
+    "a sweep file, not a record": (SHIPPED_TEXT, ["is not a sweep record written by tune.py", "give --resume"]),
+    "record without search": (
+        "sweep: {task: Isaac-Cartpole-v0}\nagent_cfg: {}\nargv: []\n",
+        ["sweep.yaml: sweep: missing key 'space'"],
+    ),
+    "record that is a list": ("sweep: [1]\nagent_cfg: {}\nargv: []\n", ["is not a sweep record written by tune.py"]),
+}
 
 
 @pytest.mark.parametrize("case", list(FOUND_BY_FUZZING))
@@ -485,3 +527,15 @@ def test_real_process(folder, tune_main, tmp_path):
     assert res.returncode == in_process.code == 2, res.stderr
     assert res.stderr.strip() == in_process.stderr.strip() and "Traceback" not in res.stderr
     assert not (tmp_path / "logs").exists()
+
+
+@pytest.mark.parametrize("case", list(RESUME_FOUND_BY_FUZZING))
+def test_resume_found_by_fuzzing(tune_main, tmp_path, case):
+    text, expected = RESUME_FOUND_BY_FUZZING[case]
+    sweep_dir = tmp_path / "sweep"
+    (sweep_dir / "tune").mkdir(parents=True)
+    (sweep_dir / sw.SWEEP_RECORD).write_text(text)
+    outcome = check_cli(tune_main, ["--resume", str(sweep_dir)], [str(sweep_dir)])
+    assert outcome.code == 2, outcome.stderr
+    for text in expected:
+        assert text in outcome.stderr, (text, outcome.stderr)

@@ -114,11 +114,15 @@ class Sweep:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Sweep:
+    def from_dict(cls, data: dict[str, Any], source: str = "sweep record") -> Sweep:
+        """The Sweep :meth:`to_dict` gave; ConfigError naming the key when ``data`` is not one."""
         data = dict(data)
-        data["search"] = SearchCfg(**data["search"])
-        data["scheduler"] = SchedulerCfg(**data["scheduler"])
-        return cls(**data)
+        for key, sub in (("search", SearchCfg), ("scheduler", SchedulerCfg)):
+            value = data.get(key, {})
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: '{key}' must be a mapping, got {value!r}")
+            data[key] = dataclass_from_dict(sub, value, source=f"{source}: {key}")
+        return dataclass_from_dict(cls, data, source=source)
 
 
 # -- the sweep file --------------------------------------------------------------------------------
@@ -630,5 +634,13 @@ def write_record(sweep: Sweep, agent_cfg: dict[str, Any], sweep_dir: Path) -> No
 
 
 def read_record(sweep_dir: Path) -> tuple[Sweep, dict[str, Any], list[str]]:
-    record = load_yaml(sweep_dir / SWEEP_RECORD)
-    return Sweep.from_dict(record["sweep"]), record["agent_cfg"], record["argv"]
+    """What :func:`write_record` wrote; ConfigError naming the file when it is not such a record."""
+    path = sweep_dir / SWEEP_RECORD
+    record = load_yaml(path)
+    data, agent_cfg, argv = (record.get(k) for k in ("sweep", "agent_cfg", "argv"))
+    if not isinstance(data, dict) or not isinstance(agent_cfg, dict) or not isinstance(argv, list):
+        raise ConfigError(
+            f"{path} is not a sweep record written by tune.py (accepted: mappings 'sweep' and 'agent_cfg' and "
+            "a list 'argv'); give --resume a sweep folder tune.py made"
+        )
+    return Sweep.from_dict(data, source=f"{path}: sweep"), agent_cfg, argv
