@@ -435,6 +435,9 @@ def test_record_round_trip(record):
     """A record read back is the sweep written (run_trial rebuilds its Sweep the same way)."""
     sweep = sw.Sweep.from_dict(record["sweep"])
     assert sweep.to_dict() == record["sweep"] and sweep == sw.load_sweep(SHIPPED, TASK, AGENT, NUM_ENVS)
+    seeds = sw.seeds_sweep(TASK, [1, 2, 3], AGENT, NUM_ENVS, None, 1000)
+    seeds.max_concurrent, seeds.num_samples = 2, 3
+    assert sw.Sweep.from_dict(yaml.safe_load(yaml.safe_dump(seeds.to_dict()))) == seeds
 
 
 @settings(FUZZ, max_examples=40)
