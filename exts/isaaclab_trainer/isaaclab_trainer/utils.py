@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import sys
 import types
 import typing
 from collections.abc import Iterable
@@ -54,6 +55,24 @@ def config_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "config"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error: plain
+    ``safe_load`` keeps the last value and drops the first without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<' merges may be overridden; unhashable keys fail in PyYAML itself
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (accepted: each key once)", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML mapping, with one clear error when the file is missing or not YAML."""
     if not str(path).strip():
@@ -67,11 +86,16 @@ def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise ConfigError(f"config file '{path}' cannot be read ({reason})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no tags beyond plain data
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise ConfigError(f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError(f"{path} is nested too deeply (accepted: lists and mappings a few levels deep)") from None
+    except ValueError as exc:  # a value PyYAML cannot construct, e.g. an integer of more than 4300 digits
+        reason = str(exc).split(";")[0]
+        raise ConfigError(f"{path} holds a value that cannot be read ({reason})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -123,7 +147,12 @@ def dataclass_from_dict(cls: type[T], data: dict[str, Any], source: str = "confi
             raise ConfigError(f"{source}: '{key}' must be {expected}, got {value!r}")
         if typing.get_origin(hints[key]) is tuple and isinstance(value, list):
             value = tuple(value)
-        kwargs[key] = float(value) if hints[key] is float else value
+        try:
+            kwargs[key] = float(value) if hints[key] is float else value
+        except OverflowError:  # an integer beyond float's range
+            raise ConfigError(
+                f"{source}: '{key}' must be a float (at most {sys.float_info.max:g}), got {value!r}"
+            ) from None
     missing = [name for name, f in fields.items() if name not in kwargs and _no_default(f)]
     if missing:
         raise ConfigError(f"{source}: missing key {', '.join(repr(m) for m in missing)}")

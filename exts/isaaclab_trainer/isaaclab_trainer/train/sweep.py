@@ -114,11 +114,15 @@ class Sweep:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Sweep:
+    def from_dict(cls, data: dict[str, Any], source: str = "sweep record") -> Sweep:
+        """The Sweep :meth:`to_dict` gave; ConfigError naming the key when ``data`` is not one."""
         data = dict(data)
-        data["search"] = SearchCfg(**data["search"])
-        data["scheduler"] = SchedulerCfg(**data["scheduler"])
-        return cls(**data)
+        for key, sub in (("search", SearchCfg), ("scheduler", SchedulerCfg)):
+            value = data.get(key, {})
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: '{key}' must be a mapping, got {value!r}")
+            data[key] = dataclass_from_dict(sub, value, source=f"{source}: {key}")
+        return dataclass_from_dict(cls, data, source=source)
 
 
 # -- the sweep file --------------------------------------------------------------------------------
@@ -138,8 +142,15 @@ def check_metric(metric: str, source: str = "--metric") -> str:
 
 
 def _number(value: Any, where: str) -> float:
+    """A finite number (a bound of a distribution), else ConfigError naming ``value``."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond float's range
+            number = math.inf
+        if math.isfinite(number):
+            return number
+        raise ConfigError(f"{where} must be a finite number, got {value!r}")
     hint = ""
     if isinstance(value, str):
         try:
@@ -197,6 +208,8 @@ def _check_dimension(key: str, spec: Any, agent_cfg: dict[str, Any], num_envs: i
     low, high = (_number(v, f"{where}: {kind} bound") for v in arg)
     if not low < high:
         raise ConfigError(f"{where}: {kind} needs low < high, got [{low:g}, {high:g}]")
+    if not math.isfinite(high - low):  # Tune draws low + (high - low) * u
+        raise ConfigError(f"{where}: {kind} needs high - low to be a finite number, got [{low:g}, {high:g}]")
     if kind == "loguniform" and low <= 0:
         raise ConfigError(f"{where}: loguniform needs low > 0, got {low:g}")
     for value in (low, high, (low + high) / 2):  # a drawn value is a float between the bounds
@@ -237,14 +250,20 @@ def load_sweep(
                 f"{source}: space.{key}: every trial trains stop_timesteps (--stop_timesteps); sweep other keys"
             )
         space[str(key)] = _check_dimension(str(key), spec, agent_cfg, num_envs, source)
+    if top.stop_timesteps is not None:
+        check_count(top.stop_timesteps, f"{source}: stop_timesteps")
+    if search.seed is not None:
+        check_seed(search.seed, f"{source}: search.seed")
     budget = stop_timesteps or top.stop_timesteps or int(process_sb3_cfg(agent_cfg, num_envs).n_timesteps)
     check_count(budget, f"{source}: stop_timesteps")
     if scheduler.grace_period is not None and not 1 <= scheduler.grace_period <= budget:
         raise ConfigError(
             f"{source}: scheduler.grace_period must be 1 to stop_timesteps ({budget}), got {scheduler.grace_period}"
         )
-    if scheduler.reduction_factor <= 1:
-        raise ConfigError(f"{source}: scheduler.reduction_factor must be > 1, got {scheduler.reduction_factor:g}")
+    if not 1 < scheduler.reduction_factor < math.inf:  # NaN fails too
+        raise ConfigError(
+            f"{source}: scheduler.reduction_factor must be a finite number > 1, got {scheduler.reduction_factor:g}"
+        )
     return Sweep(task, space, metric, mode, int(budget), search, scheduler)
 
 
@@ -615,5 +634,13 @@ def write_record(sweep: Sweep, agent_cfg: dict[str, Any], sweep_dir: Path) -> No
 
 
 def read_record(sweep_dir: Path) -> tuple[Sweep, dict[str, Any], list[str]]:
-    record = load_yaml(sweep_dir / SWEEP_RECORD)
-    return Sweep.from_dict(record["sweep"]), record["agent_cfg"], record["argv"]
+    """What :func:`write_record` wrote; ConfigError naming the file when it is not such a record."""
+    path = sweep_dir / SWEEP_RECORD
+    record = load_yaml(path)
+    data, agent_cfg, argv = (record.get(k) for k in ("sweep", "agent_cfg", "argv"))
+    if not isinstance(data, dict) or not isinstance(agent_cfg, dict) or not isinstance(argv, list):
+        raise ConfigError(
+            f"{path} is not a sweep record written by tune.py (accepted: mappings 'sweep' and 'agent_cfg' and "
+            "a list 'argv'); give --resume a sweep folder tune.py made"
+        )
+    return Sweep.from_dict(data, source=f"{path}: sweep"), agent_cfg, argv
