@@ -161,11 +161,19 @@ def state(page) -> str:
     return field(page, "State").input_value()
 
 
+def steps_per_drawn_frame(page, panel: BrowserPanel, seconds: float = 3.0) -> float:
+    """Env steps (all envs, as the page shows them) per frame whose transforms were sent, over ``seconds``."""
+    frames0, steps0 = panel.scene_frames, timesteps(page)
+    time.sleep(seconds)
+    return (timesteps(page) - steps0) / max(1, panel.scene_frames - frames0)
+
+
 # ----------------------------------------------------------------------------- tests
 
 
 def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
-    """Build 16 envs, Start, No rendering, Pause, Resume, Stop (model.zip), Load & Play, Export, as a user clicks."""
+    """Build 16 envs, Start, Partial and No rendering, Pause, Resume, Stop (model.zip), Load & Play, Export, as a
+    user clicks."""
     watcher = SceneWatcher()
     page = open_page(browser, panel.url, watcher)
 
@@ -188,6 +196,15 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
     other = open_page(browser, panel.url)
     wait_until(lambda: state(other) == "Training", 10, "the second tab to show the session")
     other.close()
+
+    # Partial rendering: the 3-D view still moves, with several env steps per drawn frame (Full: one)
+    full = steps_per_drawn_frame(page, panel)
+    choose(page, "Rendering Mode", "Partial rendering")
+    time.sleep(0.5)  # applied on the loop's next frame
+    partial_from = time.monotonic()
+    partial = steps_per_drawn_frame(page, panel)
+    wait_until(lambda: watcher.moving(partial_from), 30, "cart/pole transforms to move in Partial rendering", page)
+    assert partial > 1.5 * full, f"env steps per drawn frame: Partial {partial:.1f}, Full {full:.1f}"
 
     choose(page, "Rendering Mode", "No rendering")
     time.sleep(0.5)  # the switch is applied on the loop's next frame; let frames already on the wire arrive

@@ -34,14 +34,21 @@ from isaaclab_trainer.train.trainer import TrainingInterrupted
 
 T = TypeVar("T")
 
-# Both estimates forget slowly (half-life ~700 pieces / frames): on a busy machine the OS preempts
-# the loop thread mid-piece, and a gradient step that takes 4 ms idle then takes up to 25 ms of wall
-# time now and then; estimates that forgot within a rollout let such a piece start late in a frame
-# (scripts/benchmarks/panel_path.py; docs/benchmarks.md, comparison 4).
-#: how fast the estimated cost of a piece of work forgets a slow one (per piece)
-COST_DECAY = 0.999
-#: how fast the frames' overshoot (a busy machine preempting us mid-piece) is forgotten (per frame)
+# A piece's cost is estimated as a high quantile of its recent wall times, not their maximum: on a
+# busy machine the OS preempts the loop thread mid-piece, and a gradient step that takes 4 ms idle
+# now and then takes 25 ms (55 ms with a browser drawing the panel on the same cores); a maximum
+# remembers such a piece and leaves room for one piece per frame. What the quantile misses shows as
+# frames running past their planned stop, which later frames reserve (``late``, forgotten slowly).
+# Measured in scripts/benchmarks/panel_path.py; docs/benchmarks.md, comparison 4.
+#: the quantile of a kind's wall times its cost estimate tracks
+COST_QUANTILE = 0.95
+#: relative step of the quantile estimate per piece (up when a piece took longer, down otherwise)
+COST_RATE = 0.1
+#: how fast the frames' overshoot past their planned stop is forgotten (per frame)
 LATE_DECAY = 0.999
+#: the reserve a learner starts with, and the most it keeps, as fractions of the frame: a new run has
+#: seen no overshoot yet, and a frame always keeps half of itself for work
+FIRST_RESERVE, MAX_RESERVE = 0.25, 0.5
 
 
 class LoopLearner:
@@ -56,11 +63,11 @@ class LoopLearner:
         self._fresh = False  # nothing run yet this frame: one piece always may, however long it was
         self._closed = False
         #: decaying maximum of how far frames ran past the point where they planned to stop (the OS
-        #: preempting us mid-piece on a busy machine): later frames plan to stop that much earlier,
-        #: by at most half the frame
-        self.late = 0.0
-        #: decaying maximum of the seconds each kind of work took, from its gate to the next gate; a kind
-        #: not measured yet is missing and runs only first in a frame
+        #: preempting us mid-piece on a busy machine): later frames plan to stop that much earlier
+        #: (:data:`FIRST_RESERVE` until a first frame is run, at most :data:`MAX_RESERVE`)
+        self.late: float | None = None
+        #: estimated seconds (the :data:`COST_QUANTILE` of recent ones) each kind of work takes from its
+        #: gate to the next gate; a kind not measured yet is missing and runs only first in a frame
         self.cost: dict[str, float] = {}
         self._piece: str | None = None
         self._piece_t0 = 0.0
@@ -78,7 +85,9 @@ class LoopLearner:
         if self.done:
             return
         started = time.perf_counter()
-        self._deadline = deadline - min(self.late, 0.5 * (deadline - started))
+        if self.late is None:
+            self.late = FIRST_RESERVE * (deadline - started)
+        self._deadline = deadline - min(self.late, MAX_RESERVE * (deadline - started))
         self._steps_left, self._fresh = max_steps, True
         if self._learner is None:
             self._learner = greenlet.greenlet(self._run)
@@ -170,9 +179,16 @@ class LoopLearner:
         return out["value"]
 
     def _end_piece(self, now: float) -> None:
-        """Account the running piece's time to its kind's cost estimate."""
+        """Move the running piece's kind's cost estimate toward its quantile (a streaming estimate)."""
         if self._piece is not None:
-            self.cost[self._piece] = max(now - self._piece_t0, COST_DECAY * self.cost.get(self._piece, 0.0))
+            took, estimate = now - self._piece_t0, self.cost.get(self._piece)
+            if estimate is None:
+                estimate = took
+            elif took > estimate:
+                estimate *= 1.0 + COST_RATE * COST_QUANTILE
+            else:
+                estimate *= 1.0 - COST_RATE * (1.0 - COST_QUANTILE)
+            self.cost[self._piece] = estimate
             self._piece = None
 
     def _fits(self, kind: str, now: float) -> bool:
