@@ -259,7 +259,7 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
 def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
     """panel.py as a user runs it: one line with the URL; a bad field shows one line and builds
     nothing; Ctrl+C during training saves model.zip."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
     args = [sys.executable, str(PANEL), "--num_envs", "4", "--port", "0", "--log_root", str(tmp_path / "logs")]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
@@ -287,7 +287,12 @@ def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
         wait_until(lambda: timesteps(page) > 0, 60, "training to run", page)
         page.close()
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        try:
+            out, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # with PYTHONFAULTHANDLER set: every thread's stack, for the message
+            out, _ = proc.communicate(timeout=30)
+            raise AssertionError(f"panel.py did not stop within 60 s of Ctrl+C; its output:\n{out}") from None
     finally:
         proc.kill()
     assert proc.returncode == 0, out

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from conftest import REPO, TRAIN, run_script
@@ -36,7 +37,8 @@ AGENT_YAML = (REPO / "config" / "agents" / "sb3_ppo_cartpole.yaml").read_text()
 def agent_yaml(d: Path) -> Path:
     """The task's agent config, checkpointing every rollout, with normalized observations."""
     path = d / "agent.yaml"
-    path.write_text(AGENT_YAML + f"checkpoint_interval: {ROLLOUT}\nnormalize_input: true\n")
+    cfg = yaml.safe_load(AGENT_YAML) | {"checkpoint_interval": ROLLOUT, "normalize_input": True}
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
 
 
