@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,11 @@ PLAY = REPO / "scripts" / "reinforcement_learning" / "sb3" / "play.py"
 # the scripts import their glue (cli_args.py) from their own folder, as Python puts it on sys.path
 # for a script; tests that run them in-process (runpy) need it there too
 sys.path.insert(0, str(TRAIN.parent))
+# A suite started as a background job of a non-interactive shell (`./.ci/run &`) inherits SIGINT
+# ignored, and so would every script it starts: the Ctrl+C tests would wait forever. A handler here
+# (not "ignore") gives the children the default again, so they turn SIGINT into KeyboardInterrupt.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run_script(script: Path, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
