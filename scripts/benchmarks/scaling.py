@@ -109,7 +109,7 @@ def markdown(res: dict[str, Any]) -> str:
             r["env_steps_per_s"],
             f"{r['env_over_raw']:.2f}",
             r["train_steps_per_s"],
-            f"{r['scene_build_s']:.2f}" if "scene_build_s" in r else "—",
+            f"{r['scene_build_s']:.2f}",
         ]
         for r in res["rows"]
     ]
