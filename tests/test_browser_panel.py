@@ -91,7 +91,7 @@ class SceneWatcher:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package (./isaaclab.sh -i does when run as root)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's 'chromium' (./isaaclab.sh -i does, run as root)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
