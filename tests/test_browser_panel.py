@@ -8,6 +8,7 @@ Newton's ``ViewerViser`` sends for the bodies are counted and compared.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -16,13 +17,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import msgspec
 import numpy as np
 import pytest
 import zstandard
 
-from isaaclab_trainer.session.session import TrainingSession
+from isaaclab_trainer.session.session import STEPS_PER_FRAME, TrainingSession
+from isaaclab_trainer.session.status import RenderMode
 from isaaclab_trainer.ui import browser as browser_ui
 from isaaclab_trainer.ui.browser import BrowserPanel, LoopBoundSession
 
@@ -138,11 +141,16 @@ def status_line(page) -> str:
 
 
 def wait_until(cond: Callable[[], bool], timeout: float, what: str, page=None) -> None:
+    """Poll ``cond``; with a ``page``, wait through Playwright, which delivers the page's websocket frames
+    (to :class:`SceneWatcher`) only while it runs."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if cond():
             return
-        time.sleep(0.1)
+        if page is not None:
+            page.wait_for_timeout(100)
+        else:
+            time.sleep(0.1)
     seen = f" (page: state {state(page)!r}, progress {timesteps(page)}, status {status_line(page)!r})" if page else ""
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{seen}")
 
@@ -161,11 +169,36 @@ def state(page) -> str:
     return field(page, "State").input_value()
 
 
-def steps_per_drawn_frame(page, panel: BrowserPanel, seconds: float = 3.0) -> float:
-    """Env steps (all envs, as the page shows them) per frame whose transforms were sent, over ``seconds``."""
-    frames0, steps0 = panel.scene_frames, timesteps(page)
-    time.sleep(seconds)
-    return (timesteps(page) - steps0) / max(1, panel.scene_frames - frames0)
+def on_loop(panel: BrowserPanel, fn: Callable[[], Any]) -> Any:
+    """``fn()`` run on the panel's loop thread between two frames, where clicks run; its result."""
+    out: queue.SimpleQueue = queue.SimpleQueue()
+    panel.post(lambda: out.put(fn()))
+    return out.get(timeout=30)
+
+
+class Counters(NamedTuple):
+    timesteps: int  # all envs, as the page shows them
+    scene_frames: int  # frames whose body transforms were sent to the page
+    render_mode: RenderMode
+
+
+def counters(panel: BrowserPanel) -> Counters:
+    """The session's timesteps, the frames drawn and the render mode, read together on the loop thread."""
+    return on_loop(
+        panel, lambda: Counters(panel.vm.session.status.timesteps, panel.scene_frames, panel.vm.session.render_mode)
+    )
+
+
+def switched(panel: BrowserPanel, mode: RenderMode, page) -> Counters:
+    """The counters once the session renders in ``mode`` (a click is applied on the loop's next frame)."""
+    wait_until(lambda: counters(panel).render_mode == mode, 30, f"the session to switch to {mode.name}", page)
+    return counters(panel)
+
+
+def assert_at_most(limit: int, a: Counters, b: Counters) -> None:
+    """From ``a`` to ``b``, no drawn frame ran more than ``limit`` env steps of the 16 envs."""
+    assert b.scene_frames > a.scene_frames, "frames must be drawn"
+    assert b.timesteps - a.timesteps <= limit * 16 * (b.scene_frames - a.scene_frames), (a, b)
 
 
 # ----------------------------------------------------------------------------- tests
@@ -197,29 +230,39 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
     wait_until(lambda: state(other) == "Training", 10, "the second tab to show the session")
     other.close()
 
-    # Partial rendering: the 3-D view still moves, with several env steps per drawn frame (Full: one)
-    full = steps_per_drawn_frame(page, panel)
+    # What a frame may run is set by the render mode (Full: one env step per drawn frame, Partial: a few; counted
+    # in test_session.py). Here: the page's choice reaches the session, the drawn frames keep to its allowance,
+    # and the view moves. Progress values travel on the page's websocket behind every transform sent before
+    # them, so once the page shows a count taken after a switch, all frames drawn before it have arrived.
+    full = counters(panel)
+    assert full.render_mode == RenderMode.FULL_RENDERING
+    wait_until(lambda: timesteps(page) > full.timesteps, 30, "the page to show training go on", page)
+    assert_at_most(STEPS_PER_FRAME[RenderMode.FULL_RENDERING], full, counters(panel))
+
     choose(page, "Rendering Mode", "Partial rendering")
-    time.sleep(0.5)  # applied on the loop's next frame
+    partial = switched(panel, RenderMode.PARTIAL_RENDERING, page)
+    wait_until(lambda: timesteps(page) > partial.timesteps, 30, "the page to show a count from Partial", page)
     partial_from = time.monotonic()
-    partial = steps_per_drawn_frame(page, panel)
     wait_until(lambda: watcher.moving(partial_from), 30, "cart/pole transforms to move in Partial rendering", page)
-    assert partial > 1.5 * full, f"env steps per drawn frame: Partial {partial:.1f}, Full {full:.1f}"
+    assert_at_most(STEPS_PER_FRAME[RenderMode.PARTIAL_RENDERING], partial, counters(panel))
 
     choose(page, "Rendering Mode", "No rendering")
-    time.sleep(0.5)  # the switch is applied on the loop's next frame; let frames already on the wire arrive
-    quiet_from, before = time.monotonic(), timesteps(page)
+    quiet = switched(panel, RenderMode.NO_RENDERING, page)
+    wait_until(lambda: timesteps(page) > quiet.timesteps, 30, "the page to show a count from No rendering", page)
+    received = len(watcher.since(0.0))  # every transform sent before the switch
     wait_until(lambda: field(page, "Mean return").input_value() != "-", 60, "a mean return", page)
     wait_until(lambda: page.locator(".uplot").count() == 1, 30, "the live plot of the mean return", page)
-    wait_until(lambda: timesteps(page) > before + 1000, 30, "training to go on without rendering", page)
-    assert watcher.since(quiet_from) == [], "No rendering must send no transforms"
+    wait_until(lambda: timesteps(page) > quiet.timesteps + 1000, 30, "training to go on without rendering", page)
+    assert counters(panel).scene_frames == quiet.scene_frames, "No rendering must send no transforms"
+    assert len(watcher.since(0.0)) == received, "No rendering: no transforms may reach the page"
 
     click(page, "Pause")
     wait_until(lambda: state(page) == "Paused", 10, "Paused", page)
-    time.sleep(0.5)
-    frozen = timesteps(page)
-    time.sleep(1.5)
-    assert timesteps(page) == frozen, "Pause must freeze the timestep counter"
+    frozen = counters(panel).timesteps  # the session was paused by the click, before the page showed it
+    wait_until(lambda: timesteps(page) == frozen, 10, "the page to show the paused count", page)
+    frames = panel.frames
+    wait_until(lambda: panel.frames >= frames + 60, 30, "60 loop frames while paused", page)
+    assert counters(panel).timesteps == frozen and timesteps(page) == frozen, "Pause must freeze the counter"
 
     click(page, "Resume")
     wait_until(lambda: state(page) == "Training", 10, "training to resume", page)
@@ -283,6 +326,7 @@ def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
         assert status_line(page) == "checkpoint 'nowhere/model.zip' does not exist"
         assert state(page) == "Built" and not (tmp_path / "logs").exists(), "nothing may be built or written"
 
+        field(page, "Total timesteps").fill("100000000")  # no run of 4 envs ends before the Ctrl+C below
         click(page, "Start")
         wait_until(lambda: timesteps(page) > 0, 60, "training to run", page)
         page.close()

@@ -15,6 +15,7 @@ import torch
 from conftest import PLAY, TRAIN, run_script
 from isaaclab_trainer.session import RenderMode, SessionState, TrainingSession
 from isaaclab_trainer.session.handoff import LoopLearner
+from isaaclab_trainer.session.session import STEPS_PER_FRAME
 
 SOLVE_TIMESTEPS = 300_000  # the task is solved (rollout mean >= 4.75) by ~160k steps; see README
 
@@ -175,6 +176,26 @@ def test_update_runs_only_the_env_steps_that_fit_in_the_frame_budget(tmp_path):
     assert session.status.state != SessionState.ERROR, session.status.error
     assert max(per_frame) <= int(budget_ms / 1000 / step_s)  # never more than fit
     assert max(per_frame) >= 2  # and more than FULL_RENDERING's one step: the budget is used
+
+
+@pytest.mark.parametrize("mode", [RenderMode.FULL_RENDERING, RenderMode.PARTIAL_RENDERING], ids=lambda m: m.name)
+def test_render_mode_sets_the_env_steps_of_a_frame(tmp_path, mode):
+    """FULL_RENDERING runs one env step per update(), PARTIAL_RENDERING a few (STEPS_PER_FRAME), counted with
+    a frame budget no step can exhaust: the allowance, not the machine's speed, decides. (A frame with PPO's
+    update in it may run none.)"""
+    num_envs = 4
+    session = TrainingSession(num_envs=num_envs, log_root=tmp_path, frame_budget_ms=60_000.0)
+    session.build()
+    session.set_render_mode(mode)
+    session.start_training(total_timesteps=num_envs * 16 * 3)
+    per_frame = []
+    while not running(session.status):
+        before = session.status.timesteps
+        session.update()
+        per_frame.append((session.status.timesteps - before) // num_envs)
+    assert session.status.state == SessionState.DONE, session.status.error
+    session.close()
+    assert set(per_frame) - {0} == {STEPS_PER_FRAME[mode]}, per_frame  # n_steps 16: whole allowances
 
 
 def test_work_never_measured_waits_for_a_fresh_frame():
