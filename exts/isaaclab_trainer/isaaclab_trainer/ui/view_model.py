@@ -327,10 +327,13 @@ def _default_latest_checkpoint(task: str, log_root: str) -> str | None:
 
 
 def _default_exporter(checkpoint: str, task: str) -> str:
-    """Export ``checkpoint`` (ONNX + TorchScript + JSON, as export.py does); returns a one-line summary."""
-    from isaaclab_trainer.train.export import export_policy
+    """Export ``checkpoint`` (ONNX + TorchScript + JSON, as export.py does); returns a one-line summary.
 
-    result = export_policy(checkpoint, task)
+    The export runs in a process of its own: tracing in this one would disturb the loop's training or playing.
+    """
+    from isaaclab_trainer.train.export import export_policy_in_own_process
+
+    result = export_policy_in_own_process(checkpoint, task)
     names = ", ".join(p.name for p in (*result.files.values(), result.metadata))
     return f"Exported {names} to {result.out_dir}"
 
