@@ -11,10 +11,12 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -356,6 +358,28 @@ def test_panel_script_warns_on_a_non_loopback_host(tmp_path: Path) -> None:
         proc.kill()
         proc.communicate(timeout=60)
     assert "anyone who can reach port" in warning and "SSH tunnel" in warning, warning
+
+
+def test_panel_script_is_quiet_about_connections_closed_before_a_request(tmp_path: Path) -> None:
+    """A TCP connection opened and closed without a request (a port probe, a browser's pre-connection) prints
+    nothing; before any page was served too (viser's own filter only comes with the first request)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, str(PANEL), "--port", "0", "--log_root", str(tmp_path / "logs")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line)
+        port = int(first.split(" at ")[1].split()[0].rsplit(":", 1)[1])
+        for _ in range(3):
+            socket.create_connection(("127.0.0.1", port), timeout=10).close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:  # still serving
+            assert page.status == 200
+        proc.send_signal(signal.SIGINT)  # the server waits for its connection handlers as it closes
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
+    assert "Traceback" not in out and "handshake" not in out, out
 
 
 def test_session_refuses_foreign_threads() -> None:

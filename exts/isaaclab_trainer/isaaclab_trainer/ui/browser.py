@@ -101,6 +101,30 @@ class LoopBoundSession:
         return getattr(self._session, name)
 
 
+class _NoClosedBeforeRequest(logging.Filter):
+    """Drops websockets' "opening handshake failed" record of a connection closed before it sent a request.
+
+    Port probes and browsers' speculative pre-connections open a TCP connection and close it unused; nothing
+    failed, yet websockets logs a three-exception traceback for each. viser filters these only once a first
+    request has been served; this filter holds from the start, wherever the panel is served. Every other
+    handshake failure is still logged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from websockets.exceptions import InvalidMessage
+
+        exc = record.exc_info[1] if record.exc_info else None
+        early_close = isinstance(exc, InvalidMessage) and isinstance(exc.__cause__, EOFError)
+        return not (early_close and record.getMessage() == "opening handshake failed")
+
+
+def quiet_closed_before_request() -> None:
+    """Install :class:`_NoClosedBeforeRequest` on websockets' server logger (once)."""
+    server_log = logging.getLogger("websockets.server")
+    if not any(isinstance(f, _NoClosedBeforeRequest) for f in server_log.filters):
+        server_log.addFilter(_NoClosedBeforeRequest())
+
+
 def newton_backend(session: Any) -> Any | None:
     """The session's physics backend when it can be drawn (a Newton model with env origins), else None."""
     env = getattr(session, "env", None) if session is not None else None
@@ -131,6 +155,8 @@ class BrowserPanel:
         fps: float = FPS,
     ) -> None:
         from newton.viewer import ViewerViser
+
+        quiet_closed_before_request()
 
         self.device = device
         self.period = 1.0 / fps
