@@ -154,9 +154,13 @@ FOUND_BY_FUZZING = {
     "negative seed": (
         TRAIN,
         ["--device", "cpu", "--seed", "-2"],
-        ["--seed must be an integer from 0 to 4294967295, got -2"],
+        ["--seed must be -1 (random) or an integer from 0 to 4294967295, got -2"],
     ),
-    "seed above numpy's range": (PLAY, ["--seed", "4294967296"], ["must be an integer from 0 to 4294967295, got 42"]),
+    "seed above numpy's range": (
+        PLAY,
+        ["--seed", "4294967296"],
+        ["--seed must be -1 (random) or an integer from 0 to 4294967295, got 42"],
+    ),
     "seed not an integer": (TRAIN, ["--seed", ""], ["argument --seed: '' is not an integer (accepted: -1 for"]),
 }
 
@@ -284,8 +288,8 @@ def test_script_process_exit_status(case, files, tmp_path):
         ({"task": []}, r"unknown task '\[\]'"),
         ({"task": None}, "unknown task 'None'"),
         ({"device": "cuda"}, r"device 'cuda' is not available here: torch sees no CUDA device \(available: cpu\)"),
-        ({"seed": -1}, "seed must be an integer from 0 to 4294967295, got -1"),
-        ({"seed": 2**32}, "seed must be an integer from 0 to 4294967295, got 4294967296"),
+        ({"seed": -2}, r"seed must be -1 \(random\) or an integer from 0 to 4294967295, got -2"),
+        ({"seed": 2**32}, r"seed must be -1 \(random\) or an integer from 0 to 4294967295, got 4294967296"),
         ({"frame_budget_ms": "30"}, "frame_budget_ms must be a number > 0, got '30'"),
         ({"agent_cfg": [1]}, r"agent_cfg must be a mapping \(dict\) or None, got \[1\]"),
         ({"agent_cfg": {"cpu_threads": 2**31}}, r"'cpu_threads' must be an integer from 0 to 1024 \(0: torch's"),

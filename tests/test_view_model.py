@@ -189,8 +189,9 @@ def test_num_envs_rejects(value, words):
 
 def test_other_fields():
     assert vmod.parse_seed("0") == 0
-    with pytest.raises(InputError, match="seed"):
-        vmod.parse_seed(-1)
+    assert vmod.parse_seed("-1") == -1  # the session draws one at Build, as train.py --seed -1
+    with pytest.raises(InputError, match=r"seed must be -1 \(random\) or an integer from 0 to"):
+        vmod.parse_seed(-2)
     assert vmod.parse_total_timesteps("1,000,448") == 1_000_448
     with pytest.raises(InputError, match="total timesteps"):
         vmod.parse_total_timesteps("0")

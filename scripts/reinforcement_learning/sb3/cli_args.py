@@ -18,6 +18,7 @@ from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX, backend_names
 from isaaclab_trainer.tasks import DEFAULT_TASK
 from isaaclab_trainer.train.checks import (
     MAX_SEED,
+    RANDOM_SEED,
     Checkpoint,
     UsageError,
     check_backend,
@@ -27,6 +28,7 @@ from isaaclab_trainer.train.checks import (
     check_seed,
     check_task,
     check_video_packages,
+    resolve_seed,
 )
 from isaaclab_trainer.train.runs import latest_checkpoint, task_log_root
 from isaaclab_trainer.utils import printable
@@ -94,7 +96,7 @@ def check_common_args(args: argparse.Namespace) -> None:
         check_backend(args.backend)
     if args.num_envs is not None:
         check_num_envs(args.num_envs, args.device, name="--num_envs")
-    if args.seed is not None and args.seed != -1:  # -1 draws one
+    if args.seed is not None:
         check_seed(args.seed, name="--seed")
     if args.video:
         check_video_packages()
@@ -119,6 +121,9 @@ def env_cfg_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
         env_cfg.num_envs = args.num_envs
     if seed is not None:
         env_cfg.seed = seed
+    if env_cfg.seed == RANDOM_SEED:  # --seed -1 or a config's -1: draw one, as Isaac Lab does, and say which
+        env_cfg.seed = resolve_seed(env_cfg.seed)
+        print(f"[INFO] Random seed (-1): drew seed {env_cfg.seed}")
     if args.device is not None:
         env_cfg.device = args.device
     else:  # the task YAML's device must exist here too

@@ -31,7 +31,7 @@ from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
 parser = OneLineParser(prog="panel.py", description=__doc__.splitlines()[0])
 parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task preselected in the panel")
 parser.add_argument("--num_envs", type=positive_int, default=None, help="Environments field (default: the task's)")
-parser.add_argument("--seed", type=int, default=None, help="Seed field (default: the task's)")
+parser.add_argument("--seed", type=int, default=None, help="Seed field (default: the task's; -1 draws one at Build)")
 parser.add_argument("--device", type=str, default=None, help="simulation device: cpu, cuda or cuda:N")
 parser.add_argument("--host", type=str, default="127.0.0.1", help="address to listen on (default: this machine only)")
 parser.add_argument("--port", type=int, default=8080, help="port to listen on (the next free one if taken)")

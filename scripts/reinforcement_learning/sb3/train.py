@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import random
 import sys
 
 from cli_args import (
@@ -52,8 +51,10 @@ def main() -> None:
     try:  # everything checkable is checked before the scene is built and the run folder created
         agent_cfg = load_agent_cfg(args.task, path=args.agent)
         if args.seed is not None:
-            agent_cfg["seed"] = random.randint(0, 10_000) if args.seed == -1 else args.seed
-        env_cfg = env_cfg_from_args(args, seed=agent_cfg.get("seed"))
+            agent_cfg["seed"] = args.seed
+        env_cfg = env_cfg_from_args(args, seed=agent_cfg.get("seed"))  # a seed of -1 is drawn there, and printed
+        if agent_cfg.get("seed") is not None:
+            agent_cfg["seed"] = env_cfg.seed  # the drawn one too: params/agent.yaml records it
         settings = process_sb3_cfg(agent_cfg, env_cfg.num_envs, source=args.agent or "agent config")
         if args.max_iterations is not None:
             agent_cfg["n_timesteps"] = args.max_iterations * settings.rollout_size(env_cfg.num_envs)

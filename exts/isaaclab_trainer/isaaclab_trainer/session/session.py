@@ -28,6 +28,7 @@ import gymnasium as gym
 from isaaclab_trainer.tasks import DEFAULT_TASK, load_agent_cfg, load_env_cfg
 from isaaclab_trainer.train import runs
 from isaaclab_trainer.train.checks import (
+    RANDOM_SEED,
     check_backend,
     check_checkpoint,
     check_count,
@@ -36,6 +37,7 @@ from isaaclab_trainer.train.checks import (
     check_num_envs,
     check_seed,
     check_task,
+    resolve_seed,
 )
 from isaaclab_trainer.train.player import PolicyPlayer, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
@@ -95,7 +97,12 @@ class TrainingSession:
         if num_envs is not None:
             cfg.num_envs = num_envs
         check_num_envs(cfg.num_envs, cfg.device)
-        cfg.seed = self.agent_cfg["seed"] = check_seed(cfg.seed if seed is None else seed)
+        asked = cfg.seed if seed is None else seed
+        cfg.seed = self.agent_cfg["seed"] = resolve_seed(check_seed(asked))  # -1: drawn, recorded in params/
+        #: " (seed -1: drew N)" when the seed was drawn, for the status line; else ""
+        self._drawn_note = f" (seed -1: drew {cfg.seed})" if asked == RANDOM_SEED else ""
+        if self._drawn_note:
+            logger.info("Random seed (-1): drew seed %d", cfg.seed)
         if not (is_number(frame_budget_ms) and 0 < frame_budget_ms < math.inf):
             raise ValueError(f"frame_budget_ms must be a number > 0, got {frame_budget_ms!r}")
         if backend is not None:
@@ -163,7 +170,7 @@ class TrainingSession:
         except Exception as exc:
             self._fail(exc)
             raise
-        self._state, self._message = SessionState.BUILT, f"built {self.env_cfg.num_envs} envs"
+        self._state, self._message = SessionState.BUILT, f"built {self.env_cfg.num_envs} envs{self._drawn_note}"
 
     def start_training(self, total_timesteps: int | None = None) -> None:
         """Create the run folder and start SB3's ``learn()``; progress happens in :meth:`update`."""

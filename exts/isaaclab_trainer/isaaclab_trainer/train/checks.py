@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import random
 import re
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from typing import Any
 
 from isaaclab_trainer.sim.backends import registry
 from isaaclab_trainer.tasks import check_task as _registered_task
-from isaaclab_trainer.utils import SEED_MAX, printable
+from isaaclab_trainer.utils import SEED_MAX, is_seed, printable
 
 #: Host memory one env costs, conservatively. Measured on Newton (CPU, cartpole): building 4096
 #: envs (USD stage + Newton model/states + env buffers) takes ~41 KiB/env more than 16 envs; the
@@ -31,6 +32,8 @@ BYTES_PER_ENV = 64 * 1024
 FIXED_BYTES = 768 * 1024**2
 #: seeds numpy (and so SB3's set_random_seed) accepts
 MAX_SEED = SEED_MAX
+#: a run's seed -1 means "draw one", as Isaac Lab's ``--seed -1``; drawn from 0 to 10,000, as Isaac Lab draws it
+RANDOM_SEED, DRAWN_SEED_MAX = -1, 10_000
 #: what ``--video`` needs beyond the headless install
 VIDEO_PACKAGES = ("moviepy", "imageio_ffmpeg")
 
@@ -48,6 +51,7 @@ __all__ = [
     "check_seed",
     "check_task",
     "check_video_packages",
+    "resolve_seed",
 ]
 
 
@@ -65,11 +69,21 @@ def check_count(value: object, name: str) -> int:
     return value
 
 
-def check_seed(seed: object, name: str = "seed") -> int:
-    """``seed`` if it is an integer numpy accepts (0 to 2**32 - 1), else UsageError naming it."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise UsageError(f"{name} must be an integer from 0 to {MAX_SEED}, got {seed!r}")
-    return seed
+def check_seed(seed: object, name: str = "seed", random_ok: bool = True) -> int:
+    """``seed`` if it is an integer numpy accepts (0 to 2**32 - 1) or, for a run's seed (``random_ok``),
+    -1 (:data:`RANDOM_SEED`: draw one); else UsageError naming it."""
+    if not is_seed(seed, random_ok=random_ok):
+        accepted = f"an integer from 0 to {MAX_SEED}"
+        raise UsageError(f"{name} must be {'-1 (random) or ' if random_ok else ''}{accepted}, got {seed!r}")
+    return seed  # type: ignore[return-value]
+
+
+def resolve_seed(seed: int) -> int:
+    """A run's seed: ``seed`` itself, or for -1 one drawn from 0 to 10,000 (Isaac Lab's ``--seed -1``).
+
+    The caller records the result in the run's ``params/`` and prints it, so a drawn run can be repeated.
+    """
+    return random.randint(0, DRAWN_SEED_MAX) if seed == RANDOM_SEED else seed
 
 
 def cuda_device_count() -> int:

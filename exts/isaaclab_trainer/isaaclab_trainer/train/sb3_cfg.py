@@ -91,8 +91,10 @@ def _check_ppo_types(cfg: dict[str, Any], source: str) -> None:
     for key, kinds in PPO_TYPES.items():
         if key in cfg and not any(_IS[k](cfg[key]) for k in kinds):
             raise ConfigError(f"{source}: '{key}' must be {' or '.join(kinds)}, got {cfg[key]!r}")
-    if cfg.get("seed") is not None and not is_seed(cfg["seed"]):
-        raise ConfigError(f"{source}: 'seed' must be an integer from 0 to {SEED_MAX} or null, got {cfg['seed']!r}")
+    if cfg.get("seed") is not None and not is_seed(cfg["seed"], random_ok=True):
+        raise ConfigError(
+            f"{source}: 'seed' must be -1 (random), an integer from 0 to {SEED_MAX} or null, got {cfg['seed']!r}"
+        )
     if "rollout_buffer_class" in cfg:
         raise ConfigError(f"{source}: 'rollout_buffer_class' cannot be set in a config file")
     policy_kwargs = cfg.get("policy_kwargs") or {}

@@ -30,7 +30,7 @@ from stable_baselines3.common.utils import safe_mean
 from isaaclab_trainer.tasks import load_env_cfg
 from isaaclab_trainer.utils import ConfigError, closest_names, dataclass_from_dict, load_yaml
 
-from .checks import UsageError, check_checkpoint, check_count, check_num_envs, check_seed
+from .checks import UsageError, check_checkpoint, check_count, check_num_envs, check_seed, resolve_seed
 from .runs import FINAL_MODEL, claim_run_dir, newest_checkpoint_in
 from .sb3_cfg import process_sb3_cfg
 from .trainer import TrainingInterrupted, make_env, run_learning, setup_training
@@ -253,7 +253,7 @@ def load_sweep(
     if top.stop_timesteps is not None:
         check_count(top.stop_timesteps, f"{source}: stop_timesteps")
     if search.seed is not None:
-        check_seed(search.seed, f"{source}: search.seed")
+        check_seed(search.seed, f"{source}: search.seed", random_ok=False)
     budget = stop_timesteps or top.stop_timesteps or int(process_sb3_cfg(agent_cfg, num_envs).n_timesteps)
     check_count(budget, f"{source}: stop_timesteps")
     if scheduler.grace_period is not None and not 1 <= scheduler.grace_period <= budget:
@@ -292,7 +292,7 @@ def seeds_sweep(
 def parse_seeds(text: str) -> list[int]:
     """``--seeds 1,2,3`` -> [1, 2, 3]; UsageError naming what is accepted."""
     try:
-        seeds = [check_seed(int(s), name="--seeds value") for s in text.split(",") if s.strip()]
+        seeds = [check_seed(int(s), name="--seeds value", random_ok=False) for s in text.split(",") if s.strip()]
     except ValueError:
         seeds = []
     if not seeds or len(set(seeds)) != len(seeds):
@@ -431,6 +431,9 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
         env_cfg.num_envs = int(config["num_envs"])
     if agent_cfg.get("seed") is not None:
         env_cfg.seed = agent_cfg["seed"]
+    env_cfg.seed = resolve_seed(env_cfg.seed)  # a config's -1: drawn here, so the trial's params/ record it
+    if agent_cfg.get("seed") is not None:
+        agent_cfg["seed"] = env_cfg.seed
     previous = previous_run_checkpoint(sweep_dir, trial_id)
     checkpoint = check_checkpoint(previous, sweep.task) if previous is not None else None
     env = make_env(sweep.task, env_cfg)

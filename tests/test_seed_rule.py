@@ -1,0 +1,77 @@
+"""One seed rule, Isaac Lab's: a run's seed -1 draws one (0 to 10,000), which the run records in params/ and says.
+
+train.py ``--seed -1``, a config's ``seed: -1``, panel.py ``--seed -1``, the panel's Seed field and
+``TrainingSession(seed=-1)`` all mean it; out-of-range seeds are refused by all of them in the same words.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, TRAIN, run_script
+from isaaclab_trainer.session import SessionState, TrainingSession
+from isaaclab_trainer.tasks import load_agent_cfg
+from isaaclab_trainer.train.checks import DRAWN_SEED_MAX, UsageError, check_seed
+from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
+
+PANEL = REPO / "scripts" / "reinforcement_learning" / "sb3" / "panel.py"
+
+
+def params_seeds(run: Path) -> tuple[int, int]:
+    env = yaml.safe_load((run / "params" / "env.yaml").read_text())
+    agent = yaml.safe_load((run / "params" / "agent.yaml").read_text())
+    return env["seed"], agent["seed"]
+
+
+def test_train_py_seed_minus_one_draws_prints_and_records(tmp_path: Path) -> None:
+    res = run_script(TRAIN, "--num_envs", "4", "--seed", "-1", "--max_iterations", "1", "--headless", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    drawn = re.search(r"\[INFO\] Random seed \(-1\): drew seed (\d+)", res.stdout)
+    assert drawn, res.stdout
+    (run,) = (tmp_path / "logs" / "sb3" / "Isaac-Cartpole-v0").iterdir()
+    assert params_seeds(run) == (int(drawn.group(1)),) * 2 and 0 <= int(drawn.group(1)) <= DRAWN_SEED_MAX
+
+
+def test_session_seed_minus_one_draws_says_and_records(tmp_path: Path) -> None:
+    session = TrainingSession(num_envs=4, seed=-1, log_root=tmp_path)
+    seed = session.env_cfg.seed
+    assert 0 <= seed <= DRAWN_SEED_MAX and session.agent_cfg["seed"] == seed
+    session.build()
+    assert session.status.message == f"built 4 envs (seed -1: drew {seed})"
+    session.start_training(total_timesteps=64)
+    while session.status.state is SessionState.TRAINING:
+        session.update()
+    run = Path(session.status.run_dir)
+    session.close()
+    assert params_seeds(run) == (seed, seed)
+
+
+def test_agent_config_seed_minus_one_is_accepted() -> None:
+    process_sb3_cfg({**load_agent_cfg("Isaac-Cartpole-v0"), "seed": -1}, 4)
+
+
+@pytest.mark.parametrize("bad", [-2, 2**32, True, "1"])
+def test_one_message_for_a_bad_seed(bad) -> None:
+    with pytest.raises(UsageError, match=re.escape(f"seed must be -1 (random) or an integer from 0 to {2**32 - 1}")):
+        check_seed(bad)
+
+
+def test_panel_py_accepts_seed_minus_one(tmp_path: Path) -> None:
+    """The panel serves with the Seed field at -1 (the session draws at Build, tested above)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, str(PANEL), "--seed", "-1", "--port", "0", "--log_root", str(tmp_path / "logs")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        first = next((line for line in iter(proc.stdout.readline, "") if "panel at" in line or "error" in line), "")
+    finally:
+        proc.kill()
+        proc.communicate(timeout=60)
+    assert first.startswith("[INFO] Isaac Lab panel at http://127.0.0.1:"), first
