@@ -364,11 +364,13 @@ def test_panel_script_is_quiet_about_connections_closed_before_a_request(tmp_pat
     """A TCP connection opened and closed without a request (a port probe, a browser's pre-connection) prints
     nothing; before any page was served too (viser's own filter only comes with the first request)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = [sys.executable, str(PANEL), "--port", "0", "--log_root", str(tmp_path / "logs")]
+    # --seed -1 (a random seed, drawn at Build) is accepted as train.py accepts it (tests/test_seed_rule.py)
+    args = [sys.executable, str(PANEL), "--seed", "-1", "--port", "0", "--log_root", str(tmp_path / "logs")]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         assert proc.stdout is not None
-        first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line)
+        first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line or "error" in line)
+        assert first.startswith("[INFO] Isaac Lab panel at http://127.0.0.1:"), first
         port = int(first.split(" at ")[1].split()[0].rsplit(":", 1)[1])
         for _ in range(3):
             socket.create_connection(("127.0.0.1", port), timeout=10).close()

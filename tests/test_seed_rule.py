@@ -2,26 +2,22 @@
 
 train.py ``--seed -1``, a config's ``seed: -1``, panel.py ``--seed -1``, the panel's Seed field and
 ``TrainingSession(seed=-1)`` all mean it; out-of-range seeds are refused by all of them in the same words.
+(panel.py serving with ``--seed -1``: tests/test_browser_panel.py's quiet-log test starts it so.)
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO, TRAIN, run_script
+from conftest import TRAIN, run_script
 from isaaclab_trainer.session import SessionState, TrainingSession
 from isaaclab_trainer.tasks import load_agent_cfg
 from isaaclab_trainer.train.checks import DRAWN_SEED_MAX, UsageError, check_seed
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
-
-PANEL = REPO / "scripts" / "reinforcement_learning" / "sb3" / "panel.py"
 
 
 def params_seeds(run: Path) -> tuple[int, int]:
@@ -61,17 +57,3 @@ def test_agent_config_seed_minus_one_is_accepted() -> None:
 def test_one_message_for_a_bad_seed(bad) -> None:
     with pytest.raises(UsageError, match=re.escape(f"seed must be -1 (random) or an integer from 0 to {2**32 - 1}")):
         check_seed(bad)
-
-
-def test_panel_py_accepts_seed_minus_one(tmp_path: Path) -> None:
-    """The panel serves with the Seed field at -1 (the session draws at Build, tested above)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = [sys.executable, str(PANEL), "--seed", "-1", "--port", "0", "--log_root", str(tmp_path / "logs")]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    try:
-        assert proc.stdout is not None
-        first = next((line for line in iter(proc.stdout.readline, "") if "panel at" in line or "error" in line), "")
-    finally:
-        proc.kill()
-        proc.communicate(timeout=60)
-    assert first.startswith("[INFO] Isaac Lab panel at http://127.0.0.1:"), first
