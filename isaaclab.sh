@@ -53,34 +53,35 @@ install() {
     echo "[isaaclab.sh] installed; run python with: ./isaaclab.sh -p ..."
 }
 
+# apt_install WHAT NOTE PACKAGE...: install Debian packages when run as root (apt-get), else print NOTE and the line
+apt_install() {
+    local what="$1" note="$2"
+    shift 2
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+        echo "[isaaclab.sh] installing $what: $*"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    else
+        echo "[isaaclab.sh] note: $note: sudo apt-get install $*"
+    fi
+}
+
 # Debian packages of Mesa's software OpenGL through EGL, which --video's 3-D clips need (no GPU, no display)
-GL_PACKAGES="libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri"
+GL_PACKAGES=(libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri)
 
 install_gl() {
     if ldconfig -p 2>/dev/null | grep -q 'libEGL_mesa.so.0' && ldconfig -p | grep -q 'libGL.so.1'; then
         return
     fi
-    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-        echo "[isaaclab.sh] installing Mesa OpenGL/EGL for 3-D videos: $GL_PACKAGES"
-        # shellcheck disable=SC2086
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $GL_PACKAGES >/dev/null
-    else
-        echo "[isaaclab.sh] note: --video draws 2-D clips until Mesa's OpenGL is installed: sudo apt-get install $GL_PACKAGES"
-    fi
+    apt_install "Mesa OpenGL/EGL for 3-D videos" "--video draws 2-D clips until Mesa's OpenGL is installed" \
+        "${GL_PACKAGES[@]}"
 }
 
 # Debian's Chromium, the real browser tests/test_browser_panel.py clicks the browser panel in (Playwright drives
 # it at ui/browser.py's CHROMIUM path; nothing is downloaded)
-BROWSER_PACKAGE="chromium"
-
 install_browser() {
     [[ -x /usr/bin/chromium ]] && return
-    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-        echo "[isaaclab.sh] installing Debian's $BROWSER_PACKAGE for the browser panel's tests"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$BROWSER_PACKAGE" >/dev/null
-    else
-        echo "[isaaclab.sh] note: tests/test_browser_panel.py needs Debian's Chromium: sudo apt-get install $BROWSER_PACKAGE"
-    fi
+    apt_install "Debian's chromium for the browser panel's tests" "tests/test_browser_panel.py needs Debian's Chromium" \
+        chromium
 }
 
 ensure_installed() {
