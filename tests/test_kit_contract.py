@@ -335,10 +335,7 @@ def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):
     assert viewport.updates_enabled is True
     if kit.version == "6":
         assert newton.playing is False
-    deadline = time.monotonic() + 10
-    while set(threading.enumerate()) - threads_before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert set(threading.enumerate()) - threads_before == set()
+    assert set(threading.enumerate()) - threads_before == set()  # on_shutdown() returns with its threads ended
     assert world.violations == []
 
 
