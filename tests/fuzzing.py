@@ -251,8 +251,9 @@ def yaml_documents(
 # -- running a script in-process ------------------------------------------------------------------
 
 
-#: seconds one in-process run may take before it counts as a hang (a run that proceeds takes < 2 s)
-RUN_TIMEOUT_S = 30
+#: seconds one in-process run may take before it counts as a hang: a guard against hangs, not a speed check, so
+#: far above a run that proceeds (< 2 s idle) and above a first env build compiling Warp's kernels on a loaded machine
+RUN_TIMEOUT_S = 300
 
 
 class Proceeded(Exception):
