@@ -7,10 +7,12 @@ Here the real session trains and plays on the test's thread (the app loop) while
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 from isaaclab_trainer.session.status import SessionState
+from isaaclab_trainer.train.export import python_interpreter
 from isaaclab_trainer.ui.view_model import PanelViewModel
 
 TASK = "Isaac-Cartpole-v0"
@@ -53,3 +55,14 @@ def test_export_never_disturbs_training_or_playing(tmp_path: Path) -> None:
     export_while_looping(vm, model, SessionState.PLAYING)
     assert vm.on_stop()
     vm.shutdown()
+
+
+def test_the_export_process_runs_python_also_from_an_app_embedding_it(tmp_path: Path, monkeypatch) -> None:
+    """In Kit's app ``sys.executable`` is the app; the export process then runs the Python home's interpreter."""
+    assert python_interpreter() == sys.executable  # a plain Python process
+    home = tmp_path / "kit" / "python"
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "python3").touch()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "kit" / "kit"))
+    monkeypatch.setattr(sys, "prefix", str(home))
+    assert python_interpreter() == str(home / "bin" / "python3")

@@ -19,6 +19,7 @@ import json
 import logging
 import multiprocessing
 import os
+import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -353,5 +354,20 @@ def export_policy_in_own_process(
     of its own the trace touches nothing else; it reads the checkpoint file and writes the exported files,
     so the loop is never held off. Errors come back as raised (bad input stays a ``UsageError``).
     """
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    interpreter = python_interpreter()
+    if interpreter != sys.executable:
+        context.set_executable(interpreter)
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         return pool.submit(export_policy, str(checkpoint), task, formats, out_dir).result()
+
+
+def python_interpreter() -> str:
+    """The Python a spawned process runs: this process's, or, where this process is an app that embeds Python
+    (Kit's ``kit`` binary), the interpreter of its Python home, ``<sys.prefix>/bin/python3`` (Isaac Sim's
+    ``kit/python/bin/python3``, the one its ``python.sh`` runs). The embedded case is a stand-in: checked against
+    Isaac Sim's layout, not run inside its app here."""
+    if Path(sys.executable).name.startswith("python"):
+        return sys.executable
+    bundled = Path(sys.prefix) / "bin" / "python3"
+    return str(bundled) if bundled.is_file() else sys.executable
