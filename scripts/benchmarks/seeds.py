@@ -3,10 +3,12 @@
 For each seed, the README's command (``train.py --task Isaac-Cartpole-v0 --num_envs 64 --headless
 --seed N``) runs in a folder of its own, then the three checkpoints a user plays are played as
 ``play.py --num_episodes 20`` plays them (its defaults: 64 envs, the task's seed): ``model.zip``,
-the ``--use_last_checkpoint`` pick and ``--checkpoint best``. Two seeds run at a time, at the nice
-level run.py was started with, so the per-seed wall times are those of a loaded machine; the
-default command's own wall time is measured afterwards, alone, next to the previous agent config
-(constant learning rate, no best model), back to back, with the load average before each.
+the ``--use_last_checkpoint`` pick and ``--checkpoint best``. Two seeds run at a time, so the
+per-seed wall times are those of a loaded machine; the default command's own wall time is measured
+afterwards, alone, next to the previous agent config (constant learning rate, no best model), back
+to back, with the load average before each. Each command runs in a session of its own, as it does
+from a terminal: Linux's autogroup scheduler shares the cores between sessions first, so children
+of this process's session would split one share between them.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def _train(folder: Path, extra: list[str]) -> tuple[float, str]:
     """Run the default command in ``folder`` (its logs/ go there); its wall seconds and stdout."""
     cmd = [sys.executable, str(TRAIN), "--task", TASK, "--num_envs", str(NUM_ENVS), "--headless", *extra]
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, start_new_session=True)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise RuntimeError(f"train.py failed in {folder}: {proc.stderr.strip().splitlines()[-1:]}")
@@ -70,7 +72,9 @@ def _train(folder: Path, extra: list[str]) -> tuple[float, str]:
 
 def _play(folder: Path) -> dict[str, Any]:
     code = PLAY_CHILD.format(scripts=str(SB3_SCRIPTS), picks=PICKS, task=TASK, episodes=EPISODES)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, check=True, start_new_session=True
+    )
     return json.loads(next(ln[6:] for ln in proc.stdout.splitlines() if ln.startswith("RESULT")))
 
 
