@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 from cli_args import (
+    CHECKPOINT_HELP,
     OneLineParser,
     add_common_args,
     check_common_args,
@@ -23,7 +24,7 @@ from isaaclab_trainer.train.checks import check_checkpoint_task
 
 parser = OneLineParser(prog="play.py", description=__doc__.splitlines()[0])
 add_common_args(parser)
-parser.add_argument("--checkpoint", type=str, default=None, help="model .zip to play (default: newest run's model.zip)")
+parser.add_argument("--checkpoint", type=str, default=None, help=CHECKPOINT_HELP)
 parser.add_argument("--use_last_checkpoint", action="store_true", help="newest run's checkpoint with the most steps")
 parser.add_argument("--real-time", action="store_true", default=False, help="run in real time, if possible")
 parser.add_argument("--num_episodes", type=positive_int, default=None, help="stop after N finished episodes")

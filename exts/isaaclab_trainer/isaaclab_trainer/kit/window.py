@@ -93,7 +93,10 @@ class TrainerWindow:
                         with ui.VStack(spacing=4, height=0):
                             with _row("Newest"):
                                 self.latest_label = ui.Label("(none found)", word_wrap=True)
-                                ui.Button("Use", width=50, clicked_fn=self._on_use_latest)
+                                ui.Button("Use", width=50, clicked_fn=lambda: self._use(self._vm.latest_checkpoint()))
+                            with _row("Best"):
+                                self.best_label = ui.Label("(none found)", word_wrap=True)
+                                ui.Button("Use", width=50, clicked_fn=lambda: self._use(self._vm.best_checkpoint()))
                             with _row("Checkpoint"):
                                 self.path_model = ui.SimpleStringModel("")
                                 ui.StringField(model=self.path_model)
@@ -138,8 +141,8 @@ class TrainerWindow:
     def _on_start(self) -> None:
         self._vm.on_start(self.total_model.get_value_as_string())
 
-    def _on_use_latest(self) -> None:
-        found = self._vm.latest_checkpoint()
+    def _use(self, found: str | None) -> None:
+        """Put a checkpoint the view-model picked into the Checkpoint field."""
         if found:
             self.path_model.set_value(found)
 
@@ -178,6 +181,7 @@ class TrainerWindow:
             ("episodes_text", self.episodes_label),
             ("run_dir_text", self.run_label),
             ("latest_checkpoint_text", self.latest_label),
+            ("best_checkpoint_text", self.best_label),
             ("tensorboard_url", self.tb_url_label),
             ("engine_text", self.engine_label),
             ("status_line", self.status_label),

@@ -133,6 +133,8 @@ class TrainingSession:
             checkpoint = str(self._setup.checkpoints.last_path)
         if self._final_model is not None:
             checkpoint = str(self._final_model)
+        best = self._setup.best if self._setup is not None else None
+        has_best = best is not None and best.best_timesteps is not None
         return SessionStatus(
             state=self._state,
             task=self.task,
@@ -146,6 +148,8 @@ class TrainingSession:
             episodes=self._episodes,
             run_dir=str(self._setup.run_dir) if self._setup is not None else None,
             last_checkpoint=checkpoint,
+            best_checkpoint=str(best.path) if has_best else None,
+            best_return=best.best_mean_reward if has_best else None,
             message=self._message,
             error=self._error,
             faults=self._faults,
@@ -181,6 +185,7 @@ class TrainingSession:
             runs.new_run_dir(self.task, self.log_root),
             total_timesteps=total_timesteps,
             vec_env_hook=lambda venv: LoopSteppedVecEnv(venv, learner, self._record_step),
+            eval_env_hook=lambda venv: LoopSteppedVecEnv(venv, learner, lambda _infos: None, step_kind="eval"),
             summary_write=None,
             extra_callbacks=[FrameGateCallback(learner)],
             argv=["TrainingSession", f"task={self.task}", f"num_envs={self.env_cfg.num_envs}"],
@@ -221,7 +226,7 @@ class TrainingSession:
         if activity == SessionState.TRAINING:
             self._stop_learner()
             if self._state != SessionState.ERROR:
-                self._state, self._message = SessionState.DONE, f"stopped; saved {self._final_model}"
+                self._state, self._message = SessionState.DONE, f"stopped; {self._saved_text()}"
         elif activity == SessionState.PLAYING:
             self._player = None
             self._state, self._message = SessionState.BUILT, "stopped playing"
@@ -340,7 +345,14 @@ class TrainingSession:
         assert self._learner is not None
         self._final_model = self._learner.result
         self._learner = None
-        self._state, self._message = SessionState.DONE, f"done; saved {self._final_model}"
+        self._state, self._message = SessionState.DONE, f"done; {self._saved_text()}"
+
+    def _saved_text(self) -> str:
+        """What the run left: its ``model.zip`` and, when one was measured, its ``model_best.zip``."""
+        best = self.status.best_checkpoint
+        if best is None:
+            return f"saved {self._final_model}"
+        return f"saved {self._final_model}; best (mean return {self.status.best_return:.2f}): {best}"
 
     def _stop_learner(self) -> None:
         """End ``learn()`` at its next env step (``model.zip`` is saved) and wait for it."""

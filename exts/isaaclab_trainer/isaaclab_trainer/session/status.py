@@ -52,6 +52,9 @@ class SessionStatus:
     episodes: int = 0
     run_dir: str | None = None
     last_checkpoint: str | None = None
+    #: the run's ``model_best.zip`` once saved, and its mean return without exploration noise
+    best_checkpoint: str | None = None
+    best_return: float | None = None
     message: str = ""
     error: str | None = None
     #: env steps that had a non-finite action, observation or reward (those envs were reset)

@@ -3,7 +3,8 @@
 ``logs/sb3/<task>/<YYYY-MM-DD_HH-MM-SS>/`` holds ``params/env.yaml``, ``params/agent.yaml``,
 ``command.txt``, the TensorBoard folder ``PPO_1/``, periodic ``model_<steps>_steps.zip``
 checkpoints (with ``model_vecnormalize_<steps>_steps.pkl`` beside them when observations are
-normalized) and the final ``model.zip`` (+ ``model_vecnormalize.pkl``).
+normalized), the final ``model.zip`` (+ ``model_vecnormalize.pkl``) and ``model_best.zip`` (+
+``model_vecnormalize_best.pkl``), the policy with the best return measured without exploration noise.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ import yaml
 #: where run folders go, relative to the working directory, as Isaac Lab's scripts put them
 LOG_ROOT = "logs"
 FINAL_MODEL = "model.zip"
+BEST_MODEL = "model_best.zip"
+#: words ``--checkpoint`` and the panel's checkpoint field take instead of a path (Isaac Lab 3.0's play selectors):
+#: ``latest`` is the ``--use_last_checkpoint`` pick, ``best`` the newest run's ``model_best.zip``
+LATEST, BEST = "latest", "best"
+#: selector -> what it looks for, for messages
+CHECKPOINT_SELECTORS = {LATEST: "a model_<steps>_steps.zip or model.zip", BEST: f"a {BEST_MODEL}"}
 _CHECKPOINT_RE = re.compile(r"^model_(\d+)_steps\.zip$")
 
 
@@ -151,3 +158,23 @@ def latest_checkpoint(
         if found is not None:
             return found
     return None
+
+
+def best_checkpoint(task: str, log_root: str | os.PathLike = LOG_ROOT) -> Path | None:
+    """The newest run's ``model_best.zip`` (runs without one are skipped), else None."""
+    for run_dir in reversed(list_runs(task, log_root)):
+        if (run_dir / BEST_MODEL).is_file():
+            return run_dir / BEST_MODEL
+    return None
+
+
+def is_selector(text: str) -> bool:
+    """``text`` is a word of :data:`CHECKPOINT_SELECTORS` and not a file of that name (given as ``./best``)."""
+    return text in CHECKPOINT_SELECTORS and not Path(text).is_file()
+
+
+def select_checkpoint(task: str, selector: str, log_root: str | os.PathLike = LOG_ROOT) -> Path | None:
+    """What a selector of :data:`CHECKPOINT_SELECTORS` names for ``task`` now, else None."""
+    if selector == BEST:
+        return best_checkpoint(task, log_root)
+    return latest_checkpoint(task, log_root, use_last_checkpoint=True)

@@ -223,6 +223,8 @@ class BrowserPanel:
         with gui.add_folder("Checkpoints", order=-20):
             self.latest_txt = gui.add_text("Newest", "(none found)", disabled=True)
             self.use_btn = gui.add_button("Use newest")
+            self.best_txt = gui.add_text("Best", "(none found)", disabled=True)
+            self.use_best_btn = gui.add_button("Use best")
             self.path_txt = gui.add_text("Checkpoint", "")
             self.play_btn = gui.add_button("Load & Play")
             self.play_stop_btn = gui.add_button("Stop playing")
@@ -241,7 +243,8 @@ class BrowserPanel:
         self.resume_btn.on_click(lambda _e: self.post(vm.on_resume))
         self.stop_btn.on_click(lambda _e: self.post(vm.on_stop))
         self.render_dd.on_update(self._from_client(lambda: self._post_value(vm.on_render_mode, self.render_dd.value)))
-        self.use_btn.on_click(lambda _e: self.post(self._use_latest))
+        self.use_btn.on_click(lambda _e: self.post(lambda: self._use(self.vm.latest_checkpoint())))
+        self.use_best_btn.on_click(lambda _e: self.post(lambda: self._use(self.vm.best_checkpoint())))
         self.play_btn.on_click(lambda _e: self._post_value(vm.on_load_and_play, self.path_txt.value))
         self.play_stop_btn.on_click(lambda _e: self.post(vm.on_stop))
         self.export_btn.on_click(lambda _e: self._post_value(vm.on_export, self.path_txt.value))
@@ -296,8 +299,8 @@ class BrowserPanel:
 
         return build
 
-    def _use_latest(self) -> None:
-        found = self.vm.latest_checkpoint()
+    def _use(self, found: str | None) -> None:
+        """Put a checkpoint the view-model picked into the Checkpoint field."""
         if found:
             self.path_txt.value = found  # type: ignore[misc]
 
@@ -419,6 +422,7 @@ class BrowserPanel:
         for name, handle in (
             ("state_label", self.state_txt),
             ("latest_checkpoint_text", self.latest_txt),
+            ("best_checkpoint_text", self.best_txt),
             ("tensorboard_command", self.tb_txt),
             ("tensorboard_url", self.tb_url_txt),
             *((field, self.values[field]) for field, _ in VALUE_ROWS),

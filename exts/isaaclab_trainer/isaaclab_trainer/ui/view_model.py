@@ -30,7 +30,7 @@ from isaaclab_trainer.train.checks import (
     check_seed,
     check_task,
 )
-from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
+from isaaclab_trainer.train.runs import BEST, CHECKPOINT_SELECTORS, LATEST, LOG_ROOT, is_selector, task_log_root
 from isaaclab_trainer.utils import one_line, printable
 
 logger = logging.getLogger(__name__)
@@ -132,8 +132,9 @@ class PanelState:
     # Rendering section
     render_mode_index: int
     render_mode: RenderMode
-    # Checkpoints section
+    # Checkpoints section (the field takes a path or a selector: "latest", "best")
     latest_checkpoint_text: str
+    best_checkpoint_text: str
     load_play_enabled: bool
     play_stop_enabled: bool
     export_enabled: bool
@@ -326,6 +327,13 @@ def _default_latest_checkpoint(task: str, log_root: str) -> str | None:
     return latest_checkpoint(task, log_root)
 
 
+def _default_best_checkpoint(task: str, log_root: str) -> str | None:
+    from isaaclab_trainer.train.runs import best_checkpoint
+
+    found = best_checkpoint(task, log_root)
+    return str(found) if found is not None else None
+
+
 def _default_exporter(checkpoint: str, task: str) -> str:
     """Export ``checkpoint`` (ONNX + TorchScript + JSON, as export.py does); returns a one-line summary.
 
@@ -358,7 +366,8 @@ class PanelViewModel:
             return an object with the ``TrainingSession`` surface. Kit passes one that adds the live stage.
         tasks: the task ids offered, each task once (default: ``isaaclab_trainer.tasks.registered_tasks()``);
             Build accepts every id the task check does, Isaac Lab 3.0's names included.
-        latest_checkpoint_fn: ``(task, log_root) -> path | None``.
+        latest_checkpoint_fn: ``(task, log_root) -> path | None``: what "latest" (and an empty field) picks.
+        best_checkpoint_fn: ``(task, log_root) -> path | None``: what "best" picks (the newest ``model_best.zip``).
         tensorboard_launcher: ``logdir -> url``.
         log_root: the folder that holds ``sb3/<task>/<run>``.
         backends: the physics backends the Task section offers (default: every registered name).
@@ -372,6 +381,7 @@ class PanelViewModel:
         session_factory: SessionFactory | None = None,
         tasks: Sequence[str] | None = None,
         latest_checkpoint_fn: Callable[[str, str], str | None] | None = None,
+        best_checkpoint_fn: Callable[[str, str], str | None] | None = None,
         tensorboard_launcher: Callable[[str], str] | None = None,
         log_root: str = LOG_ROOT,
         backends: Sequence[str] | None = None,
@@ -382,7 +392,10 @@ class PanelViewModel:
         self.tasks: list[str] = list(tasks) if tasks is not None else _default_tasks()
         self.backends: tuple[str, ...] = tuple(backends) if backends is not None else backend_names()
         self._engine_fn = engine_fn
-        self._latest_fn = latest_checkpoint_fn or _default_latest_checkpoint
+        self._pick_fns = {
+            LATEST: latest_checkpoint_fn or _default_latest_checkpoint,
+            BEST: best_checkpoint_fn or _default_best_checkpoint,
+        }
         self._tb_launcher = tensorboard_launcher or _default_tensorboard_launcher
         self.log_root = log_root
         self.session: SessionLike | None = None
@@ -393,7 +406,8 @@ class PanelViewModel:
         self._shown_over: str | None = None  # the session message an export line is shown over
         self._tb_url = ""
         self._tb_logdir = ""
-        self._latest_cache: tuple[tuple[str, str | None], str | None] | None = None
+        #: selector -> (what it was scanned for, what it found): re-scanned when the task or a save changes
+        self._pick_cache: dict[str, tuple[tuple[str, str | None, str | None], str | None]] = {}
         self._exporter = exporter or _default_exporter
         self._export_thread: threading.Thread | None = None
         self._export_outcome: tuple[bool, str] | None = None
@@ -450,7 +464,7 @@ class PanelViewModel:
 
     def on_task_changed(self, task: str) -> None:
         self.selected_task = str(task)
-        self._latest_cache = None
+        self._pick_cache.clear()
 
     def on_build(
         self, task: str, num_envs: str | int, seed: str | int, backend: str, device: str | None = None
@@ -468,7 +482,7 @@ class PanelViewModel:
             self._fail("Build", exc)
             return False
         self.selected_task = args.task
-        self._latest_cache = None
+        self._pick_cache.clear()
         self.close_session()
         fields: dict[str, Any] = {"device": args.device} if args.device is not None else {}
         try:
@@ -542,9 +556,7 @@ class PanelViewModel:
             state = self._status().state
             if state in (SessionState.TRAINING, SessionState.PAUSED):
                 raise InputError("Load & Play: stop training first")
-            chosen = str(path).strip() or (self.latest_checkpoint() or "")
-            if not chosen:
-                raise InputError(f"Load & Play: no checkpoint found for {self.selected_task}; enter a path")
+            chosen = self._chosen_checkpoint(path, "Load & Play")
             session.set_render_mode(RenderMode.FULL_RENDERING)
             self._render_mode = RenderMode.FULL_RENDERING
             session.load_checkpoint(chosen)
@@ -564,9 +576,7 @@ class PanelViewModel:
         try:
             if self.exporting:
                 raise InputError("Export: an export is already running")
-            chosen = str(path).strip() or (self.latest_checkpoint() or "")
-            if not chosen:
-                raise InputError(f"Export: no checkpoint found for {self.selected_task}; enter a path")
+            chosen = self._chosen_checkpoint(path, "Export")
         except InputError as exc:
             self._fail("Export", exc)
             return False
@@ -615,19 +625,37 @@ class PanelViewModel:
         return self._tb_url
 
     def latest_checkpoint(self) -> str | None:
-        """Newest checkpoint of the selected task, re-scanned when the task or the session's last save changes."""
-        last = None
-        if self.session is not None:
-            last = self._status().last_checkpoint
-        key = (self.selected_task, last)
-        if self._latest_cache is None or self._latest_cache[0] != key:
+        """Newest checkpoint of the selected task (``play.py --use_last_checkpoint``'s pick)."""
+        return self.pick_checkpoint(LATEST)
+
+    def best_checkpoint(self) -> str | None:
+        """The selected task's newest ``model_best.zip`` (``play.py --checkpoint best``'s pick)."""
+        return self.pick_checkpoint(BEST)
+
+    def pick_checkpoint(self, selector: str) -> str | None:
+        """What ``selector`` ("latest", "best") names now, re-scanned when the task or the session's saves change."""
+        st = self._status() if self.session is not None else None
+        key = (self.selected_task, st and st.last_checkpoint, st and st.best_checkpoint)
+        cached = self._pick_cache.get(selector)
+        if cached is None or cached[0] != key:
             try:
-                found = self._latest_fn(self.selected_task, self.log_root) if self.selected_task else None
+                found = self._pick_fns[selector](self.selected_task, self.log_root) if self.selected_task else None
             except Exception:  # noqa: BLE001
                 logger.exception("Isaac Lab panel: checkpoint scan failed")
                 found = None
-            self._latest_cache = (key, found)
-        return self._latest_cache[1]
+            self._pick_cache[selector] = cached = (key, found)
+        return cached[1]
+
+    def _chosen_checkpoint(self, text: str, action: str) -> str:
+        """The checkpoint field's path, or what its selector names (empty: "latest"); InputError if none."""
+        chosen = str(text).strip() or LATEST
+        if not is_selector(chosen):
+            return chosen
+        found = self.pick_checkpoint(chosen)
+        if not found:
+            wanted = CHECKPOINT_SELECTORS[chosen]
+            raise InputError(f"{action}: no run with {wanted} for {self.selected_task}; train first or enter a path")
+        return found
 
     # -- per frame -----------------------------------------------------------------------------
 
@@ -661,7 +689,7 @@ class PanelViewModel:
         line = printable(line)  # a typed value with a line break must not break the status line
         values, lo, hi = plot_data(st.return_history)
         mode = st.render_mode if has else self._render_mode
-        latest = self.latest_checkpoint()
+        latest, best = self.latest_checkpoint(), self.best_checkpoint()
         logdir = tensorboard_logdir(st.task or self.selected_task, st.run_dir, self.log_root)
         return PanelState(
             state=s,
@@ -687,6 +715,7 @@ class PanelViewModel:
             render_mode_index=render_mode_index(mode),
             render_mode=mode,
             latest_checkpoint_text=latest or "(none found)",
+            best_checkpoint_text=best or "(none found)",
             load_play_enabled=ready,
             play_stop_enabled=s is SessionState.PLAYING,
             export_enabled=not self.exporting,
