@@ -15,20 +15,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 import numpy as np
 import pytest
 import zstandard
+from browser_page import browser, choose, click, count, field, open_page, state, status_line, timesteps, wait_until
 
 from isaaclab_trainer.session.session import TrainingSession
-from isaaclab_trainer.ui import browser as browser_ui
 from isaaclab_trainer.ui.browser_app import BrowserApp, LoopBoundSession
 
-CHROMIUM = Path(browser_ui.CHROMIUM)
-CHROMIUM_ARGS = list(browser_ui.CHROMIUM_HEADLESS_ARGS)
+__all__ = ["browser"]  # the fixture, shared with the Kit tests
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PANEL = Path(__file__).resolve().parents[1] / "scripts" / "reinforcement_learning" / "sb3" / "panel.py"
 
@@ -89,77 +88,12 @@ class SceneWatcher:
 # ----------------------------------------------------------------------------- fixtures and helpers
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def panel(tmp_path: Path) -> Iterator[BrowserApp]:
     p = BrowserApp(num_envs=16, seed=42, log_root=str(tmp_path / "logs"), port=0)
     p.start()
     yield p
     p.close(timeout=60)
-
-
-def open_page(browser, url: str, watcher: SceneWatcher | None = None):
-    page = browser.new_page(viewport={"width": 1200, "height": 800})
-    if watcher is not None:
-        page.on("websocket", lambda ws: ws.on("framereceived", watcher.on_frame))
-    page.goto(url)
-    page.get_by_role("button", name="Build", exact=True).wait_for(timeout=30_000)
-    return page
-
-
-def field(page, label: str):
-    """The input of the panel row labelled ``label``."""
-    return page.locator(
-        f'xpath=//label[normalize-space(.)="{label}"]/ancestor::div[contains(@class,"mantine-Flex-root")][1]//input'
-    ).first
-
-
-def click(page, name: str, nth: int = 0) -> None:
-    page.get_by_role("button", name=name, exact=True).nth(nth).click()
-
-
-def choose(page, label: str, option: str) -> None:
-    field(page, label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def status_line(page) -> str:
-    return page.locator("#isaaclab-status").inner_text()
-
-
-def wait_until(cond: Callable[[], bool], timeout: float, what: str, page=None) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.1)
-    seen = f" (page: state {state(page)!r}, progress {timesteps(page)}, status {status_line(page)!r})" if page else ""
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{seen}")
-
-
-def count(text: str) -> int:
-    """``"12,288 / 50,176"`` -> 12288."""
-    match = re.match(r"[\d,]+", text.strip())
-    return int(match.group(0).replace(",", "")) if match else 0
-
-
-def timesteps(page) -> int:
-    return count(field(page, "Progress").input_value())
-
-
-def state(page) -> str:
-    return field(page, "State").input_value()
 
 
 def steps_per_drawn_frame(page, panel: BrowserApp, seconds: float = 3.0) -> float:

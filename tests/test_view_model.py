@@ -434,3 +434,13 @@ def test_engine_choice_and_active_engine_display():
 
     assert PanelViewModel(session_factory=factory, tasks=TASKS, engine_fn=broken).refresh().engine_text == "-"
     assert PanelViewModel(session_factory=factory, tasks=TASKS).refresh().engine_text == "-"  # outside Kit
+
+
+def test_every_panel_field_has_one_widget_role():
+    """ui/fields.py, the table both views draw from, shows every PanelState field once (``state`` and
+    ``render_mode`` are the enums the frame loop acts on; their labels are drawn)."""
+    from isaaclab_trainer.ui.fields import FIELDS
+
+    read = [name for field in FIELDS for name in field.reads]
+    assert len(read) == len(set(read))
+    assert set(read) | {"state", "render_mode"} == {f.name for f in dataclasses.fields(vmod.PanelState)}

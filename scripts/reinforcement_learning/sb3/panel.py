@@ -26,7 +26,7 @@ from isaaclab_trainer.train.checks import (
     check_task,
 )
 from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
-from isaaclab_trainer.ui.access import LOOPBACK, check_host, exposure_warning, is_loopback, panel_token
+from isaaclab_trainer.ui.access import LOOPBACK, browser_options, exposure_warning
 
 parser = OneLineParser(prog="panel.py", description=__doc__.splitlines()[0])
 parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task preselected in the panel")
@@ -51,18 +51,15 @@ def main() -> None:
             check_num_envs(args.num_envs, args.device, name="--num_envs")
         if args.seed is not None:
             check_seed(args.seed, name="--seed")
-        if not 0 <= args.port <= 65535:
-            raise UsageError(f"--port {args.port} is not accepted (accepted: 0 to 65535; 0 picks a free port)")
         check_log_root(task_log_root(args.task, args.log_root))
-        check_host(args.host)
-        token = panel_token(args.host, args.token)
+        options = browser_options(args.port, args.host, args.token)
         missing = [m for m in ("viser", "newton") if importlib.util.find_spec(m) is None]
         if missing:
             raise UsageError(f"panel.py needs {', '.join(missing)}; install them with './isaaclab.sh -i'")
     except ValueError as exc:
         fail(parser.prog, str(exc))
-    if not is_loopback(args.host):
-        print(f"[WARN] {exposure_warning(args.host, args.port)}", file=sys.stderr)
+    if not options.loopback:
+        print(f"[WARN] {exposure_warning(options.host, options.port)}", file=sys.stderr)
 
     from isaaclab_trainer.ui.browser_app import BrowserApp
 
@@ -73,9 +70,9 @@ def main() -> None:
             seed=args.seed,
             device=args.device,
             log_root=args.log_root,
-            host=args.host,
-            port=args.port,
-            token=token,
+            host=options.host,
+            port=options.port,
+            token=options.token,
         )
     panel.start()
     print(f"[INFO] Isaac Lab panel at {panel.url} (Ctrl+C to stop)", flush=True)

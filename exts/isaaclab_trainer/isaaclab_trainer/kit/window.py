@@ -10,7 +10,7 @@ from typing import Any
 
 import omni.ui as ui
 
-from isaaclab_trainer.ui.fields import FIELD, Role, StateView
+from isaaclab_trainer.ui.fields import BUTTONS, FIELD, Role, StateView
 from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelViewModel
 
 WINDOW_TITLE = "Isaac Lab"
@@ -107,7 +107,7 @@ class TrainerWindow(StateView):
                                 self.path_model = ui.SimpleStringModel("")
                                 ui.StringField(model=self.path_model)
                             with ui.HStack(height=26, spacing=4):
-                                self.play_btn = ui.Button("Load & Play", clicked_fn=self._on_load_and_play)
+                                self.load_play_btn = ui.Button("Load & Play", clicked_fn=self._on_load_and_play)
                                 self.play_stop_btn = ui.Button("Stop", clicked_fn=vm.on_stop)
                                 self.export_btn = ui.Button("Export", clicked_fn=self._on_export)
                     with ui.CollapsableFrame(title="Logs", collapsed=False, height=0):
@@ -120,14 +120,7 @@ class TrainerWindow(StateView):
                     self.status_label = ui.Label("", word_wrap=True, style={"color": INFO_COLOR})
 
         self.widgets = {
-            "build": self.build_btn,
-            "start": self.start_btn,
-            "pause": self.pause_btn,
-            "resume": self.resume_btn,
-            "stop": self.stop_btn,
-            "load_play": self.play_btn,
-            "play_stop": self.play_stop_btn,
-            "export": self.export_btn,
+            **{key: getattr(self, f"{key}_btn") for key in BUTTONS},
             "task_inputs": (self.task_combo, self.backend_combo),
             "state": self.state_label,
             "engine": self.engine_label,

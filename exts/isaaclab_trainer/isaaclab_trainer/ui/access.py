@@ -18,6 +18,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -38,7 +39,7 @@ def is_loopback(host: str) -> bool:
         infos = socket.getaddrinfo(host, None)
     except OSError:
         return False
-    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
 
 
 def check_host(host: str, name: str = "--host") -> str:
@@ -53,6 +54,14 @@ def check_host(host: str, name: str = "--host") -> str:
     return host
 
 
+def check_port(port: object, name: str = "--port", off: int | None = None) -> int:
+    """A port to listen on: 0 to 65535 (0 picks a free one); ``off`` too, where a setting uses it for "not served"."""
+    accepted = f"{off}, " if off is not None else ""
+    if isinstance(port, bool) or not isinstance(port, int) or not (port == off or 0 <= port <= 65535):
+        raise UsageError(f"{name} {port!r} is not accepted (accepted: {accepted}0 to 65535; 0 picks a free port)")
+    return port
+
+
 def check_token(token: str, name: str = "--token") -> str:
     """A token given by the user: at least 16 URL-safe characters (it goes into a URL and a cookie as is)."""
     if len(token) < MIN_TOKEN_CHARS or not _TOKEN_CHARS.fullmatch(token):
@@ -63,12 +72,28 @@ def check_token(token: str, name: str = "--token") -> str:
     return token
 
 
-def panel_token(host: str, token: str | None) -> str | None:
-    """The token a panel on ``host`` requires: the given one; beyond loopback a new one when none is given;
-    None (open) on loopback when none is given."""
+@dataclass(frozen=True)
+class BrowserOptions:
+    """Where a browser panel listens and the token it requires (None: open, loopback only)."""
+
+    host: str
+    port: int
+    token: str | None
+    loopback: bool
+
+
+def browser_options(
+    port: object, host: str, token: str | None, names: tuple[str, str, str] = ("--port", "--host", "--token")
+) -> BrowserOptions:
+    """The checked options of a browser panel (each error names its flag or setting, ``names``). The token is the
+    given one; beyond loopback a new one when none is given; none on loopback when none is given."""
+    port_name, host_name, token_name = names
+    checked_port = check_port(port, port_name)
+    check_host(host, host_name)
+    loopback = is_loopback(host)
     if token:
-        return check_token(token)
-    return None if is_loopback(host) else secrets.token_hex(24)
+        token = check_token(token, token_name)
+    return BrowserOptions(host, checked_port, token or (None if loopback else secrets.token_hex(24)), loopback)
 
 
 def exposure_warning(host: str, port: int) -> str:
@@ -163,10 +188,10 @@ def token_gate(gate: TokenGate | None) -> Iterator[None]:
         )
 
     with _START_LOCK:
-        ws_server.serve = serve  # type: ignore[assignment]
+        ws_server.serve = serve  # type: ignore[misc,assignment]
         try:
             yield
         finally:
-            ws_server.serve = original  # type: ignore[assignment]
+            ws_server.serve = original  # type: ignore[misc]
     if not started:
         raise RuntimeError("the token check could not be put in front of viser's server; not serving the panel")

@@ -24,7 +24,7 @@ import numpy as np
 
 from isaaclab_trainer.session.status import RenderMode, SessionState
 from isaaclab_trainer.ui.access import LOOPBACK, TOKEN_PARAM, TokenGate, token_gate
-from isaaclab_trainer.ui.fields import FIELD, VALUE_ROWS, Role, StateView
+from isaaclab_trainer.ui.fields import BUTTONS, FIELD, VALUE_ROWS, Role, StateView
 from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelViewModel
 
 # (``handle.value = x`` lines carry ``type: ignore[misc]``: mypy takes viser's generic ``value``
@@ -132,7 +132,7 @@ class BrowserPanel(StateView):
             self.latest_txt = gui.add_text(FIELD["latest_checkpoint"].label, "(none found)", disabled=True)
             self.use_btn = gui.add_button("Use newest")
             self.path_txt = gui.add_text("Checkpoint", "")
-            self.play_btn = gui.add_button("Load & Play")
+            self.load_play_btn = gui.add_button("Load & Play")
             self.play_stop_btn = gui.add_button("Stop playing")
             self.export_btn = gui.add_button("Export")
         with gui.add_folder("Logs", order=-10):
@@ -141,14 +141,7 @@ class BrowserPanel(StateView):
             self.tb_url_txt = gui.add_text(FIELD["tensorboard_url"].label, "", disabled=True)
         self.status_html = gui.add_html("", order=-60)
         self.widgets = {
-            "build": self.build_btn,
-            "start": self.start_btn,
-            "pause": self.pause_btn,
-            "resume": self.resume_btn,
-            "stop": self.stop_btn,
-            "load_play": self.play_btn,
-            "play_stop": self.play_stop_btn,
-            "export": self.export_btn,
+            **{key: getattr(self, f"{key}_btn") for key in BUTTONS},
             "task_inputs": (self.task_dd, self.num_envs_txt, self.seed_txt, self.backend_dd),
             "state": self.state_txt,
             "engine": self.engine_txt,
@@ -171,7 +164,7 @@ class BrowserPanel(StateView):
         self.stop_btn.on_click(lambda _e: self.post(vm.on_stop))
         self.render_dd.on_update(self._from_client(lambda: self._post_value(vm.on_render_mode, self.render_dd.value)))
         self.use_btn.on_click(lambda _e: self.post(self._use_latest))
-        self.play_btn.on_click(lambda _e: self._post_value(vm.on_load_and_play, self.path_txt.value))
+        self.load_play_btn.on_click(lambda _e: self._post_value(vm.on_load_and_play, self.path_txt.value))
         self.play_stop_btn.on_click(lambda _e: self.post(vm.on_stop))
         self.export_btn.on_click(lambda _e: self._post_value(vm.on_export, self.path_txt.value))
         self.tb_btn.on_click(lambda _e: self.post(vm.on_start_tensorboard))

@@ -10,7 +10,6 @@ built on the Newton engine without a USD stage (Isaac Sim is not running).
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from isaaclab_trainer.sim.backends.registry import NEWTON
 from isaaclab_trainer.tasks import DEFAULT_TASK
 from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.access import LOOPBACK
+from isaaclab_trainer.ui.actions import ActionQueue
 from isaaclab_trainer.ui.view_model import PanelState, PanelViewModel, SessionLike, ui_refresh_period
 
 logger = logging.getLogger(__name__)
@@ -28,29 +28,6 @@ logger = logging.getLogger(__name__)
 FPS = 60.0
 #: the engine this app builds on (Newton's viewer draws it)
 BACKEND = NEWTON
-
-
-class ActionQueue:
-    """Clicks that arrive on other threads, run on the app's loop by :meth:`run_pending` (one guard each)."""
-
-    def __init__(self) -> None:
-        self._actions: queue.SimpleQueue[Callable[[], Any]] = queue.SimpleQueue()
-
-    def post(self, action: Callable[[], Any]) -> None:
-        """Queue ``action`` for the loop (callable from any thread)."""
-        self._actions.put(action)
-
-    def run_pending(self) -> None:
-        """Run every queued action, in order; one that raises is logged and the rest still run."""
-        while True:
-            try:
-                action = self._actions.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                action()
-            except Exception:  # noqa: BLE001 - a broken click must not end the loop
-                logger.exception("Isaac Lab panel: action failed")
 
 
 class LoopBoundSession:

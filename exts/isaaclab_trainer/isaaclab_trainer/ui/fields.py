@@ -40,15 +40,10 @@ def _text(key: str, value: str, label: str = "") -> Field:
     return Field(key, Role.TEXT, (value,), label)
 
 
+#: the buttons: each enabled by PanelState's ``<key>_enabled``; each view names its widget ``<key>_btn``
+BUTTONS: tuple[str, ...] = ("build", "start", "pause", "resume", "stop", "load_play", "play_stop", "export")
 FIELDS: tuple[Field, ...] = (
-    _enabled("build", "build_enabled"),
-    _enabled("start", "start_enabled"),
-    _enabled("pause", "pause_enabled"),
-    _enabled("resume", "resume_enabled"),
-    _enabled("stop", "stop_enabled"),
-    _enabled("load_play", "load_play_enabled"),
-    _enabled("play_stop", "play_stop_enabled"),
-    _enabled("export", "export_enabled"),
+    *(_enabled(key, f"{key}_enabled") for key in BUTTONS),
     _enabled("task_inputs", "task_inputs_enabled"),
     _text("state", "state_label", "State"),
     _text("engine", "engine_text", "Active engine"),
