@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from kit_doubles import Double, World
-from kit_standins import STAGE_ID, StandInKit
+from kit_standins import STAGE_ID, STANDIN_EXTENSIONS, StandInKit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import kit_api_table  # noqa: E402
@@ -154,6 +154,24 @@ def test_docs_table_is_generated_from_the_data_file():
         assert row["is51"].strip() and row["is6"].strip(), row["calls"]
     for row in table.get("manifest", []):  # extension.toml keys
         assert row["key"].strip() and row["is51"].strip() and row["is6"].strip(), row
+
+
+#: modules Kit 110.4's kernel wheel has itself (not stand-ins) in the real-Kit run
+KERNEL_MODULES = ("carb", "omni.ext", "omni.kit.app")
+
+
+def test_real_kit_column_matches_the_stand_ins():
+    """``kit110`` says "stand-in only" exactly where a call's module is not the kernel's own in the real-Kit run
+    (a generated stand-in, or not loaded there at all)."""
+    standin_modules = {m for modules in STANDIN_EXTENSIONS.values() for m in modules}
+    for row in kit_api_table.load_table()["api"]:
+        roots = {kit_api_table.parse_call(c)[0].split("(")[0] for c in row["calls"]}
+        kernel = all(any(r == k or r.startswith(f"{k}.") for k in KERNEL_MODULES) for r in roots)
+        assert row["kit110"].startswith("stand-in only") != kernel, row["calls"]
+        if any(r.startswith(tuple(standin_modules)) for r in roots):
+            assert row["kit110"] == "stand-in only", row["calls"]
+    for row in kit_api_table.load_table()["manifest"]:
+        assert row["kit110"].startswith(("ran in real Kit 110.4", "stand-in only")), row["key"]
 
 
 def test_engines_offered(kit: FakeKit):
