@@ -471,3 +471,13 @@ def test_checkpoint_field_takes_latest_and_best(made):
     assert vm.on_load_and_play("")
     loads = [c[1] for c in made[0].calls if c[0] == "load_checkpoint"]
     assert loads == ["R/model_best.zip", "L/model_64000_steps.zip", "L/model_64000_steps.zip"]
+
+
+def test_every_panel_field_has_one_widget_role():
+    """ui/fields.py, the table both views draw from, shows every PanelState field once (``state`` and
+    ``render_mode`` are the enums the frame loop acts on; their labels are drawn)."""
+    from isaaclab_trainer.ui.fields import FIELDS
+
+    read = [name for field in FIELDS for name in field.reads]
+    assert len(read) == len(set(read))
+    assert set(read) | {"state", "render_mode"} == {f.name for f in dataclasses.fields(vmod.PanelState)}
