@@ -57,15 +57,17 @@ def scenario(kit) -> None:
         if phase == "stop" and info["generation"] == 2:
             full[0] += 1
 
-    update_ms, with_gc = [], []
+    update_ms, update_cpu_ms, with_gc, steps_at = [], [], [], []
     start = _train(kit, ext, num_envs, total)
     gc.callbacks.append(on_gc)
     try:
         while _state(ext) == "TRAINING":
-            g, t = full[0], time.perf_counter()
+            g, t, c = full[0], time.perf_counter(), time.thread_time()
             kit.update()
             update_ms.append(1e3 * (time.perf_counter() - t))
+            update_cpu_ms.append(1e3 * (time.thread_time() - c))
             with_gc.append(full[0] > g)
+            steps_at.append(ext.view_model.session.status.timesteps)
     finally:
         gc.callbacks.remove(on_gc)
     seconds = time.perf_counter() - start
@@ -73,7 +75,8 @@ def scenario(kit) -> None:
     assert status.state.value == "DONE", status.error
     slowest = sorted(range(len(update_ms)), key=update_ms.__getitem__)[-5:]
     res.update(
-        slowest_updates=[(i, update_ms[i]) for i in slowest],
+        slowest_updates=[(i, update_ms[i], update_cpu_ms[i], steps_at[i]) for i in slowest],
+        update_cpu_ms=update_cpu_ms,
         seconds=seconds,
         timesteps=status.timesteps,
         update_ms=update_ms,
