@@ -7,13 +7,16 @@ Each Kit round is a fresh Kit process: it starts, Build and Start are clicked at
 also gives the start-to-first-training-frame time: from before ``KitApp()`` to the first app update whose
 training advanced), then the timed run, from Start to DONE, with every ``app.update()`` timed as Kit's run
 loop sees it (the session's frame budget of env steps plus Kit's own work). The direct side gets one untimed
-warm-up in this process. Ratio = Kit steps/s / direct steps/s. Needs Python 3.12 (the Kit kernel wheel).
+warm-up in this process. Both sides start their timed run after a full garbage collection. Ratio = Kit
+steps/s / direct steps/s. Needs Python 3.12 (the Kit kernel wheel).
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,17 @@ import kit_harness  # noqa: E402
 NAME = "kit_loop"
 TARGET_RATIO = 0.9
 SCENARIO = TESTS / "kit_scenarios" / "bench_training.py"
+
+
+def collected(fn: Callable[[int], tuple[float, int]]) -> Callable[[int], tuple[float, int]]:
+    """``fn`` after a full garbage collection (earlier runs' garbage is not collected inside the timed run; the
+    Kit side does the same after its warm-up)."""
+
+    def run(total: int) -> tuple[float, int]:
+        gc.collect()
+        return fn(total)
+
+    return run
 
 
 def kit_round(python: Path, total: int, warmup: int, rounds: list[dict[str, Any]]) -> tuple[float, int]:
@@ -63,7 +77,7 @@ def run(quick: bool) -> dict[str, Any]:
     rates = interleaved(
         {
             "kit": steps_per_s("kit", lambda: kit_round(python, total, warmup, rounds), steps),
-            "direct": steps_per_s("direct", lambda: direct(total), steps),
+            "direct": steps_per_s("direct", lambda: collected(direct)(total), steps),
         },
         repeats,
         alternate=True,
