@@ -20,6 +20,8 @@ from typing import Any
 
 #: frames the driver runs after post_quit() before it calls shutdown() anyway
 QUIT_FRAMES = 100
+#: in the working directory (the run's): its existence ends Kit.serve() (kit_harness.STOP_FILE)
+STOP_FILE = "stop"
 
 
 class Kit:
@@ -55,6 +57,11 @@ class Kit:
                 return n
             self.update()
         raise AssertionError(f"not reached within {max_frames} app updates: {getattr(predicate, '__doc__', '')}")
+
+    def serve(self, max_frames: int) -> int:
+        """App updates until the test asks to stop (``KitProcess.request_stop``); the number run.
+        ``AssertionError`` after ``max_frames`` updates."""
+        return self.update_until(lambda: os.path.exists(STOP_FILE), max_frames)
 
     def extension(self) -> Any:
         """The running ``IsaacLabTrainerExtension`` (None while it is disabled)."""

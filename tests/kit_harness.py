@@ -1,19 +1,24 @@
 """Run the extension in a real Kit 110.4 (Isaac Sim 6.2's kernel, from the package index) with stand-ins.
 
-Python API (the pytest fixture ``kit_python`` in ``tests/test_kit_real.py`` wraps the first call)::
+Python API (the pytest fixture ``kit_python`` in ``tests/conftest.py`` wraps the first call)::
 
-    from kit_harness import ensure_kit_python, run_kit
+    from kit_harness import ensure_kit_python, run_kit, start_kit
 
     python = ensure_kit_python()           # Kit's Python, made once under <repo>/.venv-kit (see below)
     run = run_kit(python, "scenario.py", tmp_path)   # one Kit process; the scenario runs inside it
     run.check()                           # AssertionError unless it ran clean (rules below)
     run.scenario                          # the dict the scenario filled in (kit.result)
 
+    kit = start_kit(python, "serve.py", tmp_path, settings={"/exts/...": 1})  # the same, not waiting:
+    ...                                   # talk to it (a browser) while its scenario runs kit.serve()
+    kit.request_stop(); run = kit.wait()
+
 A scenario is a Python file defining ``scenario(kit)``; ``kit`` is ``kit_driver.Kit``: ``kit.update(n)`` runs
 app updates (Kit dispatches its update events to the extension's observer), ``kit.update_until(pred,
-max_frames)``, ``kit.extension()`` the running ``IsaacLabTrainerExtension``, ``kit.standins`` the stand-ins'
-``kit_standins.StandInKit`` (``click("Build")``, ``choose(combo, i)``, ``world`` with every recorded call),
-``kit.ext_manager`` Kit's extension manager, ``kit.result`` a dict reported back.
+max_frames)``, ``kit.serve(max_frames)`` (update until the test asks to stop), ``kit.extension()`` the
+running ``IsaacLabTrainerExtension``, ``kit.standins`` the stand-ins' ``kit_standins.StandInKit``
+(``click("Build")``, ``choose(combo, i)``, ``world`` with every recorded call), ``kit.ext_manager`` Kit's
+extension manager, ``kit.result`` a dict reported back.
 
 What runs: ``omniverse-kit==110.4.0.386251`` started headless from Python (``omni.kit_app.KitApp``) with
 the registry off, the ``exts/`` folder (or another one: ``ext_folder=``) and the generated stand-in
@@ -64,6 +69,8 @@ ISAAC_SIM_SHIPS = ("torch", "numpy", "packaging", "pyyaml", "setuptools")
 #: what Isaac Sim ships as extensions (Kit's USD, omni.warp.core, isaacsim.physics.newton): the stand-ins' engine
 ENGINE_PACKAGES = ("usd-core", "warp-lang", "newton", "newton-usd-schemas")
 EXTENSION = "isaaclab_trainer"
+#: the file in the work directory whose existence ends ``kit.serve()`` (:meth:`KitProcess.request_stop`)
+STOP_FILE = "stop"
 #: log-file lines that fail a run: errors, and Kit's own check that a disabled extension's object was freed
 LOG_ERROR = re.compile(r"\[(Error|Fatal)\]|extension object is still alive")
 
@@ -170,7 +177,44 @@ class KitRun:
         assert not problems, "real Kit run failed:\n" + "\n".join(problems) + "\n--- Kit output (tail) ---\n" + tail
 
 
-def run_kit(
+class KitProcess:
+    """A running Kit (from :func:`start_kit`): talk to it from the test (a browser, a socket) while its scenario
+    runs, then :meth:`wait` for the :class:`KitRun`. The scenario can ``kit.serve(max_frames)``: update until
+    the test calls :meth:`request_stop`."""
+
+    def __init__(self, proc: subprocess.Popen, workdir: Path) -> None:
+        self.proc = proc
+        self.workdir = workdir
+
+    def request_stop(self) -> None:
+        """Ask ``kit.serve()`` in the scenario to return (it then finishes and Kit quits)."""
+        (self.workdir / STOP_FILE).touch()
+
+    def wait(self, timeout: float = 1200) -> KitRun:
+        """Wait for Kit to exit (killed after ``timeout`` seconds); what happened."""
+        try:
+            stdout, stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            stdout, stderr = self.proc.communicate()
+        result, log_file = self.workdir / "result.json", self.workdir / "kit.log"
+        data = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
+        log = log_file.read_text(encoding="utf-8", errors="replace") if log_file.is_file() else ""
+        return KitRun(
+            exit_code=self.proc.returncode,
+            errors=data.get("errors", [{"message": "the driver wrote no result"}]),
+            log_errors=[line for line in log.splitlines() if LOG_ERROR.search(line)],
+            missing=data.get("missing", []),
+            exception=data.get("exception"),
+            violations=data.get("violations", []),
+            still_running=bool(data.get("still_running_after_post_quit", False)),
+            scenario=data.get("scenario", {}),
+            timings=data.get("timings", {}),
+            output=stdout + stderr,
+        )
+
+
+def start_kit(
     python: Path,
     scenario: Path | str,
     workdir: Path,
@@ -179,20 +223,17 @@ def run_kit(
     enable: str = EXTENSION,
     standin_kwargs: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
-    timeout: float = 1200,
-) -> KitRun:
-    """Start Kit with ``ext_folder`` and the stand-ins, ``--enable enable``, run ``scenario`` (a file defining
-    ``scenario(kit)``) inside it; returns what happened. ``settings`` are extra carb settings (``/path``: value)."""
+) -> KitProcess:
+    """Start Kit with ``ext_folder`` and the stand-ins, ``--enable enable``, running ``scenario`` (a file defining
+    ``scenario(kit)``) inside it. ``settings`` are extra carb settings (``/path``: value)."""
     workdir.mkdir(parents=True, exist_ok=True)
     standins = workdir / "standins"
     kit_standins.write_standin_extensions(standins, standin_kwargs)
-    result = workdir / "result.json"
-    log_file = workdir / "kit.log"
     all_settings = {
         "/app/extensions/registryEnabled": 0,
         "/app/fastShutdown": 0,
         "/app/runWithoutRunloop": "true",
-        "/log/file": str(log_file),
+        "/log/file": str(workdir / "kit.log"),
         kit_standins.PIPAPI_TARGET_SETTING: str(python.parents[1] / "pipapi"),
         kit_standins.ENGINES_SETTING: str(python.parents[1] / "engines"),
         f"/exts/{EXTENSION}/log_root": str(workdir / "logs"),
@@ -203,6 +244,7 @@ def run_kit(
     args += ["--enable", enable]
     home = workdir / "home"
     home.mkdir(exist_ok=True)
+    (workdir / STOP_FILE).unlink(missing_ok=True)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
@@ -211,21 +253,12 @@ def run_kit(
         "PYTHONUNBUFFERED": "1",
         "WARP_CACHE_PATH": os.environ.get("WARP_CACHE_PATH", str(Path.home() / ".cache" / "warp")),
     }
+    result = workdir / "result.json"
     cmd = [str(python), str(DRIVER), str(result), str(Path(scenario).resolve()), "--", *args]
-    done = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
-    output = done.stdout + done.stderr
-    data = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
-    log = log_file.read_text(encoding="utf-8", errors="replace") if log_file.is_file() else ""
-    log_errors = [line for line in log.splitlines() if LOG_ERROR.search(line)]
-    return KitRun(
-        exit_code=done.returncode,
-        errors=data.get("errors", [{"message": "the driver wrote no result"}]),
-        log_errors=log_errors,
-        missing=data.get("missing", []),
-        exception=data.get("exception"),
-        violations=data.get("violations", []),
-        still_running=bool(data.get("still_running_after_post_quit", False)),
-        scenario=data.get("scenario", {}),
-        timings=data.get("timings", {}),
-        output=output,
-    )
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return KitProcess(proc, workdir)
+
+
+def run_kit(python: Path, scenario: Path | str, workdir: Path, *, timeout: float = 1200, **kwargs: Any) -> KitRun:
+    """:func:`start_kit` and wait for it: what happened (keyword arguments as :func:`start_kit`'s)."""
+    return start_kit(python, scenario, workdir, **kwargs).wait(timeout)

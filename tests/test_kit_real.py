@@ -9,10 +9,11 @@ PhysX, no RTX: Newton steps the envs). How a run is judged: ``tests/kit_harness.
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
-from kit_harness import EXTS, KIT_VENV, REPO, run_kit
+from kit_harness import EXTS, KIT_VENV, REPO, run_kit, start_kit
 
 SCENARIOS = Path(__file__).resolve().parent / "kit_scenarios"
 UPDATE_OBSERVER = "isaaclab_trainer.kit.extension._on_update"
@@ -54,6 +55,18 @@ def _broken_copy(tmp_path: Path, path: str, old: str, new: str) -> Path:
     assert old in text, f"{old!r} not in {path}"
     target.write_text(text.replace(old, new, 1), encoding="utf-8")
     return folder
+
+
+def test_kit_serves_until_the_test_stops_it(kit_python, tmp_path):
+    """``start_kit`` + ``kit.serve()``: Kit keeps updating while the test talks to it, until it asks to stop."""
+    kit = start_kit(kit_python, SCENARIOS / "serve.py", tmp_path)
+    log = tmp_path / "kit.log"
+    while kit.proc.poll() is None and "app ready" not in (log.read_text() if log.is_file() else ""):
+        time.sleep(0.1)  # Kit logs "app ready" at its first update, which serve() runs
+    kit.request_stop()
+    run = kit.wait()
+    run.check()
+    assert run.scenario["frames"] >= 1
 
 
 def test_clean_start_passes(kit_python, tmp_path):
