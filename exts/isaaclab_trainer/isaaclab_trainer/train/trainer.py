@@ -27,7 +27,7 @@ from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoint
 from .checkpoints import load_agent
 from .checks import Checkpoint
-from .runs import FINAL_MODEL, release_run_dir, write_run_params
+from .runs import FINAL_MODEL, FINISHED, INTERRUPTED, RUNNING, release_run_dir, write_run_params, write_run_state
 from .sb3_cfg import AgentSettings, process_sb3_cfg
 
 
@@ -87,6 +87,7 @@ def setup_training(
         raise
     num_envs = env.unwrapped.num_envs
     write_run_params(run_dir, env_cfg, agent_cfg, argv)
+    write_run_state(run_dir, RUNNING)
     agent.set_logger(configure(str(run_dir / "PPO_1"), ["tensorboard"]))
 
     checkpoints = AtomicCheckpointCallback(max(1, settings.checkpoint_interval // num_envs), run_dir)
@@ -143,7 +144,11 @@ def _build_agent(
 
 
 def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
-    """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted."""
+    """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted.
+
+    The run's state (``run_state.json``) becomes finished when the budget was reached, else interrupted.
+    """
+    state = INTERRUPTED
     try:
         setup.agent.learn(
             total_timesteps=setup.total_timesteps,
@@ -152,8 +157,14 @@ def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
             reset_num_timesteps=setup.reset_num_timesteps,
             log_interval=1,
         )
+        state = FINISHED
     except (KeyboardInterrupt, TrainingInterrupted):
         pass
     finally:
         setup.agent.logger.close()  # flushes TensorBoard and ends its writer thread
-    return setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))
+        if state == INTERRUPTED:  # also when learn() raised: the run is not going on
+            write_run_state(setup.run_dir, INTERRUPTED)
+    path = setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))
+    if state == FINISHED:  # after model.zip: a finished run always has it
+        write_run_state(setup.run_dir, FINISHED)
+    return path
