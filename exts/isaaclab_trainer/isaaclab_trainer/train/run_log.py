@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .runs import checkpoint_steps, list_runs, run_checkpoints, run_state
+from .runs import checkpoint_steps, is_run_dir, list_runs, run_checkpoints, run_started, run_state
 
 #: the scalar SB3 logs per rollout: mean return of the last 100 episodes
 RETURN_TAG = "rollout/ep_rew_mean"
@@ -25,6 +25,8 @@ class RunSummary:
     """One run folder as the Runs list shows it."""
 
     path: Path
+    #: the folder's name; ``<sweep>/<trial>`` for a tune.py trial
+    name: str
     state: str
     timesteps: int
     last_return: float | None
@@ -32,10 +34,6 @@ class RunSummary:
     checkpoints: tuple[str, ...]
     #: (timesteps, rollout mean return), at most :data:`CURVE_POINTS` of them
     curve: tuple[tuple[int, float], ...] = field(default=(), repr=False)
-
-    @property
-    def name(self) -> str:
-        return self.path.name
 
 
 def thin(points: list[tuple[int, float]], limit: int = CURVE_POINTS) -> tuple[tuple[int, float], ...]:
@@ -74,7 +72,7 @@ class RunScanner:
     def __init__(self) -> None:
         self._readers: dict[Path, _EventReader] = {}
 
-    def summary(self, run_dir: Path) -> RunSummary:
+    def summary(self, run_dir: Path, name: str | None = None) -> RunSummary:
         """The summary of one run folder (raises OSError when it disappeared meanwhile)."""
         curve: list[tuple[int, float]] = []
         tb = sorted(p for p in run_dir.iterdir() if p.is_dir() and p.name.startswith("PPO_"))
@@ -91,6 +89,7 @@ class RunScanner:
         timesteps = max([timesteps, *steps])
         return RunSummary(
             path=run_dir,
+            name=name or run_dir.name,
             state=run_state(run_dir),
             timesteps=timesteps,
             last_return=finite[-1] if finite else None,
@@ -100,14 +99,26 @@ class RunScanner:
         )
 
     def scan(self, task: str, log_root: str | os.PathLike) -> list[RunSummary]:
-        """Every run of ``task`` under ``log_root``, newest first (runs removed meanwhile are left out)."""
+        """Every run of ``task`` under ``log_root`` (train.py's and the panel's, and tune.py's trials), newest
+        first; runs removed meanwhile are left out."""
+        runs = task_runs(task, log_root)
         found = []
-        runs = list_runs(task, log_root)
-        for run_dir in reversed(runs):
+        for _, name, run_dir in sorted(runs, reverse=True):
             try:
-                found.append(self.summary(run_dir))
+                found.append(self.summary(run_dir, name))
             except OSError:
                 continue
-        alive = {r for r in self._readers if r.parent in set(runs)}
-        self._readers = {k: v for k, v in self._readers.items() if k in alive}
+        folders = {run_dir for _, _, run_dir in runs}
+        self._readers = {k: v for k, v in self._readers.items() if k.parent in folders}
         return found
+
+
+def task_runs(task: str, log_root: str | os.PathLike) -> list[tuple[float, str, Path]]:
+    """(start time, name, folder) of the runs of ``task``: ``sb3/<task>/<run>`` and ``ray/<task>/<sweep>/<trial>``."""
+    runs = [(run_started(p), p.name, p) for p in list_runs(task, log_root)]
+    sweeps = Path(log_root).resolve() / "ray" / task.split(":")[-1]
+    if sweeps.is_dir():
+        for sweep in (p for p in sweeps.iterdir() if p.is_dir()):
+            trials = (p for p in sweep.iterdir() if is_run_dir(p))
+            runs += [(run_started(p), f"{sweep.name}/{p.name}", p) for p in trials]
+    return runs

@@ -136,12 +136,13 @@ def list_runs(task: str, log_root: str | os.PathLike = LOG_ROOT) -> list[Path]:
     root = task_log_root(task, log_root)
     if not root.is_dir():
         return []
+    return sorted((p for p in root.iterdir() if p.is_dir()), key=lambda run: (run_started(run), run.name))
 
-    def started(run: Path) -> tuple[float, str]:
-        marker = run / "command.txt"
-        return ((marker if marker.is_file() else run).stat().st_mtime, run.name)
 
-    return sorted((p for p in root.iterdir() if p.is_dir()), key=started)
+def run_started(run: Path) -> float:
+    """When a run started: the time of its ``command.txt`` (else of the folder)."""
+    marker = run / "command.txt"
+    return (marker if marker.is_file() else run).stat().st_mtime
 
 
 def newest_checkpoint_in(run_dir: Path) -> Path | None:
