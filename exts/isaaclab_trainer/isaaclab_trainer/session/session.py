@@ -63,7 +63,7 @@ RETURN_WINDOW = 100  # episodes in the mean return, as SB3's ep_info_buffer
 #: most points of the return history kept (older ones are merged pairwise, so a long run keeps its shape)
 HISTORY_POINTS = 400
 #: Evaluate switches to a newer checkpoint when an episode ends, or after this many seconds at most
-SWITCH_WAIT_S = 1.0
+SWITCH_WAIT_S = 0.5
 
 
 class BoundedCurve:
