@@ -155,11 +155,13 @@ class RunsModel:
         if evaluation is not None:
             evaluated = next((r for r in self.runs if str(r.path) == evaluation.run_dir), None)
         curve_run = evaluated or run
-        state = RunsState(
-            rows=rows,
-            selected=self.runs.index(run) if run is not None else -1,
-            train_curve=curve_run.curve if curve_run is not None else (),
-            **_evaluation_fields(evaluation),
+        state = _with_evaluation(
+            RunsState(
+                rows=rows,
+                selected=self.runs.index(run) if run is not None else -1,
+                train_curve=curve_run.curve if curve_run is not None else (),
+            ),
+            evaluation,
         )
         if run is None:
             return state
@@ -179,17 +181,19 @@ class RunsModel:
         )
 
 
-def _evaluation_fields(evaluation: EvaluationStatus | None) -> dict[str, object]:
+def _with_evaluation(state: RunsState, evaluation: EvaluationStatus | None) -> RunsState:
+    """``state`` with the Evaluate section filled from the session's ``evaluation`` (unchanged when None)."""
     if evaluation is None:
-        return {}
+        return state
     if evaluation.checkpoint is None:
         playing = "waiting for the first checkpoint" if evaluation.following else NO_VALUE
     else:
         playing = f"{evaluation.checkpoint} ({evaluation.checkpoint_timesteps or 0:,} timesteps)"
-    return {
-        "evaluating": True,
-        "evaluated_run_text": Path(evaluation.run_dir).name + ("" if evaluation.following else " (deleted)"),
-        "playing_text": playing,
-        "playing_timesteps": evaluation.checkpoint_timesteps,
-        "eval_curve": thin(list(evaluation.points)),
-    }
+    return dataclasses.replace(
+        state,
+        evaluating=True,
+        evaluated_run_text=Path(evaluation.run_dir).name + ("" if evaluation.following else " (deleted)"),
+        playing_text=playing,
+        playing_timesteps=evaluation.checkpoint_timesteps,
+        eval_curve=thin(list(evaluation.points)),
+    )
