@@ -34,6 +34,7 @@ from isaaclab_trainer.ui.browser_app import BrowserApp, LoopBoundSession
 
 __all__ = ["browser"]  # the fixture, shared with the Kit tests
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+TRAIN = Path(__file__).resolve().parents[1] / "scripts" / "reinforcement_learning" / "sb3" / "train.py"
 PANEL = Path(__file__).resolve().parents[1] / "scripts" / "reinforcement_learning" / "sb3" / "panel.py"
 
 
@@ -401,3 +402,54 @@ def test_session_refuses_foreign_threads() -> None:
     thread.join()
     assert len(errors) == 1 and "not the panel's loop thread" in str(errors[0])
     assert len(guarded.caller_threads) == 2
+
+
+def test_evaluate_a_run_that_train_py_writes(browser, tmp_path: Path) -> None:
+    """train.py trains in a subprocess; the panel lists its run (running), Evaluate plays each newer checkpoint
+    while training goes on, and the run shows finished with its final return once train.py ends."""
+    from test_evaluate import agent_yaml
+
+    from isaaclab_trainer.train.run_log import RunScanner
+
+    agent = agent_yaml(tmp_path, n_timesteps=90000, checkpoint_interval=8192)
+    train = subprocess.Popen(
+        [sys.executable, str(TRAIN), "--num_envs", "32", "--headless", "--agent", str(agent)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    panel = BrowserApp(num_envs=16, seed=42, log_root=str(tmp_path / "logs"), port=0)
+    panel.start()
+    try:
+        page = open_page(browser, panel.url)
+        runs_root = tmp_path / "logs" / "sb3" / "Isaac-Cartpole-v0"
+        wait_until(lambda: runs_root.is_dir() and any(runs_root.iterdir()), 120, "train.py's run folder")
+        (run,) = runs_root.iterdir()
+        wait_until(lambda: any(r.name == run.name for r in panel.last_state.runs.rows), 30, "the run in the list")
+        field(page, "Run").click()
+        page.get_by_role("option").filter(has_text=run.name).first.click()
+        wait_until(lambda: field(page, "Run state").input_value() == "running", 30, "the run's state", page)
+
+        click(page, "Evaluate")
+        seen: list[int] = []
+
+        def playing_advanced() -> bool:
+            text = field(page, "Playing checkpoint").input_value()
+            match = re.search(r"\(([\d,]+) timesteps\)", text)
+            if match and (not seen or count(match.group(1)) != seen[-1]):
+                seen.append(count(match.group(1)))
+            return len(seen) >= 3
+
+        wait_until(playing_advanced, 300, "the playing checkpoint to advance twice", page)
+        assert train.poll() is None, "train.py must still be training while Evaluate follows it"
+        assert seen == sorted(seen) and state(page) == "Playing policy"
+        wait_until(lambda: page.locator(".uplot").count() >= 1, 60, "the play-return curve", page)
+
+        assert train.wait(timeout=600) == 0
+        final = RunScanner().summary(run)
+        wait_until(lambda: field(page, "Run state").input_value() == "finished", 60, "the run to show finished", page)
+        assert field(page, "Last return").input_value() == f"{final.last_return:.2f}"
+        page.close()
+    finally:
+        train.kill()
+        panel.close(timeout=60)

@@ -456,3 +456,65 @@ def test_browser_panel_settings(kit: FakeKit, capsys):
     assert ext.browser.url.endswith("/?token=a-token-the-user-chose")
     ext.on_shutdown()
     assert world.violations == []
+
+
+@pytest.mark.parametrize("kit", ["6"], indirect=True, ids=["isaacsim-6.x"])
+def test_evaluate_a_run_that_train_py_writes(kit: FakeKit, tmp_path: Path):
+    """The Runs and Evaluate frames as a user clicks them while train.py trains in another process: the run is
+    listed as running, Evaluate plays each newer checkpoint (on the panel's own envs) and the run ends finished."""
+    import subprocess
+
+    from test_evaluate import agent_yaml
+
+    from conftest import TRAIN
+
+    agent_overrides = {
+        "n_timesteps": 60000,
+        "checkpoint_interval": 4096,
+    }  # several checkpoints land while Evaluate plays
+    kit.settings["/exts/isaaclab_trainer/log_root"] = str(tmp_path / "logs")
+    for name in KIT_MODULES:
+        importlib.import_module(name)
+    ext = sys.modules["isaaclab_trainer.kit.extension"].IsaacLabTrainerExtension()
+    ext.on_startup("isaaclab_trainer-0.1.0")
+    vm, win = ext.view_model, ext.window
+    train = subprocess.Popen(
+        [
+            sys.executable,
+            str(TRAIN),
+            "--num_envs",
+            "32",
+            "--headless",
+            "--agent",
+            str(agent_yaml(tmp_path, **agent_overrides)),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        win.num_envs_model.set_value(NUM_ENVS)  # the panel's own envs, built as usual
+        kit.click("Build")
+        assert vm.session.status.state.value == "BUILT", vm.refresh().status_line
+        assert kit.frames_until(lambda: win.runs_frame.row_labels[0].text != ""), "train.py's run in the Runs list"
+        select = [kw for args, kw in kit.world.calls_to("omni.ui.Button") if args == ("Select",)][0]
+        select["clicked_fn"]()
+        assert kit.frames_until(lambda: win.runs_frame.state_label.text == "running"), vm.refresh().runs
+        kit.click("Evaluate")
+        seen: list[int] = []
+
+        def advanced() -> bool:
+            steps = vm.refresh().runs.playing_timesteps
+            if steps is not None and (not seen or steps != seen[-1]):
+                seen.append(steps)
+            return len(seen) >= 3
+
+        assert kit.frames_until(advanced, timeout_s=300), (seen, vm.refresh().status_line)
+        assert train.poll() is None and seen == sorted(seen)
+        assert win.runs_frame.playing_label.text.startswith(f"model_{seen[-1]}_steps.zip")
+        assert train.wait(timeout=600) == 0
+        assert kit.frames_until(lambda: win.runs_frame.state_label.text == "finished")
+        assert win.runs_frame.returns_label.text.split(" / ")[0] != "-"
+        assert kit.world.violations == []
+    finally:
+        train.kill()
+        ext.on_shutdown()

@@ -480,4 +480,5 @@ def test_every_panel_field_has_one_widget_role():
 
     read = [name for field in FIELDS for name in field.reads]
     assert len(read) == len(set(read))
-    assert set(read) | {"state", "render_mode"} == {f.name for f in dataclasses.fields(vmod.PanelState)}
+    # ``runs`` is the Runs / Evaluate section's own state (RunsState), drawn by each view's Runs section
+    assert set(read) | {"state", "render_mode", "runs"} == {f.name for f in dataclasses.fields(vmod.PanelState)}

@@ -11,7 +11,8 @@ from typing import Any
 import omni.ui as ui
 
 from isaaclab_trainer.ui.fields import BUTTONS, FIELD, Role, StateView
-from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelViewModel
+from isaaclab_trainer.ui.runs_model import CHECKPOINT_CHOICES, RunsState
+from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelState, PanelViewModel
 
 WINDOW_TITLE = "Isaac Lab"
 LABEL_WIDTH = 130
@@ -24,6 +25,103 @@ def _row(label: str) -> ui.HStack:
     with stack:
         ui.Label(label, width=LABEL_WIDTH)
     return stack
+
+
+#: rows of the Runs list (the newest runs of the task; older ones are reached from the log folder)
+RUN_ROWS = 6
+
+
+class RunsFrame:
+    """The "Runs" and "Evaluate" frames: a list of the task's newest runs, the selected run's actions, and
+    what Evaluate plays (its checkpoint and each evaluated checkpoint's return)."""
+
+    def __init__(self, vm: PanelViewModel, window: TrainerWindow) -> None:
+        self._vm = vm
+        self._rows: tuple[str, ...] = ()
+        with ui.CollapsableFrame(title="Runs", collapsed=False, height=0):
+            with ui.VStack(spacing=4, height=0):
+                self.row_labels, self.row_buttons = [], []
+                for i in range(RUN_ROWS):
+                    with ui.HStack(height=22, spacing=4):
+                        self.row_labels.append(ui.Label("", word_wrap=True))
+                        self.row_buttons.append(ui.Button("Select", width=60, clicked_fn=lambda i=i: self._select(i)))
+                with _row("Run state"):
+                    self.state_label = ui.Label("-")
+                with _row("Timesteps"):
+                    self.timesteps_label = ui.Label("-")
+                with _row("Last / best return"):
+                    self.returns_label = ui.Label("-")
+                with _row("Checkpoints"):
+                    self.checkpoints_label = ui.Label("-", word_wrap=True)
+                with _row("Checkpoint"):
+                    self.which_combo = ui.ComboBox(0, *CHECKPOINT_CHOICES)
+                with ui.HStack(height=26, spacing=4):
+                    self.play_btn = ui.Button("Play", clicked_fn=lambda: vm.on_run_play(self._which()))
+                    self.resume_btn = ui.Button(
+                        "Resume", clicked_fn=lambda: vm.on_run_resume(window.total_model.get_value_as_string())
+                    )
+                    self.export_btn = ui.Button("Export", clicked_fn=lambda: vm.on_run_export(self._which()))
+                    self.evaluate_btn = ui.Button("Evaluate", clicked_fn=vm.on_run_evaluate)
+                    self.tb_btn = ui.Button("TensorBoard", clicked_fn=vm.on_run_tensorboard)
+        with ui.CollapsableFrame(title="Evaluate", collapsed=False, height=0):
+            with ui.VStack(spacing=4, height=0):
+                with _row("Evaluating"):
+                    self.evaluated_label = ui.Label("-")
+                with _row("Playing checkpoint"):
+                    self.playing_label = ui.Label("-", word_wrap=True)
+                with _row("Play return"):
+                    self.plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=60)
+                with _row("Training return"):
+                    self.train_plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=60)
+
+    @staticmethod
+    def _plot(plot: Any, curve: tuple[tuple[int, float], ...]) -> None:
+        values = [r for _, r in curve] or [0.0]
+        lo, hi = min(values), max(values)
+        pad = max(0.05 * (hi - lo), 1e-3)
+        plot.set_data(*values)
+        plot.scale_min, plot.scale_max = lo - pad, hi + pad
+
+    def _which(self) -> str:
+        return CHECKPOINT_CHOICES[int(self.which_combo.model.get_item_value_model().as_int)]
+
+    def _select(self, i: int) -> None:
+        if i < len(self._rows):
+            self._vm.on_select_run(self._rows[i])
+
+    def apply(self, last: RunsState | None, s: RunsState) -> None:
+        """Copy ``s`` into the frames' widgets (only what changed)."""
+        changed = (lambda name: True) if last is None else (lambda name: getattr(last, name) != getattr(s, name))
+        if changed("rows") or changed("selected"):
+            self._rows = tuple(row.name for row in s.rows[:RUN_ROWS])
+            for i, (label, button) in enumerate(zip(self.row_labels, self.row_buttons, strict=True)):
+                row = s.rows[i] if i < len(s.rows) else None
+                label.text = ("> " if i == s.selected else "") + row.label if row is not None else ""
+                button.enabled = row is not None
+        for name, label in (
+            ("state_text", self.state_label),
+            ("timesteps_text", self.timesteps_label),
+            ("checkpoints_text", self.checkpoints_label),
+            ("evaluated_run_text", self.evaluated_label),
+            ("playing_text", self.playing_label),
+        ):
+            if changed(name):
+                label.text = getattr(s, name)
+        if changed("last_return_text") or changed("best_return_text"):
+            self.returns_label.text = f"{s.last_return_text} / {s.best_return_text}"
+        for name, button in (
+            ("play_enabled", self.play_btn),
+            ("resume_enabled", self.resume_btn),
+            ("export_enabled", self.export_btn),
+            ("evaluate_enabled", self.evaluate_btn),
+            ("tensorboard_enabled", self.tb_btn),
+        ):
+            if changed(name):
+                button.enabled = getattr(s, name)
+        if changed("eval_curve"):
+            self._plot(self.plot, s.eval_curve)
+        if changed("train_curve"):
+            self._plot(self.train_plot, s.train_curve)
 
 
 class _ModelText:
@@ -95,6 +193,7 @@ class TrainerWindow(StateView):
                             self.plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=90)
                             with _row(FIELD["run_dir"].label):
                                 self.run_label = ui.Label("-", word_wrap=True)
+                    self.runs_frame = RunsFrame(vm, self)
                     with ui.CollapsableFrame(title="Rendering", collapsed=False, height=0):
                         with _row("Rendering Mode"):
                             self.render_combo = ui.ComboBox(len(RENDER_MODE_LABELS) - 1, *RENDER_MODE_LABELS)
@@ -181,6 +280,13 @@ class TrainerWindow(StateView):
         self._vm.on_export(self.path_model.get_value_as_string())
 
     # -- drawing: ui/fields.py says which widget shows which PanelState field -------------------
+
+    def apply(self, s: PanelState) -> None:
+        """Copy ``s`` into the widgets (only what changed since the last call), the Runs frames included."""
+        last = self.last_state
+        super().apply(s)
+        if last is None or last.runs != s.runs:
+            self.runs_frame.apply(last.runs if last is not None else None, s.runs)
 
     def set(self, role: Role, widget: Any, *values: Any) -> None:
         if role is Role.ENABLED:

@@ -30,7 +30,16 @@ from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 from .callbacks import AtomicCheckpointCallback, BestModelCallback, SummaryCallback, save_checkpoint
 from .checkpoints import load_agent
 from .checks import Checkpoint
-from .runs import BEST_MODEL, FINAL_MODEL, release_run_dir, write_run_params
+from .runs import (
+    BEST_MODEL,
+    FINAL_MODEL,
+    FINISHED,
+    INTERRUPTED,
+    RUNNING,
+    release_run_dir,
+    write_run_params,
+    write_run_state,
+)
 from .sb3_cfg import AgentSettings, process_sb3_cfg
 
 
@@ -102,6 +111,7 @@ def setup_training(
         raise
     num_envs = env.unwrapped.num_envs
     write_run_params(run_dir, env_cfg, agent_cfg, argv)
+    write_run_state(run_dir, RUNNING)
     agent.set_logger(configure(str(run_dir / "PPO_1"), ["tensorboard"]))
 
     checkpoints = AtomicCheckpointCallback(max(1, settings.checkpoint_interval // num_envs), run_dir)
@@ -188,7 +198,10 @@ def _wrap(env: gym.Env, settings: AgentSettings, hook: Callable[[VecEnv], VecEnv
 def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
     """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted.
 
-    The evaluation envs of ``model_best.zip`` are closed when ``learn()`` ends."""
+    The evaluation envs of ``model_best.zip`` are closed when ``learn()`` ends. The run's state
+    (``run_state.json``) becomes finished when the budget was reached, else interrupted.
+    """
+    state = INTERRUPTED
     try:
         setup.agent.learn(
             total_timesteps=setup.total_timesteps,
@@ -197,10 +210,16 @@ def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
             reset_num_timesteps=setup.reset_num_timesteps,
             log_interval=1,
         )
+        state = FINISHED
     except (KeyboardInterrupt, TrainingInterrupted):
         pass
     finally:
         setup.agent.logger.close()  # flushes TensorBoard and ends its writer thread
         if setup.best is not None:
             setup.best.eval_env.close()
-    return setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))
+        if state == INTERRUPTED:  # also when learn() raised: the run is not going on
+            write_run_state(setup.run_dir, INTERRUPTED)
+    path = setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))
+    if state == FINISHED:  # after model.zip: a finished run always has it
+        write_run_state(setup.run_dir, FINISHED)
+    return path

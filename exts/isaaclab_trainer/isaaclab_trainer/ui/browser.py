@@ -26,7 +26,8 @@ import numpy as np
 from isaaclab_trainer.session.status import RenderMode, SessionState
 from isaaclab_trainer.ui.access import LOOPBACK, TOKEN_PARAM, TokenGate, token_gate
 from isaaclab_trainer.ui.fields import BUTTONS, FIELD, VALUE_ROWS, Role, StateView
-from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelViewModel
+from isaaclab_trainer.ui.runs_model import CHECKPOINT_CHOICES, RunsState
+from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelState, PanelViewModel
 
 # (``handle.value = x`` lines carry ``type: ignore[misc]``: mypy takes viser's generic ``value``
 # property for read-only, though viser defines its setter)
@@ -80,6 +81,115 @@ def newton_backend(session: Any) -> Any | None:
     env = getattr(session, "env", None) if session is not None else None
     backend = getattr(getattr(env, "unwrapped", None), "backend", None)
     return backend if hasattr(backend, "model") and hasattr(backend, "env_origins") else None
+
+
+# ----------------------------------------------------------------------------- the Runs section
+
+#: the Runs dropdown's first entry, selected while no run is
+NO_RUN = "(choose a run)"
+#: RunsState fields drawn as read-only text rows of the Runs section
+RUN_ROWS = (
+    ("state_text", "Run state"),
+    ("timesteps_text", "Run timesteps"),
+    ("last_return_text", "Last return"),
+    ("best_return_text", "Best return"),
+    ("checkpoints_text", "Checkpoints"),
+)
+EVALUATE_ROWS = (("evaluated_run_text", "Evaluating"), ("playing_text", "Playing checkpoint"))
+RUN_BUTTONS = (
+    ("play_enabled", "Play run"),
+    ("resume_enabled", "Resume run"),
+    ("export_enabled", "Export run"),
+    ("evaluate_enabled", "Evaluate"),
+    ("tensorboard_enabled", "TensorBoard for run"),
+)
+
+
+def run_name(label: str) -> str:
+    """The run a Runs dropdown label names (its first field)."""
+    return label.split("  ")[0]
+
+
+class RunsSection:
+    """The "Runs" and "Evaluate" folders: the runs on disk, the selected run's actions, the evaluation curve."""
+
+    def __init__(self, panel: BrowserPanel, order: float) -> None:
+        gui, vm = panel.server.gui, panel.vm
+        self._panel = panel
+        self._server = panel.server
+        self.plot: Any = None
+        with gui.add_folder("Runs", order=order):
+            self.run_dd = gui.add_dropdown("Run", (NO_RUN,), initial_value=NO_RUN)
+            self.values = {name: gui.add_text(label, "-", disabled=True) for name, label in RUN_ROWS}
+            self.which_dd = gui.add_dropdown("Run checkpoint", CHECKPOINT_CHOICES, initial_value=CHECKPOINT_CHOICES[0])
+            self.buttons = {name: gui.add_button(label, disabled=True) for name, label in RUN_BUTTONS}
+        with gui.add_folder("Evaluate", order=order + 1) as self.evaluate_folder:
+            self.eval_values = {name: gui.add_text(label, "-", disabled=True) for name, label in EVALUATE_ROWS}
+
+        def selected() -> None:
+            if self.run_dd.value != NO_RUN:
+                panel._post_value(vm.on_select_run, run_name(self.run_dd.value))
+
+        self.run_dd.on_update(panel._from_client(selected))
+        which = lambda: self.which_dd.value  # noqa: E731 - read on viser's thread, used on the loop's
+        self.buttons["play_enabled"].on_click(lambda _e: panel._post_value(vm.on_run_play, which()))
+        self.buttons["resume_enabled"].on_click(lambda _e: panel._post_value(vm.on_run_resume, panel.total_txt.value))
+        self.buttons["export_enabled"].on_click(lambda _e: panel._post_value(vm.on_run_export, which()))
+        self.buttons["evaluate_enabled"].on_click(lambda _e: panel.post(vm.on_run_evaluate))
+        self.buttons["tensorboard_enabled"].on_click(lambda _e: panel.post(vm.on_run_tensorboard))
+
+    def apply(self, last: RunsState | None, s: RunsState) -> None:
+        """Copy ``s`` into the section's widgets (only what changed)."""
+
+        def changed(name: str) -> bool:
+            return last is None or getattr(last, name) != getattr(s, name)
+
+        if changed("rows") or changed("selected"):
+            self.run_dd.options = (NO_RUN, *(row.label for row in s.rows))  # type: ignore[misc]
+            chosen = s.rows[s.selected].label if s.selected >= 0 else NO_RUN
+            if self.run_dd.value != chosen:
+                self.run_dd.value = chosen  # type: ignore[misc]
+        for name, handle in (*self.values.items(), *self.eval_values.items()):
+            if changed(name):
+                handle.value = getattr(s, name)  # type: ignore[misc]
+        for name, button in self.buttons.items():
+            if changed(name):
+                button.disabled = not getattr(s, name)
+        if changed("eval_curve") or changed("train_curve"):
+            self._draw_plot(s)
+
+    def _draw_plot(self, s: RunsState) -> None:
+        """Each evaluated checkpoint's play return against its timesteps, beside the run's training curve
+        (its rollout mean return at the same timesteps, from the event files)."""
+        from viser import uplot
+
+        if not s.eval_curve:
+            if self.plot is not None:
+                self.plot.visible = False
+            return
+        x = np.asarray([steps for steps, _ in s.eval_curve], dtype=np.float64)
+        played = np.asarray([r for _, r in s.eval_curve], dtype=np.float64)
+        if s.train_curve:
+            tx, ty = (np.asarray(v, dtype=np.float64) for v in zip(*s.train_curve, strict=True))
+            trained = np.interp(x, tx, ty)
+        else:
+            trained = np.full_like(x, np.nan)
+        data = (x, played, trained)
+        if self.plot is None:
+            with self.evaluate_folder:
+                self.plot = self._server.gui.add_uplot(
+                    data=data,
+                    series=(
+                        uplot.Series(label="timesteps"),
+                        uplot.Series(label="play return", stroke="#e8590c", width=2),
+                        uplot.Series(label="training return", stroke="#3b82f6", width=2),
+                    ),
+                    scales={"x": uplot.Scale(time=False)},
+                    aspect=2.0,
+                )
+        else:
+            self.plot.data = data
+            self.plot.visible = True
 
 
 class BrowserPanel(StateView):
@@ -164,6 +274,7 @@ class BrowserPanel(StateView):
             self.load_play_btn = gui.add_button("Load & Play")
             self.play_stop_btn = gui.add_button("Stop playing")
             self.export_btn = gui.add_button("Export")
+        self.runs_section = RunsSection(self, order=-35)
         with gui.add_folder("Logs", order=-10):
             self.tb_txt = gui.add_text(FIELD["tensorboard_command"].label, "", disabled=True)
             self.tb_btn = gui.add_button("Start TensorBoard")
@@ -288,6 +399,13 @@ class BrowserPanel(StateView):
         self.viewer.log_state(backend.state)
         self.viewer.end_frame()
         self.scene_frames += 1
+
+    def apply(self, s: PanelState) -> None:
+        """Copy ``s`` into the widgets (only what changed since the last call), the Runs section included."""
+        last = self.last_state
+        super().apply(s)
+        if last is None or last.runs != s.runs:
+            self.runs_section.apply(last.runs if last is not None else None, s.runs)
 
     def set(self, role: Role, widget: Any, *values: Any) -> None:
         if role is Role.ENABLED:

@@ -17,7 +17,7 @@ import os
 import shlex
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from isaaclab_trainer.session.status import RenderMode, SessionState, SessionStatus
@@ -32,6 +32,8 @@ from isaaclab_trainer.train.checks import (
 )
 from isaaclab_trainer.train.runs import BEST, CHECKPOINT_SELECTORS, LATEST, LOG_ROOT, is_selector, task_log_root
 from isaaclab_trainer.utils import one_line, printable
+
+from .runs_model import RunsModel, RunsState, pick_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ class SessionLike(Protocol):
 
     def build(self) -> Any: ...
 
-    def start_training(self, total_timesteps: int | None = None) -> Any: ...
+    def start_training(self, total_timesteps: int | None = None, checkpoint: str | None = None) -> Any: ...
 
     def update(self) -> Any: ...
 
@@ -85,6 +87,8 @@ class SessionLike(Protocol):
     def load_checkpoint(self, path: str) -> Any: ...
 
     def play(self) -> Any: ...
+
+    def evaluate(self, run_dir: str) -> Any: ...
 
     def close(self) -> Any: ...
 
@@ -141,6 +145,8 @@ class PanelState:
     # Logs section
     tensorboard_command: str
     tensorboard_url: str
+    # Runs and Evaluate: their own section, derived by :class:`~.runs_model.RunsModel`
+    runs: RunsState = field(default_factory=RunsState)
 
 
 # ----------------------------------------------------------------------------- formatting helpers
@@ -411,6 +417,7 @@ class PanelViewModel:
         self._exporter = exporter or _default_exporter
         self._export_thread: threading.Thread | None = None
         self._export_outcome: tuple[bool, str] | None = None
+        self.runs = RunsModel(log_root)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -609,10 +616,10 @@ class PanelViewModel:
         ok, text = self._export_outcome or (False, "Export failed: no result")
         (self._info_over_session if ok else self._error)(text)
 
-    def on_start_tensorboard(self) -> str:
-        """Start TensorBoard once for the current log folder; returns the URL ("" on failure)."""
+    def on_start_tensorboard(self, logdir: str | None = None) -> str:
+        """Start TensorBoard once for ``logdir`` (default: the current log folder); returns the URL ("" on failure)."""
         status = self._status()
-        logdir = tensorboard_logdir(status.task or self.selected_task, status.run_dir, self.log_root)
+        logdir = logdir or tensorboard_logdir(status.task or self.selected_task, status.run_dir, self.log_root)
         if self._tb_url and self._tb_logdir == logdir:
             return self._tb_url
         try:
@@ -656,6 +663,86 @@ class PanelViewModel:
             wanted = CHECKPOINT_SELECTORS[chosen]
             raise InputError(f"{action}: no run with {wanted} for {self.selected_task}; train first or enter a path")
         return found
+
+    # -- Runs section (the paths come from :class:`RunsModel`, the work from the actions above) ---
+
+    def on_select_run(self, name: str) -> bool:
+        try:
+            run = self.runs.select(name)
+        except InputError as exc:
+            self._fail("Runs", exc)
+            return False
+        self._info(f"Selected run {run.name} ({run.state}).")
+        return True
+
+    def _idle_session(self, action: str) -> SessionLike:
+        """The built session of the selected task, built now (task config's values) if there is none."""
+        state = self._status().state
+        if self.session is not None and state in (SessionState.TRAINING, SessionState.PAUSED, SessionState.PLAYING):
+            raise InputError(f"{action}: stop what runs first (Stop)")
+        if (
+            self.session is None
+            or state not in (SessionState.BUILT, SessionState.DONE)
+            or (self._status().task != self.selected_task)
+        ):
+            args = self.default_build_args()
+            if not self.on_build(args.task, args.num_envs, args.seed, self.backends[0]):
+                raise InputError(self._message)
+        assert self.session is not None
+        return self.session
+
+    def on_run_play(self, which: str = "newest") -> bool:
+        """Load & Play the selected run's ``which`` checkpoint (newest, final or best)."""
+        try:
+            path = str(pick_checkpoint(self.runs.require_selected("Play"), which))
+            self._idle_session("Play")
+        except InputError as exc:
+            self._fail("Play", exc)
+            return False
+        return self.on_load_and_play(path)
+
+    def on_run_resume(self, total_timesteps: str | int) -> bool:
+        """Train on from the selected run's newest checkpoint (a new run folder, as ``train.py --checkpoint``)."""
+        try:
+            total = parse_total_timesteps(total_timesteps)
+            path = str(pick_checkpoint(self.runs.require_selected("Resume"), "newest"))
+            self._idle_session("Resume").start_training(total, checkpoint=path)
+        except Exception as exc:  # noqa: BLE001
+            self._fail("Resume", exc)
+            return False
+        self.runs.rescan()
+        self._info(f"Resuming from {os.path.basename(path)} for {total:,} timesteps.")
+        return True
+
+    def on_run_export(self, which: str = "newest") -> bool:
+        try:
+            path = str(pick_checkpoint(self.runs.require_selected("Export"), which))
+        except InputError as exc:
+            self._fail("Export", exc)
+            return False
+        return self.on_export(path)
+
+    def on_run_evaluate(self) -> bool:
+        """Evaluate the selected run: play its newest checkpoint at Full rendering and follow each newer one."""
+        try:
+            run = self.runs.require_selected("Evaluate")
+            session = self._idle_session("Evaluate")
+            session.set_render_mode(RenderMode.FULL_RENDERING)
+            self._render_mode = RenderMode.FULL_RENDERING
+            session.evaluate(str(run.path))
+        except Exception as exc:  # noqa: BLE001
+            self._fail("Evaluate", exc)
+            return False
+        self._info(f"Evaluating {run.name}.")
+        return True
+
+    def on_run_tensorboard(self) -> str:
+        try:
+            run = self.runs.require_selected("TensorBoard")
+        except InputError as exc:
+            self._fail("TensorBoard", exc)
+            return ""
+        return self.on_start_tensorboard(str(run.path))
 
     # -- per frame -----------------------------------------------------------------------------
 
@@ -721,6 +808,7 @@ class PanelViewModel:
             export_enabled=not self.exporting,
             tensorboard_command=tensorboard_command(logdir),
             tensorboard_url=self._tb_url,
+            runs=self.runs.refresh(self.selected_task, st.evaluation, idle=not running),
         )
 
     def _engine_text(self) -> str:
