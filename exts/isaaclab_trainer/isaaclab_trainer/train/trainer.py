@@ -23,7 +23,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from isaaclab_trainer.sim.backends.registry import NEWTON
+from isaaclab_trainer.sim.backends.registry import NEWTON, owns_its_stage
 from isaaclab_trainer.tasks import canonical_task
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
@@ -71,9 +71,13 @@ def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any
     return gym.make(canonical_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
 
 
-def make_eval_env(task: str, env_cfg: Any, num_envs: int) -> gym.Env:
+def make_eval_env(task: str, env_cfg: Any, num_envs: int) -> gym.Env | None:
     """``num_envs`` envs of ``task`` that measure the policy for ``model_best.zip``: the run's env config on
-    Newton, in a stage of their own (never drawn, and never the live stage: in Isaac Sim one engine owns it)."""
+    the headless Newton backend, in a stage of its own (never drawn, and never the live stage: in Isaac Sim
+    one engine owns it). None where no such backend is registered (inside Isaac Sim, whose engines
+    replace it): such a run keeps no ``model_best.zip``."""
+    if not owns_its_stage(NEWTON):
+        return None
     return make_env(task, dataclasses.replace(env_cfg, num_envs=num_envs, backend=NEWTON))
 
 
