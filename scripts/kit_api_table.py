@@ -111,26 +111,30 @@ def spec_for(version: str, table: dict | None = None) -> ApiSpec:
 
 def render_markdown(table: dict | None = None) -> str:
     """The README tables: one row per ``[[api]]``, then one per ``[[manifest]]`` (extension.toml keys), each with
-    its source in 5.1 and in 6.x."""
+    its source in 5.1 and in 6.x and whether the real Kit 110.4 run ran it or only a stand-in did."""
     table = table if table is not None else load_table()
     lines = [
         BEGIN,
         "",
         "| API | Used in | Isaac Sim 5.1 (Kit 107.3, Python 3.11) "
-        "| Isaac Sim 6.x (6.0-6.2: Kit 110, Python 3.12) |",
-        "|---|---|---|---|",
+        "| Isaac Sim 6.x (6.0-6.2: Kit 110, Python 3.12) | Real Kit 110.4 run |",
+        "|---|---|---|---|---|",
     ]
     for row in table["api"]:
         calls = "<br>".join(f"`{c}`" for c in row["calls"])
         if row.get("only") == "6":
             calls += "<br>*(6.x only)*"
-        cells = [calls, row["used_in"], row["is51"], row["is6"]]
+        cells = [calls, row["used_in"], row["is51"], row["is6"], row["kit110"]]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     manifest = table.get("manifest", [])
     if manifest:  # extension.toml keys whose meaning Kit defines
-        lines += ["", "| extension.toml | Used in | Isaac Sim 5.1 | Isaac Sim 6.x |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "| extension.toml | Used in | Isaac Sim 5.1 | Isaac Sim 6.x | Real Kit 110.4 run |",
+            "|---|---|---|---|---|",
+        ]
         for row in manifest:
-            cells = [f"`{row['key']}`", row["used_in"], row["is51"], row["is6"]]
+            cells = [f"`{row['key']}`", row["used_in"], row["is51"], row["is6"], row["kit110"]]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     lines += ["", END]
     return "\n".join(lines)

@@ -76,3 +76,15 @@ def balanced_run(tmp_path_factory) -> Path:
         env.close()
     assert (run_dir / "model_vecnormalize.pkl").is_file()
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def kit_python() -> Path:
+    """Python of a real Kit 110.4 (made once under ``.venv-kit``, see ``tests/kit_harness.py``); skips the
+    test where the kernel cannot run (it is a Python 3.12, Linux x86_64 wheel)."""
+    from kit_harness import ensure_kit_python, kit_skip_reason
+
+    reason = kit_skip_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    return ensure_kit_python()

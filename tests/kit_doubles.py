@@ -2,14 +2,16 @@
 
 A double answers only the member names the API table lists for that node and accepts only the positional
 count and keyword names the table lists for a call; anything else raises ``KitContractError``. Every call
-is recorded. A test may script what a listed call or attribute gives back (``World.on_call`` /
-``World.on_get``, keyed by table paths such as ``"omni.usd.get_context().get_stage"``); everything else
-returns a fresh double. These are stand-ins for Kit, for a contract check: they say nothing about how Kit
-behaves.
+is recorded (bound methods passed to it weakly, see ``WeakCallback``). A test may script what a listed call or
+attribute gives back (``World.on_call`` / ``World.on_get``, keyed by table paths such as
+``"omni.usd.get_context().get_stage"``); everything else returns a fresh double (``tests/kit_standins.py``
+holds the scripts shared with the real-Kit run). These are stand-ins for Kit, for a contract check: they say
+nothing about how Kit behaves.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 import weakref
@@ -23,6 +25,25 @@ from kit_api_table import ApiSpec  # noqa: E402
 class KitContractError(AttributeError):
     """The shell used a name or argument the API table does not list (an ``AttributeError``, so that
     ``hasattr`` probing a name of the other Isaac Sim version answers False)."""
+
+
+class WeakCallback:
+    """A bound method handed to a double, held weakly: a recorded callback keeps nothing alive, so Kit's own
+    check ("extension object is still alive") and ``gc`` see only the references the shell itself leaves."""
+
+    def __init__(self, method: Any) -> None:
+        self._ref = weakref.WeakMethod(method)
+        self.__name__ = method.__name__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        method = self._ref()
+        if method is None:
+            raise ReferenceError(f"the owner of callback {self.__name__} is gone")
+        return method(*args, **kwargs)
+
+
+def _weak(value: Any) -> Any:
+    return WeakCallback(value) if inspect.ismethod(value) else value
 
 
 class Double:
@@ -153,6 +174,8 @@ class World:
         unknown = set(kwargs) - sig.keywords
         if unknown:
             raise self._violation(f"`{path}` has no keyword {sorted(unknown)} in the Kit API table")
+        args = tuple(_weak(a) for a in args)
+        kwargs = {k: _weak(v) for k, v in kwargs.items()}
         self.log.append((path, args, kwargs))
         if path in self.on_call:
             return self.on_call[path](fn, *args, **kwargs)

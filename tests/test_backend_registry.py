@@ -39,3 +39,20 @@ def test_a_registered_backend_is_built_by_name_and_can_claim_auto(clean_registry
     assert built == [(stage, {"num_envs": 3, "physics_dt": 0.01, "device": "cpu"})]
     with pytest.raises(ValueError, match="'auto' is not a backend name"):
         registry.register_backend("auto", factory)
+
+
+def test_best_model_envs_need_the_headless_newton(clean_registry):
+    """The best-model evaluation builds envs in a stage of their own: only the headless Newton backend can; once
+    Isaac Sim's own Newton engine takes the name (the Kit shell), a run keeps no model_best.zip."""
+    from isaaclab_trainer.tasks import load_env_cfg
+    from isaaclab_trainer.train.trainer import make_eval_env
+
+    cfg = load_env_cfg("Isaac-Cartpole-v0")
+
+    assert registry.owns_its_stage("newton") and not registry.owns_its_stage("physx")
+    env = make_eval_env("Isaac-Cartpole-v0", cfg, 2)
+    assert env is not None and env.unwrapped.num_envs == 2
+    env.close()
+    registry.register_backend("newton", lambda stage, **kw: "Isaac Sim's Newton", auto=True)
+    assert not registry.owns_its_stage("newton")
+    assert make_eval_env("Isaac-Cartpole-v0", cfg, 2) is None

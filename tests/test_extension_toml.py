@@ -101,6 +101,14 @@ def test_dependencies_are_kit_extensions(manifest):
     assert optional == {"isaacsim.physics.newton", "isaacsim.physics.newton.tensors"}
 
 
+def test_pipapi_is_a_dependency(manifest):
+    """Kit handles ``[python.pipapi]`` only for extensions loaded after omni.kit.pipapi (its docs, Extension
+    Config): without the dependency, an app that has not loaded pipapi first imports the extension before its
+    training packages are installed (real Kit: "No module named 'gymnasium'", tests/test_kit_real.py)."""
+    assert manifest["python"]["pipapi"]["requirements"]
+    assert manifest["dependencies"].get("omni.kit.pipapi") == {}
+
+
 def test_headless_test_entry(manifest):
     (test,) = manifest["test"]
     assert "omni.kit.ui_test" in test["dependencies"]

@@ -9,31 +9,36 @@ the table lists for that version, so this proves that the shell calls only what 
 the argument names the sources show, and that disabling the extension releases every subscription, menu
 item, window and thread it created. A static pass checks every omni / carb / isaacsim attribute chain written
 in a Kit module against the table too, so code the lifecycle does not reach is covered by names (not by
-arguments). None of this proves that Kit behaves as the doubles do: the doubles
-answer with scripted stand-in values (a live stage, zero joint state); only Isaac Sim itself can show
-that (``kit/tests``).
+arguments). None of this proves that Kit behaves as the doubles do: the doubles answer as the stand-ins of
+``tests/kit_standins.py`` script them (a usd-core stage, Newton behind the tensor views), the same scripts the
+real-Kit run (``tests/test_kit_real.py``) uses; only Isaac Sim itself can show that (``kit/tests``).
 """
 
 from __future__ import annotations
 
 import ast
 import gc
+import http.client
 import importlib
+import re
+import socket
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-import torch
+from browser_page import browser, choose, click, field, open_page, state, wait_until
 from kit_doubles import Double, World
-from pxr import Usd
+from kit_standins import STAGE_ID, STANDIN_EXTENSIONS, StandInKit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import kit_api_table  # noqa: E402
 
+__all__ = ["browser"]  # the Chromium fixture
 KIT_MODULES = [
     "isaaclab_trainer.kit.engines",
     "isaaclab_trainer.kit.backends",
@@ -50,13 +55,9 @@ KIT_ROOTS = {"omni", "carb", "isaacsim"}
 #: Kit calls that return USD (pxr) objects: their members are USD's API, not Kit's
 USD_VALUES = ("omni.usd.get_context().get_stage()",)
 NUM_ENVS = 4
-STAGE_ID = 7
-DOF_NAMES = ["slider_to_cart", "cart_to_pole"]
 SM = "isaacsim.core.simulation_manager.SimulationManager"
 OBSERVE = "carb.eventdispatcher.get_eventdispatcher().observe_event"
 TIMELINE_SUB = "omni.timeline.get_timeline_interface().get_timeline_event_stream().create_subscription_to_pop_by_type"
-VIEW = "omni.physics.tensors.create_simulation_view()"
-ART = f"{VIEW}.create_articulation_view()"
 NEWTON_STAGE = "isaacsim.physics.newton.acquire_stage()"
 
 
@@ -66,107 +67,40 @@ def _purge_kit_modules() -> None:
 
 
 class FakeKit:
-    """The doubles of one Isaac Sim version plus the stand-in values they answer with."""
+    """The doubles of one Isaac Sim version: the stand-ins' scripted answers (``kit_standins.StandInKit``, shared
+    with the real-Kit run) plus the kernel's (carb settings, the app, the event dispatcher), which real Kit has."""
 
     def __init__(self, version: str, log_root: Path) -> None:
         other = "6" if version == "5.1" else "5.1"
         self.world = World(kit_api_table.spec_for(version), kit_api_table.spec_for(other))
         self.version = version
-        self.stage = Usd.Stage.CreateInMemory()
+        # 6.x: isaacsim.physics.newton switched to Newton at startup
+        engine = "newton" if version == "6" else "physx"
+        self.standins = StandInKit(self.world, engine=engine, engines=("physx", "newton"))
         self.settings: dict[str, Any] = {
             "/app/player/playSimulations": True,
             "/exts/isaaclab_trainer/log_root": str(log_root),
         }
-        self.engine = "newton" if version == "6" else "physx"  # 6.x: isaacsim.physics.newton switched at startup
         self.enabled = {"omni.physx.fabric", "isaacsim.physics.newton.tensors"}  # extensions the app enabled
-        self.values: dict[int, Any] = {}  # value of each omni.ui model double
-        self.changed_fns: dict[int, list] = {}
-        self.joint_state: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._script()
 
-    def _once(self, path: str):
-        made: dict[str, Double] = {}
-        return lambda fn, *a, **k: made.setdefault(path, Double(self.world, f"{path}()", owner=fn))
-
-    def _model(self, fn: Double, value: Any = None) -> Double:
-        model = Double(self.world, f"{fn._path}()", owner=fn)
-        self.values[id(model)] = value
-        return model
-
-    def _combo(self, fn: Double, index: int, *items: str) -> Double:
-        combo = Double(self.world, "omni.ui.ComboBox()", owner=fn)
-        self.values[id(combo._child("model")._child("get_item_value_model()"))] = index
-        return combo
-
-    def _add_changed_fn(self, fn: Double, callback: Any) -> None:
-        self.changed_fns.setdefault(id(fn._owner), []).append(callback)
-
-    def _set_combo_value(self, fn: Double, value: int) -> None:
-        value_model = fn._owner
-        self.values[id(value_model)] = value
-        model = value_model._owner
-        for callback in self.changed_fns.get(id(model), []):
-            callback(model, None)
-
-    def _joint_state(self, view: Double) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.joint_state.setdefault(id(view), (torch.zeros(NUM_ENVS, 2), torch.zeros(NUM_ENVS, 2)))
-
-    def _write_rows(self, which: int):
-        def write(fn: Double, data: torch.Tensor, indices: torch.Tensor) -> None:
-            rows = indices.long()
-            self._joint_state(fn._owner)[which][rows] = data[rows]
-
-        return write
-
-    def _switch(self, fn: Double, engine_name: str, **_: Any) -> bool:
-        self.engine = engine_name
-        return True
+    @property
+    def engine(self) -> str:
+        return self.standins.engine
 
     def _script(self) -> None:
-        call, get = self.world.on_call, self.world.on_get
+        call = self.world.on_call
         for path in (
             "carb.settings.get_settings",
             "carb.eventdispatcher.get_eventdispatcher",
-            "omni.usd.get_context",
-            "omni.timeline.get_timeline_interface",
-            "omni.kit.viewport.utility.get_active_viewport",
             "omni.kit.app.get_app",
             "isaacsim.physics.newton.acquire_stage",
         ):
-            call[path] = self._once(path)
+            call[path] = self.standins.once(path)
         call["carb.settings.get_settings().get"] = lambda fn, path: self.settings.get(path)
         call["carb.settings.get_settings().set"] = lambda fn, path, value: self.settings.__setitem__(path, value)
-        call["omni.usd.get_context().get_stage"] = lambda fn: self.stage
-        call["omni.usd.get_context().get_stage_id"] = lambda fn: STAGE_ID
-        call["omni.timeline.get_timeline_interface().is_playing"] = lambda fn: False
         ext_manager = "omni.kit.app.get_app().get_extension_manager()"
         call[f"{ext_manager}.is_extension_enabled"] = lambda fn, ext: ext in self.enabled
-        # omni.ui value models
-        call["omni.ui.SimpleStringModel"] = self._model
-        for model in ("omni.ui.SimpleStringModel()", "omni.ui.IntField().model"):
-            call[f"{model}.set_value"] = lambda fn, value: self.values.__setitem__(id(fn._owner), value)
-        call["omni.ui.IntField().model.get_value_as_int"] = lambda fn: int(self.values[id(fn._owner)])
-        call["omni.ui.SimpleStringModel().get_value_as_string"] = lambda fn: str(self.values[id(fn._owner)])
-        call["omni.ui.ComboBox"] = self._combo
-        combo_model = "omni.ui.ComboBox().model"
-        call[f"{combo_model}.get_item_value_model"] = lambda fn: fn._owner._child("get_item_value_model()")
-        call[f"{combo_model}.add_item_changed_fn"] = self._add_changed_fn
-        get[f"{combo_model}.get_item_value_model().as_int"] = lambda vm: self.values[id(vm)]
-        call[f"{combo_model}.get_item_value_model().set_value"] = self._set_combo_value
-        # tensor views: zero joint state that the setters write
-        get[f"{VIEW}.device"] = lambda view: "cpu"
-        get[f"{VIEW}.is_valid"] = lambda view: True
-        get[f"{ART}.count"] = lambda art: NUM_ENVS
-        get[f"{ART}.shared_metatype.dof_names"] = lambda meta: list(DOF_NAMES)
-        call[f"{ART}.get_dof_positions"] = lambda fn: self._joint_state(fn._owner)[0]
-        call[f"{ART}.get_dof_velocities"] = lambda fn: self._joint_state(fn._owner)[1]
-        call[f"{ART}.get_dof_max_forces"] = lambda fn: torch.full((NUM_ENVS, 2), 400.0)
-        call[f"{ART}.set_dof_positions"] = self._write_rows(0)
-        call[f"{ART}.set_dof_velocities"] = self._write_rows(1)
-        # Isaac Sim 6.x engines
-        call[f"{SM}.get_active_physics_engine"] = lambda fn: self.engine
-        call[f"{SM}.get_available_physics_engines"] = lambda fn: [(e, e == self.engine) for e in ("physx", "newton")]
-        call[f"{SM}.switch_physics_engine"] = self._switch
 
     # -- driving the extension like a user ------------------------------------------------------
 
@@ -188,11 +122,10 @@ class FakeKit:
 
     def click(self, text: str) -> None:
         """Press the panel's button labelled ``text`` (its ``clicked_fn``)."""
-        (kwargs,) = [kw for args, kw in self.world.calls_to("omni.ui.Button") if args and args[0] == text][-1:]
-        kwargs["clicked_fn"]()
+        self.standins.click(text)
 
     def choose(self, combo: Double, index: int) -> None:
-        combo.model.get_item_value_model().set_value(index)
+        self.standins.choose(combo, index)
 
 
 @pytest.fixture(params=["5.1", "6"], ids=["isaacsim-5.1", "isaacsim-6.x"])
@@ -227,6 +160,24 @@ def test_docs_table_is_generated_from_the_data_file():
         assert row["is51"].strip() and row["is6"].strip(), row["calls"]
     for row in table.get("manifest", []):  # extension.toml keys
         assert row["key"].strip() and row["is51"].strip() and row["is6"].strip(), row
+
+
+#: modules Kit 110.4's kernel wheel has itself (not stand-ins) in the real-Kit run
+KERNEL_MODULES = ("carb", "omni.ext", "omni.kit.app")
+
+
+def test_real_kit_column_matches_the_stand_ins():
+    """``kit110`` says "stand-in only" exactly where a call's module is not the kernel's own in the real-Kit run
+    (a generated stand-in, or not loaded there at all)."""
+    standin_modules = {m for modules in STANDIN_EXTENSIONS.values() for m in modules}
+    for row in kit_api_table.load_table()["api"]:
+        roots = {kit_api_table.parse_call(c)[0].split("(")[0] for c in row["calls"]}
+        kernel = all(any(r == k or r.startswith(f"{k}.") for k in KERNEL_MODULES) for r in roots)
+        assert row["kit110"].startswith("stand-in only") != kernel, row["calls"]
+        if any(r.startswith(tuple(standin_modules)) for r in roots):
+            assert row["kit110"] == "stand-in only", row["calls"]
+    for row in kit_api_table.load_table()["manifest"]:
+        assert row["kit110"].startswith(("ran in real Kit 110.4", "stand-in only")), row["key"]
 
 
 def test_engines_offered(kit: FakeKit):
@@ -289,7 +240,7 @@ def test_extension_lifecycle_calls_only_the_table(kit: FakeKit):
     assert kit.frames_until(lambda: vm.session.status.state.value == "DONE"), vm.session.status
     assert len(world.calls_to("omni.physx.get_physx_simulation_interface().simulate")) >= 2 * 128 // NUM_ENVS
     assert world.calls_to("omni.physxfabric.get_physx_fabric_interface().update")  # viewport fed while training
-    viewport = world.on_call["omni.kit.viewport.utility.get_active_viewport"](None)
+    viewport = kit.standins.viewport()
     kit.choose(win.render_combo, 0)  # "No rendering"
     kit.frames(1)
     assert viewport.updates_enabled is False
@@ -379,3 +330,188 @@ def test_every_kit_name_in_the_source_is_in_the_table(path: Path):
             if not any(name in spec.members.get(parent, set()) for spec in specs):
                 unknown.add(full)
     assert not unknown, f"not in docs/kit_api.toml: {sorted(unknown)}"
+
+
+BROWSER_PORT, BROWSER_HOST, BROWSER_TOKEN = (f"/exts/isaaclab_trainer/browser_{k}" for k in ("port", "host", "token"))
+
+
+def _start(kit: FakeKit) -> Any:
+    ext = importlib.import_module("isaaclab_trainer.kit.extension").IsaacLabTrainerExtension()
+    ext.on_startup("isaaclab_trainer-0.1.0")
+    return ext
+
+
+def _http_status(url: str) -> int:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("GET", f"{parts.path}?{parts.query}" if parts.query else parts.path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_browser_panel_served_by_the_extension(kit: FakeKit, browser, capsys):
+    """browser_port = 0: the extension serves the browser panel as a second view of its one view-model. Clicks in
+    Chromium run at Kit's next update (never on viser's thread), both views show the same state, a rendering mode
+    chosen in the browser reaches Kit's viewport, and disabling the extension stops serving."""
+    world = kit.world
+    threads_before = set(threading.enumerate())
+    kit.settings[BROWSER_PORT] = 0
+    ext = _start(kit)
+    vm, win, url = ext.view_model, ext.window, ext.browser.url
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url), url  # loopback, no token
+    assert capsys.readouterr().out.count(f"Isaac Lab panel at {url}") == 1
+    assert world.calls_to("carb.log_warn") == [] and world.calls_to("carb.log_error") == []
+    kit.frames(1)
+
+    page = open_page(browser, url)
+    assert field(page, "Active engine").input_value() == ("Newton" if kit.version == "6" else "PhysX")
+    choose(page, "Physics backend", "physx")
+    field(page, "Environments").fill(str(NUM_ENVS))
+    click(page, "Build")
+    time.sleep(1.0)
+    assert vm.session is None, "a browser click must wait for Kit's update"
+    assert kit.frames_until(lambda: vm.session is not None), vm.refresh().status_line
+    assert vm.session.status.state.value == "BUILT", vm.refresh().status_line
+    kit.frames(1)
+    assert win.state_label.text == "Built"
+    wait_until(lambda: state(page) == "Built", 30, "the browser to show the build", page)
+
+    field(page, "Total timesteps").fill("128")
+    click(page, "Start")
+    assert kit.frames_until(lambda: vm.session.status.state.value == "DONE"), vm.refresh().status_line
+    assert len(world.calls_to("omni.physx.get_physx_simulation_interface().simulate")) >= 2 * 128 // NUM_ENVS
+    kit.frames(5)
+    wait_until(lambda: state(page) == "Done", 30, "the browser to show the run's end", page)
+
+    viewport = kit.standins.viewport()
+    choose(page, "Rendering Mode", "No rendering")
+    assert kit.frames_until(lambda: viewport.updates_enabled is False, 30), "the browser's mode must reach Kit"
+    kit.frames(5)
+    assert kit.standins.values[id(win.render_combo.model.get_item_value_model())] == 0  # the window shows it too
+    page.close()
+
+    port = ext.browser.server.get_port()
+    ext.on_shutdown()
+    assert ext.browser is None
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    ext = vm = win = None
+    gc.collect()
+    assert world.alive(f"{OBSERVE}()") == []
+    deadline = time.monotonic() + 10
+    while set(threading.enumerate()) - threads_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(threading.enumerate()) - threads_before == set()
+    assert world.violations == []
+
+
+def test_browser_panel_settings(kit: FakeKit, capsys):
+    """Off by default; a bad setting is one error line naming it (the dock window still works); beyond loopback one
+    warning, then a token inside the printed URL, without which the panel answers 403."""
+    world = kit.world
+    ext = _start(kit)
+    assert ext.browser is None and ext.window is not None
+    ext.on_shutdown()
+
+    kit.settings[BROWSER_PORT] = 70000
+    ext = _start(kit)
+    assert ext.browser is None and ext.window is not None
+    assert world.calls_to("carb.log_error") == [
+        (
+            (
+                "[isaaclab_trainer] browser panel not served: /exts/isaaclab_trainer/browser_port 70000 is not "
+                "accepted (accepted: -1, 0 to 65535; 0 picks a free port)",
+            ),
+            {},
+        )
+    ]
+    ext.on_shutdown()
+
+    kit.settings.update({BROWSER_PORT: 0, BROWSER_TOKEN: "short"})
+    ext = _start(kit)
+    assert ext.browser is None
+    assert world.calls_to("carb.log_error")[-1][0][0].endswith(
+        "/exts/isaaclab_trainer/browser_token has 5 characters (accepted: at least 16 of A-Z a-z 0-9 . _ ~ -)"
+    )
+    ext.on_shutdown()
+
+    kit.settings.update({BROWSER_HOST: "0.0.0.0", BROWSER_TOKEN: ""})
+    ext = _start(kit)
+    ((warning,), _) = world.calls_to("carb.log_warn")[-1]
+    assert "listening on 0.0.0.0: anyone who can reach port 0" in warning and "SSH tunnel" in warning, warning
+    url = ext.browser.url
+    assert re.fullmatch(r"http://localhost:\d+/\?token=[0-9a-f]{48}", url), url
+    assert capsys.readouterr().out.count(url) == 1
+    assert _http_status(url.split("?")[0]) == 403
+    assert _http_status(url) == 200
+    ext.on_shutdown()
+
+    kit.settings[BROWSER_TOKEN] = "a-token-the-user-chose"
+    ext = _start(kit)
+    assert ext.browser.url.endswith("/?token=a-token-the-user-chose")
+    ext.on_shutdown()
+    assert world.violations == []
+
+
+@pytest.mark.parametrize("kit", ["6"], indirect=True, ids=["isaacsim-6.x"])
+def test_evaluate_a_run_that_train_py_writes(kit: FakeKit, tmp_path: Path):
+    """The Runs and Evaluate frames as a user clicks them while train.py trains in another process: the run is
+    listed as running, Evaluate plays each newer checkpoint (on the panel's own envs) and the run ends finished."""
+    import subprocess
+
+    from test_evaluate import agent_yaml
+
+    from conftest import TRAIN
+
+    agent_overrides = {
+        "n_timesteps": 60000,
+        "checkpoint_interval": 4096,
+    }  # several checkpoints land while Evaluate plays
+    kit.settings["/exts/isaaclab_trainer/log_root"] = str(tmp_path / "logs")
+    for name in KIT_MODULES:
+        importlib.import_module(name)
+    ext = sys.modules["isaaclab_trainer.kit.extension"].IsaacLabTrainerExtension()
+    ext.on_startup("isaaclab_trainer-0.1.0")
+    vm, win = ext.view_model, ext.window
+    train = subprocess.Popen(
+        [
+            sys.executable,
+            str(TRAIN),
+            "--num_envs",
+            "32",
+            "--headless",
+            "--agent",
+            str(agent_yaml(tmp_path, **agent_overrides)),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        win.num_envs_model.set_value(NUM_ENVS)  # the panel's own envs, built as usual
+        kit.click("Build")
+        assert vm.session.status.state.value == "BUILT", vm.refresh().status_line
+        assert kit.frames_until(lambda: win.runs_frame.row_labels[0].text != ""), "train.py's run in the Runs list"
+        select = [kw for args, kw in kit.world.calls_to("omni.ui.Button") if args == ("Select",)][0]
+        select["clicked_fn"]()
+        assert kit.frames_until(lambda: win.runs_frame.state_label.text == "running"), vm.refresh().runs
+        kit.click("Evaluate")
+        seen: list[int] = []
+
+        def advanced() -> bool:
+            steps = vm.refresh().runs.playing_timesteps
+            if steps is not None and (not seen or steps != seen[-1]):
+                seen.append(steps)
+            return len(seen) >= 3
+
+        assert kit.frames_until(advanced, timeout_s=300), (seen, vm.refresh().status_line)
+        assert train.poll() is None and seen == sorted(seen)
+        assert win.runs_frame.playing_label.text.startswith(f"model_{seen[-1]}_steps.zip")
+        assert train.wait(timeout=600) == 0
+        assert kit.frames_until(lambda: win.runs_frame.state_label.text == "finished")
+        assert win.runs_frame.returns_label.text.split(" / ")[0] != "-"
+        assert kit.world.violations == []
+    finally:
+        train.kill()
+        ext.on_shutdown()

@@ -75,6 +75,11 @@ def test_training_through_update_solves_the_task(solved):
     assert (run / "model.zip").is_file() and (run / "params" / "agent.yaml").is_file()
     assert list(run.glob("model_*_steps.zip")), "periodic checkpoints like train.py"
     assert list(run.glob("PPO_1/events.out.tfevents.*"))
+    # the best model, kept as train.py keeps it, through the same callbacks (evaluations on their own envs)
+    assert status.best_checkpoint == str(run / "model_best.zip") and (run / "model_best.zip").is_file()
+    assert status.best_return is not None and status.message.endswith(
+        f"; best (mean return {status.best_return:.2f}): {run / 'model_best.zip'}"
+    )
 
 
 def test_play_matches_play_py(solved, tmp_path):

@@ -66,6 +66,12 @@ def make_backend(name: str, stage: Usd.Stage, num_envs: int, physics_dt: float, 
     return factory(stage, num_envs=num_envs, physics_dt=physics_dt, device=device)
 
 
+def owns_its_stage(name: str) -> bool:
+    """True when backend ``name`` is the headless Newton one, which simulates whatever stage it is given, so
+    extra envs (the best-model evaluation's) can live in a stage of their own beside the live one."""
+    return _FACTORIES.get(name) is _newton
+
+
 def _newton(stage: Usd.Stage, **kwargs: Any) -> PhysicsBackend:
     from .newton_backend import NewtonBackend
 

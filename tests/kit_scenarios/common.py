@@ -1,0 +1,91 @@
+"""What the real-Kit scenarios share: the panel's widgets, Kit's own observers, what a disable must release."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+EXTENSION = "isaaclab_trainer"
+#: the observer name the extension gives its GLOBAL_EVENT_UPDATE subscription
+UPDATE_OBSERVER = "isaaclab_trainer.kit.extension._on_update"
+TIMELINE_SUB = "omni.timeline.get_timeline_interface().get_timeline_event_stream().create_subscription_to_pop_by_type"
+
+
+def update_observers() -> list[str]:
+    """Names of the observers of Kit's update event that belong to the extension (Kit's own list)."""
+    import carb.eventdispatcher
+    import omni.kit.app
+
+    observers = carb.eventdispatcher.get_eventdispatcher().get_observers([omni.kit.app.GLOBAL_EVENT_UPDATE])
+    return [o.name for o in observers if o.name.startswith(EXTENSION)]
+
+
+def open_files(root: str) -> list[str]:
+    """Files under ``root`` this process holds open (``/proc/self/fd``)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(root):
+            found.append(target)
+    return sorted(found)
+
+
+def snapshot(kit: Any) -> dict[str, Any]:
+    """What exists before the extension makes anything: threads, update observers, recorded windows/menus."""
+    world = kit.standins.world
+    return {
+        "threads": set(threading.enumerate()),
+        "windows": len(world.calls_to("omni.ui.Window")),
+        "menus": len(world.calls_to("omni.kit.menu.utils.add_menu_items")),
+    }
+
+
+def disable(kit: Any) -> None:
+    """Disable the extension through Kit's extension manager and let a few frames pass."""
+    assert kit.ext_manager.set_extension_enabled_immediate(EXTENSION, False)
+    kit.update(3)
+    assert not kit.ext_manager.is_extension_enabled(EXTENSION)
+
+
+def enable(kit: Any) -> Any:
+    """Enable the extension again through Kit's extension manager; returns the new extension object."""
+    assert kit.ext_manager.set_extension_enabled_immediate(EXTENSION, True)
+    kit.update(3)
+    ext = kit.extension()
+    assert ext is not None, "enabled again, but no extension object"
+    return ext
+
+
+def leftovers(kit: Any, log_root: str, threads_before: set) -> dict[str, Any]:
+    """What the disabled extension left behind (all empty when nothing)."""
+    world = kit.standins.world
+    added = [id(args[0]) for args, _ in world.calls_to("omni.kit.menu.utils.add_menu_items")]
+    removed = [id(args[0]) for args, _ in world.calls_to("omni.kit.menu.utils.remove_menu_items")]
+    show_fns = world.calls_to("omni.ui.Workspace.set_show_window_fn")
+    windows = len(world.calls_to("omni.ui.Window")) - len(world.calls_to("omni.ui.Window().destroy"))
+    for _ in range(600):  # a finishing thread gets frames to end in; one that never ends is reported
+        if not set(threading.enumerate()) - threads_before:
+            break
+        kit.update()
+    return {
+        "update_observers": update_observers(),
+        "threads": sorted(t.name for t in set(threading.enumerate()) - threads_before),
+        "windows_not_destroyed": windows,
+        "menus_not_removed": sorted(set(added) - set(removed)),
+        "show_window_fn_kept": bool(show_fns) and show_fns[-1][0][1] is not None,
+        "timeline_subscriptions": len(world.alive(f"{TIMELINE_SUB}()")),
+        "open_files": open_files(log_root),
+        "extension_object": kit.extension() is not None,
+    }
+
+
+def assert_nothing_left(kit: Any, log_root: str, threads_before: set) -> dict[str, Any]:
+    """:func:`leftovers`, failing the run (AssertionError) on anything left behind; returns them."""
+    found = leftovers(kit, log_root, threads_before)
+    left = {name: value for name, value in found.items() if value}
+    assert not left, f"the disabled extension left behind: {left}"
+    return found

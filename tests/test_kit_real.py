@@ -1,0 +1,123 @@
+"""The extension in a real Kit 110.4 (Isaac Sim 6.2's kernel from the package index), with stand-ins.
+
+Kit's extension manager resolves and enables ``isaaclab_trainer`` from ``exts/`` (registry off), its update
+events drive the training, its extension manager disables and enables it again. The Kit SDK extensions the
+index does not hold are the generated stand-ins of ``tests/kit_standins.py`` (omni.ui draws nothing, no
+PhysX, no RTX: Newton steps the envs). How a run is judged: ``tests/kit_harness.py``. Python 3.12 only.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from kit_harness import EXTS, KIT_VENV, REPO, run_kit, start_kit
+
+SCENARIOS = Path(__file__).resolve().parent / "kit_scenarios"
+UPDATE_OBSERVER = "isaaclab_trainer.kit.extension._on_update"
+PIPAPI_PACKAGES = ("gymnasium", "stable_baselines3", "tensorboard", "greenlet")
+ISAAC_SIM_PACKAGES = ("torch", "numpy", "yaml")
+
+
+def test_user_story_in_real_kit(kit_python, tmp_path):
+    run = run_kit(kit_python, SCENARIOS / "user_story.py", tmp_path)
+    run.check()
+    res = run.scenario
+    assert res["backends_offered"] == ["auto", "physx"]
+    # the training packages came from the folder pipapi installs into; Isaac Sim's own from Kit's Python
+    for name in PIPAPI_PACKAGES:
+        assert res["module_files"][name].startswith(str(KIT_VENV / "pipapi")), (name, res["module_files"][name])
+    for name in ISAAC_SIM_PACKAGES:
+        assert res["module_files"][name].startswith(str(KIT_VENV / "lib")), (name, res["module_files"][name])
+    # every one of the >= 300 Kit frames ran the extension's update observer, and training advanced
+    assert res["training_frames"] >= 300
+    assert res["extension_frames"] == res["training_frames"]
+    assert res["timesteps_after_training_frames"] > 0
+    assert res["render_modes"] == {"NO_RENDERING": False, "PARTIAL_RENDERING": False, "FULL_RENDERING": True}
+    assert res["timesteps_while_paused"] == 0
+    assert res["model_zip"] is True
+    assert res["playing"] is True and res["play_moved"] is True
+    assert not any(res["leftovers"].values()), res["leftovers"]
+    assert res["update_observers_after_enable"] == [UPDATE_OBSERVER]
+    assert res["retrained_timesteps"] > 0
+
+
+def _broken_copy(tmp_path: Path, path: str, old: str, new: str) -> Path:
+    """A copy of ``exts/`` (and the task configs beside it) whose ``isaaclab_trainer/<path>`` has ``old`` replaced
+    by ``new`` (the defect)."""
+    folder = tmp_path / "exts"
+    shutil.copytree(EXTS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    target = folder / "isaaclab_trainer" / path
+    text = target.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+def test_kit_serves_until_the_test_stops_it(kit_python, tmp_path):
+    """``start_kit`` + ``kit.serve()``: Kit keeps updating while the test talks to it, until it asks to stop."""
+    kit = start_kit(kit_python, SCENARIOS / "serve.py", tmp_path)
+    log = tmp_path / "kit.log"
+    while kit.proc.poll() is None and "app ready" not in (log.read_text() if log.is_file() else ""):
+        time.sleep(0.1)  # Kit logs "app ready" at its first update, which serve() runs
+    kit.request_stop()
+    run = kit.wait()
+    run.check()
+    assert run.scenario["frames"] >= 1
+
+
+def test_clean_start_passes(kit_python, tmp_path):
+    """The baseline of the negative cases below: the unchanged extension starts clean."""
+    run_kit(kit_python, SCENARIOS / "startup.py", tmp_path).check()
+
+
+def test_broken_extension_toml_fails_the_run(kit_python, tmp_path):
+    exts = _broken_copy(tmp_path, "config/extension.toml", "[dependencies]", "[dependencies")
+    run = run_kit(kit_python, SCENARIOS / "startup.py", tmp_path / "run", ext_folder=exts)
+    assert "extension not enabled: isaaclab_trainer" in run.problems()
+    assert run.exit_code == 55  # Kit's dependency solver: the extension's config does not parse
+    assert any("TOML parsing failed" in e.get("message", "") for e in run.errors), run.problems()
+
+
+def test_exception_in_on_startup_fails_the_run(kit_python, tmp_path):
+    """Kit logs it and still exits 0 with the extension enabled: only the error event catches it."""
+    exts = _broken_copy(
+        tmp_path,
+        "isaaclab_trainer/kit/extension.py",
+        "        global _instance\n        self._ext_id = ext_id",
+        "        raise RuntimeError('injected on_startup failure')",
+    )
+    run = run_kit(kit_python, SCENARIOS / "startup.py", tmp_path / "run", ext_folder=exts)
+    assert run.exit_code == 0 and not run.missing  # the trap: Kit itself reports success
+    assert any("injected on_startup failure" in e.get("message", "") for e in run.errors), run.problems()
+    with pytest.raises(AssertionError, match="injected on_startup failure"):
+        run.check()
+
+
+def test_subscription_left_behind_after_disable_fails_the_run(kit_python, tmp_path):
+    exts = _broken_copy(
+        tmp_path,
+        "isaaclab_trainer/kit/extension.py",
+        "        self._update_sub = None\n",
+        "        _LEFT_BEHIND.append(self._update_sub)\n",
+    )
+    exts_file = exts / "isaaclab_trainer" / "isaaclab_trainer" / "kit" / "extension.py"
+    exts_file.write_text(exts_file.read_text(encoding="utf-8") + "\n_LEFT_BEHIND: list = []\n", encoding="utf-8")
+    run = run_kit(kit_python, SCENARIOS / "disable_enable.py", tmp_path / "run", ext_folder=exts)
+    with pytest.raises(AssertionError, match=UPDATE_OBSERVER):
+        run.check()
+
+
+def test_disable_and_enable_leave_nothing_behind(kit_python, tmp_path):
+    run_kit(kit_python, SCENARIOS / "disable_enable.py", tmp_path).check()
+
+
+def test_manifest_without_pipapi_dependency_fails(kit_python, tmp_path):
+    """Without ``"omni.kit.pipapi" = {}`` Kit imports the extension before pipapi (here: never) installs its
+    training packages, as the first real run found; tests/test_extension_toml.py keeps the dependency."""
+    exts = _broken_copy(tmp_path, "config/extension.toml", '"omni.kit.pipapi" = {}', "")
+    run = run_kit(kit_python, SCENARIOS / "startup.py", tmp_path / "run", ext_folder=exts)
+    assert any("No module named 'gymnasium'" in e.get("message", "") for e in run.errors), run.problems()
