@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -374,7 +375,7 @@ def test_panel_script_is_quiet_about_connections_closed_before_a_request(tmp_pat
         assert proc.stdout is not None
         first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line or "error" in line)
         assert first.startswith("[INFO] Isaac Lab panel at http://127.0.0.1:"), first
-        port = int(first.split(" at ")[1].split()[0].rsplit(":", 1)[1])
+        port = urllib.parse.urlsplit(first.split(" at ")[1].split()[0]).port
         for _ in range(3):
             socket.create_connection(("127.0.0.1", port), timeout=10).close()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:  # still serving
