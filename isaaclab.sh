@@ -4,6 +4,8 @@
 #                     (inside an Isaac Sim install, i.e. with $ISAACSIM_PATH set, use Isaac Sim's python)
 #   -p, --python ...  run python in that environment (installs first if missing)
 #   -t, --test ...    run the test suite (installs first if missing); extra args go to pytest
+#                     (run as root, -i and -t also install the Debian packages the 3-D videos and the
+#                     browser tests need: Mesa's OpenGL/EGL and chromium)
 #   -s, --sim ...     launch Isaac Sim with this repo's extension folder and the extension enabled
 #   -h, --help        this help
 # Environment: PYTHON (base interpreter of a new venv, default python3), ISAACLAB_VENV (venv folder,
@@ -16,7 +18,7 @@ VENV="$(realpath -m "${ISAACLAB_VENV:-$REPO/.venv}")"
 EXT_DIR="$REPO/exts/isaaclab_trainer"
 TORCH_VERSION="2.13.0"
 
-usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 in_isaacsim() { [[ -n "${ISAACSIM_PATH:-}" && -x "${ISAACSIM_PATH}/python.sh" ]]; }
 
@@ -46,6 +48,7 @@ install() {
     "$py" -m pip install "${pip_args[@]}" "torch==$TORCH_VERSION"
     "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[headless,video,test,export,ray,browser]"
     install_gl
+    install_browser
     "$py" -c 'import isaaclab_trainer' && touch "$VENV/.installed"
     echo "[isaaclab.sh] installed; run python with: ./isaaclab.sh -p ..."
 }
@@ -63,6 +66,20 @@ install_gl() {
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $GL_PACKAGES >/dev/null
     else
         echo "[isaaclab.sh] note: --video draws 2-D clips until Mesa's OpenGL is installed: sudo apt-get install $GL_PACKAGES"
+    fi
+}
+
+# Debian's Chromium, the real browser tests/test_browser_panel.py clicks the browser panel in (Playwright drives
+# it at ui/browser.py's CHROMIUM path; nothing is downloaded)
+BROWSER_PACKAGE="chromium"
+
+install_browser() {
+    [[ -x /usr/bin/chromium ]] && return
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+        echo "[isaaclab.sh] installing Debian's $BROWSER_PACKAGE for the browser panel's tests"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$BROWSER_PACKAGE" >/dev/null
+    else
+        echo "[isaaclab.sh] note: tests/test_browser_panel.py needs Debian's Chromium: sudo apt-get install $BROWSER_PACKAGE"
     fi
 }
 
@@ -115,7 +132,7 @@ launch_sim() {
 case "${1:-}" in
     -i|--install) install ;;
     -p|--python) shift; ensure_installed; exec "$(python_cmd)" "$@" ;;
-    -t|--test) shift; ensure_installed; cd "$REPO"; exec "$(python_cmd)" -m pytest "$@" ;;
+    -t|--test) shift; ensure_installed; install_browser; cd "$REPO"; exec "$(python_cmd)" -m pytest "$@" ;;
     -s|--sim) shift; launch_sim "$@" ;;
     -h|--help|"") usage ;;
     *) echo "[isaaclab.sh] error: unknown option '$1'" >&2; usage >&2; exit 2 ;;

@@ -177,6 +177,11 @@ PANEL_CASES = {
     # 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of a real machine
     "host not of this machine": (["--host", "192.0.2.1"], ["--host '192.0.2.1' is not an address of this machine"]),
     "port out of range": (["--port", "70000"], ["--port 70000 is not accepted (accepted: 0 to 65535"]),
+    "token too short": (["--token", "abc"], ["--token has 3 characters (accepted: at least 16 of A-Z a-z 0-9"]),
+    "token not URL-safe": (
+        ["--host", "0.0.0.0", "--token", "secret token; with spaces"],
+        ["--token has 25 characters, some not URL-safe (accepted: at least 16 of"],
+    ),
 }
 
 

@@ -7,28 +7,34 @@ Newton's ``ViewerViser`` sends for the bodies are counted and compared.
 
 from __future__ import annotations
 
+import http.client
 import os
+import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import msgspec
 import numpy as np
 import pytest
 import zstandard
+from browser_page import browser, choose, click, count, field, open_page, state, status_line, timesteps, wait_until
 
-from isaaclab_trainer.session.session import TrainingSession
-from isaaclab_trainer.ui import browser as browser_ui
-from isaaclab_trainer.ui.browser import BrowserPanel, LoopBoundSession
+from isaaclab_trainer.session.session import STEPS_PER_FRAME, TrainingSession
+from isaaclab_trainer.session.status import RenderMode
+from isaaclab_trainer.ui.browser_app import BrowserApp, LoopBoundSession
 
-CHROMIUM = Path(browser_ui.CHROMIUM)
-CHROMIUM_ARGS = list(browser_ui.CHROMIUM_HEADLESS_ARGS)
+__all__ = ["browser"]  # the fixture, shared with the Kit tests
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+TRAIN = Path(__file__).resolve().parents[1] / "scripts" / "reinforcement_learning" / "sb3" / "train.py"
 PANEL = Path(__file__).resolve().parents[1] / "scripts" / "reinforcement_learning" / "sb3" / "panel.py"
 
 
@@ -88,90 +94,50 @@ class SceneWatcher:
 # ----------------------------------------------------------------------------- fixtures and helpers
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def panel(tmp_path: Path) -> Iterator[BrowserPanel]:
-    p = BrowserPanel(num_envs=16, seed=42, log_root=str(tmp_path / "logs"), port=0)
+def panel(tmp_path: Path) -> Iterator[BrowserApp]:
+    p = BrowserApp(num_envs=16, seed=42, log_root=str(tmp_path / "logs"), port=0)
     p.start()
     yield p
     p.close(timeout=60)
 
 
-def open_page(browser, url: str, watcher: SceneWatcher | None = None):
-    page = browser.new_page(viewport={"width": 1200, "height": 800})
-    if watcher is not None:
-        page.on("websocket", lambda ws: ws.on("framereceived", watcher.on_frame))
-    page.goto(url)
-    page.get_by_role("button", name="Build", exact=True).wait_for(timeout=30_000)
-    return page
+def on_loop(panel: BrowserApp, fn: Callable[[], Any]) -> Any:
+    """``fn()`` run on the panel's loop thread between two frames, where clicks run; its result."""
+    out: queue.SimpleQueue = queue.SimpleQueue()
+    panel.post(lambda: out.put(fn()))
+    return out.get(timeout=30)
 
 
-def field(page, label: str):
-    """The input of the panel row labelled ``label``."""
-    return page.locator(
-        f'xpath=//label[normalize-space(.)="{label}"]/ancestor::div[contains(@class,"mantine-Flex-root")][1]//input'
-    ).first
+class Counters(NamedTuple):
+    timesteps: int  # all envs, as the page shows them
+    scene_frames: int  # frames whose body transforms were sent to the page
+    render_mode: RenderMode
 
 
-def click(page, name: str, nth: int = 0) -> None:
-    page.get_by_role("button", name=name, exact=True).nth(nth).click()
+def counters(panel: BrowserApp) -> Counters:
+    """The session's timesteps, the frames drawn and the render mode, read together on the loop thread."""
+    return on_loop(
+        panel, lambda: Counters(panel.vm.session.status.timesteps, panel.scene_frames, panel.vm.session.render_mode)
+    )
 
 
-def choose(page, label: str, option: str) -> None:
-    field(page, label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+def switched(panel: BrowserApp, mode: RenderMode, page) -> Counters:
+    """The counters once the session renders in ``mode`` (a click is applied on the loop's next frame)."""
+    wait_until(lambda: counters(panel).render_mode == mode, 30, f"the session to switch to {mode.name}", page)
+    return counters(panel)
 
 
-def status_line(page) -> str:
-    return page.locator("#isaaclab-status").inner_text()
-
-
-def wait_until(cond: Callable[[], bool], timeout: float, what: str, page=None) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.1)
-    seen = f" (page: state {state(page)!r}, progress {timesteps(page)}, status {status_line(page)!r})" if page else ""
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{seen}")
-
-
-def count(text: str) -> int:
-    """``"12,288 / 50,176"`` -> 12288."""
-    match = re.match(r"[\d,]+", text.strip())
-    return int(match.group(0).replace(",", "")) if match else 0
-
-
-def timesteps(page) -> int:
-    return count(field(page, "Progress").input_value())
-
-
-def state(page) -> str:
-    return field(page, "State").input_value()
-
-
-def steps_per_drawn_frame(page, panel: BrowserPanel, seconds: float = 3.0) -> float:
-    """Env steps (all envs, as the page shows them) per frame whose transforms were sent, over ``seconds``."""
-    frames0, steps0 = panel.scene_frames, timesteps(page)
-    time.sleep(seconds)
-    return (timesteps(page) - steps0) / max(1, panel.scene_frames - frames0)
+def assert_at_most(limit: int, a: Counters, b: Counters) -> None:
+    """From ``a`` to ``b``, no drawn frame ran more than ``limit`` env steps of the 16 envs."""
+    assert b.scene_frames > a.scene_frames, "frames must be drawn"
+    assert b.timesteps - a.timesteps <= limit * 16 * (b.scene_frames - a.scene_frames), (a, b)
 
 
 # ----------------------------------------------------------------------------- tests
 
 
-def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
+def test_train_switch_modes_stop_and_play(browser, panel: BrowserApp) -> None:
     """Build 16 envs, Start, Partial and No rendering, Pause, Resume, Stop (model.zip), Load & Play, Export, as a
     user clicks."""
     watcher = SceneWatcher()
@@ -197,29 +163,39 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserPanel) -> None:
     wait_until(lambda: state(other) == "Training", 10, "the second tab to show the session")
     other.close()
 
-    # Partial rendering: the 3-D view still moves, with several env steps per drawn frame (Full: one)
-    full = steps_per_drawn_frame(page, panel)
+    # What a frame may run is set by the render mode (Full: one env step per drawn frame, Partial: a few; counted
+    # in test_session.py). Here: the page's choice reaches the session, the drawn frames keep to its allowance,
+    # and the view moves. Progress values travel on the page's websocket behind every transform sent before
+    # them, so once the page shows a count taken after a switch, all frames drawn before it have arrived.
+    full = counters(panel)
+    assert full.render_mode == RenderMode.FULL_RENDERING
+    wait_until(lambda: timesteps(page) > full.timesteps, 30, "the page to show training go on", page)
+    assert_at_most(STEPS_PER_FRAME[RenderMode.FULL_RENDERING], full, counters(panel))
+
     choose(page, "Rendering Mode", "Partial rendering")
-    time.sleep(0.5)  # applied on the loop's next frame
+    partial = switched(panel, RenderMode.PARTIAL_RENDERING, page)
+    wait_until(lambda: timesteps(page) > partial.timesteps, 30, "the page to show a count from Partial", page)
     partial_from = time.monotonic()
-    partial = steps_per_drawn_frame(page, panel)
     wait_until(lambda: watcher.moving(partial_from), 30, "cart/pole transforms to move in Partial rendering", page)
-    assert partial > 1.5 * full, f"env steps per drawn frame: Partial {partial:.1f}, Full {full:.1f}"
+    assert_at_most(STEPS_PER_FRAME[RenderMode.PARTIAL_RENDERING], partial, counters(panel))
 
     choose(page, "Rendering Mode", "No rendering")
-    time.sleep(0.5)  # the switch is applied on the loop's next frame; let frames already on the wire arrive
-    quiet_from, before = time.monotonic(), timesteps(page)
+    quiet = switched(panel, RenderMode.NO_RENDERING, page)
+    wait_until(lambda: timesteps(page) > quiet.timesteps, 30, "the page to show a count from No rendering", page)
+    received = len(watcher.since(0.0))  # every transform sent before the switch
     wait_until(lambda: field(page, "Mean return").input_value() != "-", 60, "a mean return", page)
     wait_until(lambda: page.locator(".uplot").count() == 1, 30, "the live plot of the mean return", page)
-    wait_until(lambda: timesteps(page) > before + 1000, 30, "training to go on without rendering", page)
-    assert watcher.since(quiet_from) == [], "No rendering must send no transforms"
+    wait_until(lambda: timesteps(page) > quiet.timesteps + 1000, 30, "training to go on without rendering", page)
+    assert counters(panel).scene_frames == quiet.scene_frames, "No rendering must send no transforms"
+    assert len(watcher.since(0.0)) == received, "No rendering: no transforms may reach the page"
 
     click(page, "Pause")
     wait_until(lambda: state(page) == "Paused", 10, "Paused", page)
-    time.sleep(0.5)
-    frozen = timesteps(page)
-    time.sleep(1.5)
-    assert timesteps(page) == frozen, "Pause must freeze the timestep counter"
+    frozen = counters(panel).timesteps  # the session was paused by the click, before the page showed it
+    wait_until(lambda: timesteps(page) == frozen, 10, "the page to show the paused count", page)
+    frames = panel.frames
+    wait_until(lambda: panel.frames >= frames + 60, 30, "60 loop frames while paused", page)
+    assert counters(panel).timesteps == frozen and timesteps(page) == frozen, "Pause must freeze the counter"
 
     click(page, "Resume")
     wait_until(lambda: state(page) == "Training", 10, "training to resume", page)
@@ -266,6 +242,7 @@ def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
         assert proc.stdout is not None
         first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line)  # viser's box is hidden
         assert first.startswith("[INFO] Isaac Lab panel at http://127.0.0.1:"), first
+        assert "token" not in first, "loopback stays token-free"
         page = open_page(browser, first.split(" at ")[1].split()[0])
 
         field(page, "Environments").fill("0")
@@ -283,6 +260,7 @@ def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
         assert status_line(page) == "checkpoint 'nowhere/model.zip' does not exist"
         assert state(page) == "Built" and not (tmp_path / "logs").exists(), "nothing may be built or written"
 
+        field(page, "Total timesteps").fill("100000000")  # no run of 4 envs ends before the Ctrl+C below
         click(page, "Start")
         wait_until(lambda: timesteps(page) > 0, 60, "training to run", page)
         page.close()
@@ -300,18 +278,111 @@ def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
     assert saved and saved.group(1).endswith("model.zip") and Path(saved.group(1)).is_file(), out
 
 
-def test_panel_script_warns_on_a_non_loopback_host(tmp_path: Path) -> None:
-    """--host 0.0.0.0: one warning line, before serving, that anyone reaching the port can train and load."""
+def _get(port: int, path: str, cookie: str | None = None) -> tuple[int, bytes, str | None]:
+    """A bare HTTP GET on localhost: (status, body, its Set-Cookie header)."""
+    conn = http.client.HTTPConnection("localhost", port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = conn.getresponse()
+        return response.status, response.read(), response.getheader("Set-Cookie")
+    finally:
+        conn.close()
+
+
+def _websocket_status(port: int, path: str, cookie: str | None = None) -> int:
+    """101 when the page's websocket handshake is accepted, else the HTTP status it gets."""
+    import viser
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    try:
+        with connect(
+            f"ws://localhost:{port}{path}",
+            subprotocols=[f"viser-v{viser.__version__}"],
+            additional_headers={"Cookie": cookie} if cookie else None,
+            open_timeout=30,
+        ) as ws:
+            ws.recv(timeout=30)  # the server's first messages: the panel is served on it
+            return 101
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+def test_panel_beyond_loopback_needs_the_token(browser, tmp_path: Path) -> None:
+    """--host 0.0.0.0: one warning line; the URL line carries a new token; without it every request and the
+    websocket get 403 and nothing else (a bare client and Chromium), with it the panel, then via the cookie."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     args = [sys.executable, str(PANEL), "--host", "0.0.0.0", "--port", "0", "--log_root", str(tmp_path / "logs")]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
-        assert proc.stderr is not None
-        warning = next(line for line in iter(proc.stderr.readline, "") if line.startswith("[WARN]"))
+        assert proc.stdout is not None
+        lines = []
+        for line in iter(proc.stdout.readline, ""):
+            lines.append(line)
+            if "Isaac Lab panel at" in line:
+                break
+        warning = next(line for line in lines if line.startswith("[WARN]"))
+        assert "anyone who can reach port" in warning and "SSH tunnel" in warning, warning
+        url = re.search(r"panel at (\S+)", lines[-1]).group(1)  # type: ignore[union-attr]
+        match = re.fullmatch(r"http://localhost:(\d+)/\?token=([0-9a-f]{48})", url)
+        assert match, lines
+        port, token = int(match.group(1)), match.group(2)
+        assert sum(token in line for line in lines) == 1, "the token is printed once, inside the URL"
+
+        # a bare client: 403 and nothing else without the token, the page with it
+        assert _get(port, "/") == (403, b"403 Forbidden\n", None)
+        assert _get(port, "/?token=" + "0" * 48)[0] == 403
+        assert _get(port, "/index.html", cookie=f"isaaclab_panel_token_{port}={'0' * 48}")[0] == 403
+        status, body, set_cookie = _get(port, f"/?token={token}")
+        assert status == 200 and b"<html" in body.lower(), status
+        assert set_cookie is not None and set_cookie.startswith(f"isaaclab_panel_token_{port}={token};"), set_cookie
+        cookie = set_cookie.split(";")[0]
+        assert _get(port, "/", cookie=cookie)[0] == 200
+        assert _websocket_status(port, "/") == 403
+        assert _websocket_status(port, "/", cookie=cookie) == 101
+        assert _websocket_status(port, f"/?token={token}") == 101
+
+        # Chromium: the printed URL opens the panel; a reload without the token works through the cookie
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_role("button", name="Build", exact=True).wait_for(timeout=30_000)
+        page.goto(f"http://localhost:{port}/")
+        page.get_by_role("button", name="Build", exact=True).wait_for(timeout=30_000)
+        wait_until(lambda: state(page) == "Idle", 30, "the panel's state over its websocket", page)
+        context.close()
+        # ... and a fresh browser without it gets 403 and nothing else
+        stranger = browser.new_context()
+        page = stranger.new_page()
+        response = page.goto(f"http://localhost:{port}/")
+        assert response is not None and response.status == 403
+        assert page.locator("body").inner_text().strip() == "403 Forbidden"
+        stranger.close()
     finally:
         proc.kill()
         proc.communicate(timeout=60)
-    assert "anyone who can reach port" in warning and "SSH tunnel" in warning, warning
+
+
+def test_panel_script_is_quiet_about_connections_closed_before_a_request(tmp_path: Path) -> None:
+    """A TCP connection opened and closed without a request (a port probe, a browser's pre-connection) prints
+    nothing; before any page was served too (viser's own filter only comes with the first request)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, str(PANEL), "--port", "0", "--log_root", str(tmp_path / "logs")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line)
+        port = int(first.split(" at ")[1].split()[0].rsplit(":", 1)[1])
+        for _ in range(3):
+            socket.create_connection(("127.0.0.1", port), timeout=10).close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:  # still serving
+            assert page.status == 200
+        proc.send_signal(signal.SIGINT)  # the server waits for its connection handlers as it closes
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
+    assert "Traceback" not in out and "handshake" not in out, out
 
 
 def test_session_refuses_foreign_threads() -> None:
@@ -331,3 +402,54 @@ def test_session_refuses_foreign_threads() -> None:
     thread.join()
     assert len(errors) == 1 and "not the panel's loop thread" in str(errors[0])
     assert len(guarded.caller_threads) == 2
+
+
+def test_evaluate_a_run_that_train_py_writes(browser, tmp_path: Path) -> None:
+    """train.py trains in a subprocess; the panel lists its run (running), Evaluate plays each newer checkpoint
+    while training goes on, and the run shows finished with its final return once train.py ends."""
+    from test_evaluate import agent_yaml
+
+    from isaaclab_trainer.train.run_log import RunScanner
+
+    agent = agent_yaml(tmp_path, n_timesteps=90000, checkpoint_interval=8192)
+    train = subprocess.Popen(
+        [sys.executable, str(TRAIN), "--num_envs", "32", "--headless", "--agent", str(agent)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    panel = BrowserApp(num_envs=16, seed=42, log_root=str(tmp_path / "logs"), port=0)
+    panel.start()
+    try:
+        page = open_page(browser, panel.url)
+        runs_root = tmp_path / "logs" / "sb3" / "Isaac-Cartpole-v0"
+        wait_until(lambda: runs_root.is_dir() and any(runs_root.iterdir()), 120, "train.py's run folder")
+        (run,) = runs_root.iterdir()
+        wait_until(lambda: any(r.name == run.name for r in panel.last_state.runs.rows), 30, "the run in the list")
+        field(page, "Run").click()
+        page.get_by_role("option").filter(has_text=run.name).first.click()
+        wait_until(lambda: field(page, "Run state").input_value() == "running", 30, "the run's state", page)
+
+        click(page, "Evaluate")
+        seen: list[int] = []
+
+        def playing_advanced() -> bool:
+            text = field(page, "Playing checkpoint").input_value()
+            match = re.search(r"\(([\d,]+) timesteps\)", text)
+            if match and (not seen or count(match.group(1)) != seen[-1]):
+                seen.append(count(match.group(1)))
+            return len(seen) >= 3
+
+        wait_until(playing_advanced, 300, "the playing checkpoint to advance twice", page)
+        assert train.poll() is None, "train.py must still be training while Evaluate follows it"
+        assert seen == sorted(seen) and state(page) == "Playing policy"
+        wait_until(lambda: page.locator(".uplot").count() >= 1, 60, "the play-return curve", page)
+
+        assert train.wait(timeout=600) == 0
+        final = RunScanner().summary(run)
+        wait_until(lambda: field(page, "Run state").input_value() == "finished", 60, "the run to show finished", page)
+        assert field(page, "Last return").input_value() == f"{final.last_return:.2f}"
+        page.close()
+    finally:
+        train.kill()
+        panel.close(timeout=60)

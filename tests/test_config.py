@@ -43,7 +43,11 @@ def test_sb3_config_converts_modules_and_schedules():
     s = process_sb3_cfg(raw, num_envs=64)
     assert s.policy == "MlpPolicy" and s.n_timesteps == int(raw["n_timesteps"])
     assert s.ppo_kwargs["policy_kwargs"]["activation_fn"] is nn.ELU
-    assert s.ppo_kwargs["learning_rate"](0.3) == pytest.approx(3e-4)  # constant
+    # the cartpole config's lin_3e-4: linear from 3e-4 to 0 over the run (progress_remaining 1 -> 0)
+    assert [s.ppo_kwargs["learning_rate"](p) for p in (1.0, 0.5, 0.0)] == pytest.approx([3e-4, 1.5e-4, 0.0])
+    assert s.eval_interval == 64_000 and s.eval_episodes == 16
+    const = process_sb3_cfg({**raw, "learning_rate": 3e-4}, 64)
+    assert const.ppo_kwargs["learning_rate"](0.3) == pytest.approx(3e-4)
     lin = process_sb3_cfg({**raw, "learning_rate": "lin_1e-3", "clip_range": "lin_0.2"}, 64)
     assert lin.ppo_kwargs["learning_rate"](1.0) == pytest.approx(1e-3)
     assert lin.ppo_kwargs["learning_rate"](0.25) == pytest.approx(2.5e-4)
@@ -58,6 +62,11 @@ def test_sb3_config_converts_modules_and_schedules():
         ({"n_step": 16}, "unknown key 'n_step'; did you mean 'n_steps'"),
         ({"policy_kwargs": {"activation_fn": "nn.NotAModule"}}, "not a torch.nn module"),
         ({"learning_rate": "lin_fast"}, "lin_<number>"),
+        ({"learning_rate": "lin_-3e-4"}, "'lin_-3e-4' is not of the form lin_<number>, a number >= 0"),
+        ({"learning_rate": "lin_inf"}, "'lin_inf' is not of the form lin_<number>"),
+        ({"eval_interval": -1}, "'eval_interval' must be an integer >= 0 \\(0: keep no best model\\), got -1"),
+        ({"eval_interval": 6.4e4}, "'eval_interval' must be an integer, got 64000.0"),
+        ({"eval_episodes": 0}, "'eval_episodes' must be an integer >= 1, got 0"),
         ({"learning_rate": "3e-4x"}, "must be a number or 'lin_<number>'"),
         ({"n_steps": 0}, "'n_steps' must be an integer >= 1"),
     ],
@@ -102,6 +111,12 @@ def test_latest_checkpoint_numeric_order_and_newest_run(tmp_path):
     os.utime(new, (now, now))
     found = runs.latest_checkpoint("Isaac-Cartpole-v0", tmp_path, use_last_checkpoint=True)
     assert found == new / "model_1024000_steps.zip"  # alphabetical order would pick 960000
+    assert runs.select_checkpoint("Isaac-Cartpole-v0", "latest", tmp_path) == found
+    assert runs.best_checkpoint("Isaac-Cartpole-v0", tmp_path) is None
+    _touch(old / "model_best.zip", now - 100)  # the newest run without a best model is skipped
+    assert runs.select_checkpoint("Isaac-Cartpole-v0", "best", tmp_path) == old / "model_best.zip"
+    _touch(new / "model_best.zip", now)
+    assert runs.best_checkpoint("Isaac-Cartpole-v0", tmp_path) == new / "model_best.zip"
     assert runs.latest_checkpoint("Isaac-Cartpole-v0", tmp_path, use_last_checkpoint=False) == new / "model.zip"
     assert runs.task_log_root("Isaac-Cartpole-Play-v0", tmp_path) == root  # play tasks share the train logs
     assert runs.latest_checkpoint("Isaac-Cartpole-Direct-v0", tmp_path) is None
@@ -113,3 +128,4 @@ def test_run_dir_layout_names(tmp_path):
     assert len(run.name) == len("2026-11-23_10-00-00") and run.is_dir() and not any(run.iterdir())
     assert runs.vecnormalize_path(run / "model_64000_steps.zip").name == "model_vecnormalize_64000_steps.pkl"
     assert runs.vecnormalize_path(run / "model.zip").name == "model_vecnormalize.pkl"
+    assert runs.vecnormalize_path(run / "model_best.zip").name == "model_vecnormalize_best.pkl"  # as Isaac Lab's play

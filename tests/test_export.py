@@ -174,7 +174,10 @@ def test_panel_export_reports_bad_checkpoints_in_one_line(tmp_path: Path):
 
     vm = PanelViewModel(tasks=[TASK], log_root=str(tmp_path / "logs"))
     assert not vm.on_export()  # no runs at all
-    assert vm.refresh().status_line == f"Export: no checkpoint found for {TASK}; enter a path"
+    wanted = "a model_<steps>_steps.zip or model.zip"
+    assert vm.refresh().status_line == f"Export: no run with {wanted} for {TASK}; train first or enter a path"
+    assert not vm.on_export(" best ")
+    assert vm.refresh().status_line == f"Export: no run with a model_best.zip for {TASK}; train first or enter a path"
     assert vm.on_export(str(tmp_path / "gone.zip"))
     assert _finish(vm).status_line == f"checkpoint '{tmp_path / 'gone.zip'}' does not exist"
     bad = tmp_path / "model.zip"

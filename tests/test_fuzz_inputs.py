@@ -63,7 +63,7 @@ def take_training_steps(setup: Any, **_: Any) -> None:
 
 
 def take_play_steps(player: Any, *_: Any, **__: Any) -> None:
-    """play.py's seam (``run_episodes``): two deterministic policy steps."""
+    """play.py's seam (``evaluate``): two deterministic policy steps."""
     for _ in range(2):
         player.step()
 
@@ -76,7 +76,7 @@ def no_steps(*_: Any, **__: Any) -> None:
 #: steps there. Still to add: panel.py (serves until stopped) and ray/tune.py (Ray workers).
 SCRIPTS: dict[str, Script] = {
     "train": Script(TRAIN, stop_at="isaaclab_trainer.train.trainer:run_learning", proceed=take_training_steps),
-    "play": Script(PLAY, stop_at="isaaclab_trainer.train.player:run_episodes", proceed=take_play_steps),
+    "play": Script(PLAY, stop_at="isaaclab_trainer.train.player:evaluate", proceed=take_play_steps),
     "export": Script(
         TRAIN.with_name("export.py"), "isaaclab_trainer.train.export:export_policy", no_steps, fixed_args=()
     ),

@@ -18,21 +18,27 @@ from __future__ import annotations
 
 import ast
 import gc
+import http.client
 import importlib
+import re
+import socket
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from browser_page import browser, choose, click, field, open_page, state, wait_until
 from kit_doubles import Double, World
 from kit_standins import STAGE_ID, STANDIN_EXTENSIONS, StandInKit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import kit_api_table  # noqa: E402
 
+__all__ = ["browser"]  # the Chromium fixture
 KIT_MODULES = [
     "isaaclab_trainer.kit.engines",
     "isaaclab_trainer.kit.backends",
@@ -327,3 +333,188 @@ def test_every_kit_name_in_the_source_is_in_the_table(path: Path):
             if not any(name in spec.members.get(parent, set()) for spec in specs):
                 unknown.add(full)
     assert not unknown, f"not in docs/kit_api.toml: {sorted(unknown)}"
+
+
+BROWSER_PORT, BROWSER_HOST, BROWSER_TOKEN = (f"/exts/isaaclab_trainer/browser_{k}" for k in ("port", "host", "token"))
+
+
+def _start(kit: FakeKit) -> Any:
+    ext = importlib.import_module("isaaclab_trainer.kit.extension").IsaacLabTrainerExtension()
+    ext.on_startup("isaaclab_trainer-0.1.0")
+    return ext
+
+
+def _http_status(url: str) -> int:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("GET", f"{parts.path}?{parts.query}" if parts.query else parts.path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_browser_panel_served_by_the_extension(kit: FakeKit, browser, capsys):
+    """browser_port = 0: the extension serves the browser panel as a second view of its one view-model. Clicks in
+    Chromium run at Kit's next update (never on viser's thread), both views show the same state, a rendering mode
+    chosen in the browser reaches Kit's viewport, and disabling the extension stops serving."""
+    world = kit.world
+    threads_before = set(threading.enumerate())
+    kit.settings[BROWSER_PORT] = 0
+    ext = _start(kit)
+    vm, win, url = ext.view_model, ext.window, ext.browser.url
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url), url  # loopback, no token
+    assert capsys.readouterr().out.count(f"Isaac Lab panel at {url}") == 1
+    assert world.calls_to("carb.log_warn") == [] and world.calls_to("carb.log_error") == []
+    kit.frames(1)
+
+    page = open_page(browser, url)
+    assert field(page, "Active engine").input_value() == ("Newton" if kit.version == "6" else "PhysX")
+    choose(page, "Physics backend", "physx")
+    field(page, "Environments").fill(str(NUM_ENVS))
+    click(page, "Build")
+    time.sleep(1.0)
+    assert vm.session is None, "a browser click must wait for Kit's update"
+    assert kit.frames_until(lambda: vm.session is not None), vm.refresh().status_line
+    assert vm.session.status.state.value == "BUILT", vm.refresh().status_line
+    kit.frames(1)
+    assert win.state_label.text == "Built"
+    wait_until(lambda: state(page) == "Built", 30, "the browser to show the build", page)
+
+    field(page, "Total timesteps").fill("128")
+    click(page, "Start")
+    assert kit.frames_until(lambda: vm.session.status.state.value == "DONE"), vm.refresh().status_line
+    assert len(world.calls_to("omni.physx.get_physx_simulation_interface().simulate")) >= 2 * 128 // NUM_ENVS
+    kit.frames(5)
+    wait_until(lambda: state(page) == "Done", 30, "the browser to show the run's end", page)
+
+    viewport = kit.standins.viewport()
+    choose(page, "Rendering Mode", "No rendering")
+    assert kit.frames_until(lambda: viewport.updates_enabled is False, 30), "the browser's mode must reach Kit"
+    kit.frames(5)
+    assert kit.standins.values[id(win.render_combo.model.get_item_value_model())] == 0  # the window shows it too
+    page.close()
+
+    port = ext.browser.server.get_port()
+    ext.on_shutdown()
+    assert ext.browser is None
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    ext = vm = win = None
+    gc.collect()
+    assert world.alive(f"{OBSERVE}()") == []
+    deadline = time.monotonic() + 10
+    while set(threading.enumerate()) - threads_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(threading.enumerate()) - threads_before == set()
+    assert world.violations == []
+
+
+def test_browser_panel_settings(kit: FakeKit, capsys):
+    """Off by default; a bad setting is one error line naming it (the dock window still works); beyond loopback one
+    warning, then a token inside the printed URL, without which the panel answers 403."""
+    world = kit.world
+    ext = _start(kit)
+    assert ext.browser is None and ext.window is not None
+    ext.on_shutdown()
+
+    kit.settings[BROWSER_PORT] = 70000
+    ext = _start(kit)
+    assert ext.browser is None and ext.window is not None
+    assert world.calls_to("carb.log_error") == [
+        (
+            (
+                "[isaaclab_trainer] browser panel not served: /exts/isaaclab_trainer/browser_port 70000 is not "
+                "accepted (accepted: -1, 0 to 65535; 0 picks a free port)",
+            ),
+            {},
+        )
+    ]
+    ext.on_shutdown()
+
+    kit.settings.update({BROWSER_PORT: 0, BROWSER_TOKEN: "short"})
+    ext = _start(kit)
+    assert ext.browser is None
+    assert world.calls_to("carb.log_error")[-1][0][0].endswith(
+        "/exts/isaaclab_trainer/browser_token has 5 characters (accepted: at least 16 of A-Z a-z 0-9 . _ ~ -)"
+    )
+    ext.on_shutdown()
+
+    kit.settings.update({BROWSER_HOST: "0.0.0.0", BROWSER_TOKEN: ""})
+    ext = _start(kit)
+    ((warning,), _) = world.calls_to("carb.log_warn")[-1]
+    assert "listening on 0.0.0.0: anyone who can reach port 0" in warning and "SSH tunnel" in warning, warning
+    url = ext.browser.url
+    assert re.fullmatch(r"http://localhost:\d+/\?token=[0-9a-f]{48}", url), url
+    assert capsys.readouterr().out.count(url) == 1
+    assert _http_status(url.split("?")[0]) == 403
+    assert _http_status(url) == 200
+    ext.on_shutdown()
+
+    kit.settings[BROWSER_TOKEN] = "a-token-the-user-chose"
+    ext = _start(kit)
+    assert ext.browser.url.endswith("/?token=a-token-the-user-chose")
+    ext.on_shutdown()
+    assert world.violations == []
+
+
+@pytest.mark.parametrize("kit", ["6"], indirect=True, ids=["isaacsim-6.x"])
+def test_evaluate_a_run_that_train_py_writes(kit: FakeKit, tmp_path: Path):
+    """The Runs and Evaluate frames as a user clicks them while train.py trains in another process: the run is
+    listed as running, Evaluate plays each newer checkpoint (on the panel's own envs) and the run ends finished."""
+    import subprocess
+
+    from test_evaluate import agent_yaml
+
+    from conftest import TRAIN
+
+    agent_overrides = {
+        "n_timesteps": 60000,
+        "checkpoint_interval": 4096,
+    }  # several checkpoints land while Evaluate plays
+    kit.settings["/exts/isaaclab_trainer/log_root"] = str(tmp_path / "logs")
+    for name in KIT_MODULES:
+        importlib.import_module(name)
+    ext = sys.modules["isaaclab_trainer.kit.extension"].IsaacLabTrainerExtension()
+    ext.on_startup("isaaclab_trainer-0.1.0")
+    vm, win = ext.view_model, ext.window
+    train = subprocess.Popen(
+        [
+            sys.executable,
+            str(TRAIN),
+            "--num_envs",
+            "32",
+            "--headless",
+            "--agent",
+            str(agent_yaml(tmp_path, **agent_overrides)),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        win.num_envs_model.set_value(NUM_ENVS)  # the panel's own envs, built as usual
+        kit.click("Build")
+        assert vm.session.status.state.value == "BUILT", vm.refresh().status_line
+        assert kit.frames_until(lambda: win.runs_frame.row_labels[0].text != ""), "train.py's run in the Runs list"
+        select = [kw for args, kw in kit.world.calls_to("omni.ui.Button") if args == ("Select",)][0]
+        select["clicked_fn"]()
+        assert kit.frames_until(lambda: win.runs_frame.state_label.text == "running"), vm.refresh().runs
+        kit.click("Evaluate")
+        seen: list[int] = []
+
+        def advanced() -> bool:
+            steps = vm.refresh().runs.playing_timesteps
+            if steps is not None and (not seen or steps != seen[-1]):
+                seen.append(steps)
+            return len(seen) >= 3
+
+        assert kit.frames_until(advanced, timeout_s=300), (seen, vm.refresh().status_line)
+        assert train.poll() is None and seen == sorted(seen)
+        assert win.runs_frame.playing_label.text.startswith(f"model_{seen[-1]}_steps.zip")
+        assert train.wait(timeout=600) == 0
+        assert kit.frames_until(lambda: win.runs_frame.state_label.text == "finished")
+        assert win.runs_frame.returns_label.text.split(" / ")[0] != "-"
+        assert kit.world.violations == []
+    finally:
+        train.kill()
+        ext.on_shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,23 @@ import pytest
 from isaaclab_trainer.train import runs
 
 N = 24
+STAMP = "2026-11-23_10-00-00"
 
 
-def test_threads_started_at_once_get_distinct_folders(tmp_path):
+class SameSecond(datetime):
+    """A clock stopped at one second: every claim collides on the timestamp, however slow the machine."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2026, 11, 23, 10, 0, 0, tzinfo=tz)
+
+
+@pytest.fixture
+def same_second(monkeypatch):
+    monkeypatch.setattr(runs, "datetime", SameSecond)
+
+
+def test_threads_started_at_once_get_distinct_folders(tmp_path, same_second):
     barrier = threading.Barrier(N)
 
     def claim(_: int) -> Path:
@@ -26,9 +41,7 @@ def test_threads_started_at_once_get_distinct_folders(tmp_path):
     assert len(set(claimed)) == N
     assert all(p.is_dir() for p in claimed)
     assert sorted(p.name for p in claimed) == sorted(p.name for p in claimed[0].parent.iterdir())
-    stamps = {p.name[: len("2026-11-23_10-00-00")] for p in claimed}
-    assert len(stamps) < N  # some really collided on the timestamp and took a suffix
-    assert any(p.name.endswith("_1") for p in claimed)
+    assert sorted(p.name for p in claimed) == sorted([STAMP, *(f"{STAMP}_{n}" for n in range(1, N))])
 
 
 def _claim_in_process(parent: str, barrier, queue) -> None:
@@ -36,7 +49,7 @@ def _claim_in_process(parent: str, barrier, queue) -> None:
     queue.put(str(runs.claim_run_dir(parent)))
 
 
-def test_processes_started_at_once_get_distinct_folders(tmp_path):
+def test_processes_started_at_once_get_distinct_folders(tmp_path, same_second):
     ctx = mp.get_context("fork")
     barrier, queue = ctx.Barrier(8), ctx.Queue()
     procs = [ctx.Process(target=_claim_in_process, args=(str(tmp_path / "sweep"), barrier, queue)) for _ in range(8)]

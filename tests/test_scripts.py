@@ -89,6 +89,49 @@ def test_video_clips_are_written(trained):
     assert list((trained / "v").glob("logs/sb3/Isaac-Cartpole-v0/*/videos/play/*.mp4"))
 
 
+BEST_LINE = re.compile(
+    r"^\[INFO\] Best model \(mean return (-?\d+\.\d{3}) over 4 episodes without exploration noise, at ([\d,]+) "
+    r"timesteps; evaluations took \d+\.\d s, \d+\.\d % of the run\): (.+)$",
+    re.M,
+)
+
+
+def test_best_model_is_kept_named_and_played(tmp_path):
+    """A run keeps model_best.zip and its statistics: the evaluation with the best mean return (TensorBoard's
+    eval/mean_reward), named in train.py's log; play.py and export.py take it as --checkpoint best."""
+    import yaml
+
+    from isaaclab_trainer.tasks import load_agent_cfg
+
+    export = REPO / "scripts" / "reinforcement_learning" / "sb3" / "export.py"
+    res = run_script(PLAY, "--checkpoint", "best", "--headless", cwd=tmp_path)
+    assert res.returncode == 2
+    log_root = tmp_path.resolve() / "logs" / "sb3" / "Isaac-Cartpole-v0"
+    assert res.stderr == f"play.py: error: no run with a model_best.zip under {log_root}; train first or give a path\n"
+
+    agent = tmp_path / "agent.yaml"  # an evaluation at the end of each of the 3 rollouts of 256 timesteps
+    cfg = {**load_agent_cfg("Isaac-Cartpole-v0"), "normalize_input": True, "eval_interval": 256, "eval_episodes": 4}
+    agent.write_text(yaml.safe_dump(cfg))
+    args = ("--num_envs", "16", "--headless", "--max_iterations", "3", "--agent", str(agent))
+    res = run_script(TRAIN, *args, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    (match,) = BEST_LINE.findall(res.stdout)
+    run = run_dir_of(tmp_path)
+    assert Path(match[2]) == run / "model_best.zip" and (run / "model_vecnormalize_best.pkl").is_file()
+    (events_dir,) = run.glob("PPO_*")
+    acc = EventAccumulator(str(events_dir))
+    acc.Reload()
+    evals = [(e.step, e.value) for e in acc.Scalars("eval/mean_reward")]
+    assert [step for step, _ in evals] == [256, 512, 768]
+    step, value = max(evals, key=lambda e: e[1])
+    assert float(match[0]) == pytest.approx(value, abs=1e-3) and int(match[1].replace(",", "")) == step
+
+    for script, args in ((PLAY, ("--num_envs", "4", "--num_episodes", "2", "--headless")), (export, ())):
+        res = run_script(script, "--checkpoint", "best", *args, cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert f"[INFO] Loading model checkpoint from: {run / 'model_best.zip'}" in res.stdout
+
+
 def test_isaaclab_sh_sim_without_isaac_sim_says_what_is_missing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "ISAACSIM_PATH"}
     env["PATH"] = "/usr/bin:/bin"  # no isaacsim launcher

@@ -26,8 +26,8 @@ TINY = ["--num_envs", "8", "--stop_timesteps", "2048"]
 
 
 @pytest.fixture(scope="module")
-def ray_address():
-    """One small local Ray for every sweep here (2 CPUs, small object store, no dashboard)."""
+def ray_node() -> dict:
+    """One small local Ray for every sweep here (2 CPUs, small object store, no dashboard): its address info."""
     import ray
 
     info = ray.init(
@@ -36,8 +36,13 @@ def ray_address():
         object_store_memory=100 * 1024**2,
         logging_level=logging.WARNING,
     )
-    yield info.address_info["gcs_address"]
+    yield info.address_info
     ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ray_address(ray_node) -> str:
+    return ray_node["gcs_address"]
 
 
 def write(path: Path, data) -> Path:
@@ -253,12 +258,25 @@ def test_concurrency_limit_reaches_tune():
     assert config.search_alg.max_concurrent == 1 and config.max_concurrent_trials is None
 
 
-def test_ctrl_c_keeps_the_run_and_resume_finishes_it(ray_address, tmp_path):
+def driver_results(session_dir: str) -> set[Path]:
+    """Tune's result files on the driver: written and flushed as each result arrives (the copies under the
+    sweep folder are synced from them at Tune's experiment checkpoints, seconds later)."""
+    return {p for p in Path(session_dir).glob("artifacts/*/tune/driver_artifacts/*/result.json") if p.stat().st_size}
+
+
+def test_ctrl_c_keeps_the_run_and_resume_finishes_it(ray_node, tmp_path):
     """Ctrl+C (SIGINT to tune.py's process group) mid-trial: the run saves model.zip, the sweep exits 130;
-    --resume goes on from that model to the full budget, in a new run folder of the same trial."""
+    --resume goes on from that model to the full budget, in a new run folder of the same trial.
+
+    No race with the trial's speed: a trial reports after every rollout and waits inside that report until
+    tune.py asks for the next one (Tune's synchronous reporting). Once tune.py holds the first result, the
+    test stops it (SIGSTOP), sends Ctrl+C and lets it go on (SIGCONT): tune.py handles the signal at the end
+    of its current loop step, so the trial is interrupted within a report or two of the one seen, far from
+    the 128 reports (16 steps x 8 envs each) its budget takes."""
     args = [sys.executable, str(TUNE), "--seeds", "1", "--num_envs", "8", "--stop_timesteps", "16384"]
+    earlier = driver_results(ray_node["session_dir"])
     proc = subprocess.Popen(
-        [*args, "--address", ray_address],
+        [*args, "--address", ray_node["gcs_address"]],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -267,12 +285,12 @@ def test_ctrl_c_keeps_the_run_and_resume_finishes_it(ray_address, tmp_path):
     )
     try:
         deadline = time.monotonic() + 300
-        while not list(tmp_path.glob("logs/ray/*/*/tune/*/result.json")) or not any(
-            p.stat().st_size for p in tmp_path.glob("logs/ray/*/*/tune/*/result.json")
-        ):  # the trial has reported: it is training
+        while not driver_results(ray_node["session_dir"]) - earlier:  # tune.py holds the trial's first result
             assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.stdout else ""
-            time.sleep(0.5)
-        os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGSTOP)
+        os.killpg(proc.pid, signal.SIGINT)  # pending until tune.py runs again
+        os.killpg(proc.pid, signal.SIGCONT)
         out, _ = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
@@ -284,7 +302,7 @@ def test_ctrl_c_keeps_the_run_and_resume_finishes_it(ray_address, tmp_path):
     assert (Path(row["run_dir"]) / "model.zip").is_file()  # saved as train.py's Ctrl+C saves it
     assert f"--resume {folder}" in out
 
-    res = run_script(TUNE, "--resume", "--address", ray_address, cwd=tmp_path, timeout=600)
+    res = run_script(TUNE, "--resume", "--address", ray_node["gcs_address"], cwd=tmp_path, timeout=600)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     (row,) = table(folder)
     assert row["status"] == "DONE" and int(row["timesteps"]) >= 16384, row

@@ -434,3 +434,51 @@ def test_engine_choice_and_active_engine_display():
 
     assert PanelViewModel(session_factory=factory, tasks=TASKS, engine_fn=broken).refresh().engine_text == "-"
     assert PanelViewModel(session_factory=factory, tasks=TASKS).refresh().engine_text == "-"  # outside Kit
+
+
+def test_checkpoint_field_takes_latest_and_best(made):
+    """The field's selectors, as play.py's --checkpoint: "latest" (and empty) and "best", scanned once per save."""
+    scans: list[str] = []
+    found = {"latest": "L/model_64000_steps.zip", "best": None}
+
+    def pick(name: str):
+        return lambda task, root: scans.append(name) or found[name]
+
+    vm = PanelViewModel(
+        session_factory=lambda **kw: made.append(FakeSession(**kw)) or made[-1],
+        tasks=TASKS,
+        latest_checkpoint_fn=pick("latest"),
+        best_checkpoint_fn=pick("best"),
+    )
+    state = vm.refresh()
+    assert state.latest_checkpoint_text == "L/model_64000_steps.zip" and state.best_checkpoint_text == "(none found)"
+    vm.on_build(TASKS[0], 2, 0, "auto")
+    assert not vm.on_load_and_play("best")
+    assert vm.refresh().status_line == (
+        f"Load & Play: no run with a model_best.zip for {TASKS[0]}; train first or enter a path"
+    )
+    assert not vm.on_export(" best")
+    assert vm.refresh().status_line.startswith("Export: no run with a model_best.zip")
+
+    found["best"] = "R/model_best.zip"
+    scans.clear()
+    made[0]._set(best_checkpoint="R/model_best.zip")  # the session saved a best model: scanned again
+    assert vm.refresh().best_checkpoint_text == "R/model_best.zip" and scans == ["latest", "best"]
+    vm.refresh()
+    assert scans == ["latest", "best"]  # and not again every frame
+    assert vm.on_load_and_play(" best ")
+    assert vm.on_load_and_play("latest")
+    assert vm.on_load_and_play("")
+    loads = [c[1] for c in made[0].calls if c[0] == "load_checkpoint"]
+    assert loads == ["R/model_best.zip", "L/model_64000_steps.zip", "L/model_64000_steps.zip"]
+
+
+def test_every_panel_field_has_one_widget_role():
+    """ui/fields.py, the table both views draw from, shows every PanelState field once (``state`` and
+    ``render_mode`` are the enums the frame loop acts on; their labels are drawn)."""
+    from isaaclab_trainer.ui.fields import FIELDS
+
+    read = [name for field in FIELDS for name in field.reads]
+    assert len(read) == len(set(read))
+    # ``runs`` is the Runs / Evaluate section's own state (RunsState), drawn by each view's Runs section
+    assert set(read) | {"state", "render_mode", "runs"} == {f.name for f in dataclasses.fields(vmod.PanelState)}

@@ -1,4 +1,4 @@
-"""7. Browser panel: ``scripts/reinforcement_learning/sb3/panel.py``'s :class:`BrowserPanel` (viser server,
+"""7. Browser panel: ``scripts/reinforcement_learning/sb3/panel.py``'s :class:`BrowserApp` (viser server,
 Newton's ``ViewerViser``, the 60 Hz loop thread) training at No rendering vs train.py's direct path
 (``make_env`` + ``setup_training`` + ``run_learning``), same seed and budget, alternating rounds
 (A B B A ...) after one untimed warm-up run; and
@@ -29,10 +29,10 @@ FPS_WINDOW_S = 10.0
 
 
 def _panel():
-    from isaaclab_trainer.ui.browser import BrowserPanel
+    from isaaclab_trainer.ui.browser_app import BrowserApp
 
     log_root = tempfile.mkdtemp(prefix="bench_panel_")
-    panel = BrowserPanel(task=TASK, num_envs=NUM_ENVS, seed=SEED, log_root=log_root, port=0)
+    panel = BrowserApp(task=TASK, num_envs=NUM_ENVS, seed=SEED, log_root=log_root, port=0)
     panel.start()
     return panel
 
@@ -51,7 +51,7 @@ def _wait(panel, states: tuple[str, ...], timeout: float = 600.0) -> str:
 
 
 def _build(panel) -> None:
-    from isaaclab_trainer.ui.browser import BACKEND
+    from isaaclab_trainer.ui.browser_app import BACKEND
 
     panel.post(lambda: panel.vm.on_build(TASK, NUM_ENVS, SEED, BACKEND))
     _wait(panel, ("BUILT",))

@@ -1,11 +1,13 @@
 """Run the benchmark comparisons and write docs/benchmarks.json and the results block of docs/benchmarks.md.
 
-./isaaclab.sh -p scripts/benchmarks/run.py            # full run (about 10 min on 2 cores)
+./isaaclab.sh -p scripts/benchmarks/run.py            # full run (about 10 min on 2 cores, plus about 30 min for 8)
 ./isaaclab.sh -p scripts/benchmarks/run.py --quick    # smaller budgets, < 5 min; prints one line per comparison
 ./isaaclab.sh -p scripts/benchmarks/run.py --only 1,4 # some comparisons; the others' results are kept
 
 1 env_overhead, 2 training_throughput, 3 time_to_solve, 4 panel_path, 5 scaling, 6 profile_fixes (before/after),
-7 browser_panel, 9 kit_loop (real Kit 110.4; Python 3.12 only).
+7 browser_panel, 8 seeds (about 30 min: 20 trainings of the default command, two at a time),
+9 kit_loop (real Kit 110.4; Python 3.12 only),
+10 evaluate_run.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ MODULES = {
     5: "scaling",
     6: "profile_fixes",
     7: "browser_panel",
+    8: "seeds",
     9: "kit_loop",
+    10: "evaluate_run",
 }
 TITLES = {
     1: "Env overhead: env.step() vs the raw Newton solver",
@@ -38,7 +42,9 @@ TITLES = {
     5: "Scaling with num_envs",
     6: "Profile-driven fixes: before / after",
     7: "Browser panel (panel.py): No rendering vs train.py, Full-rendering loop rate",
+    8: "Seeds 0-19: what the default command leaves to play",
     9: "Real Kit 110.4 update loop vs train.py; app.update() p99 / max; start to first training frame",
+    10: "Evaluate: train.py while a panel evaluates its run at Full rendering vs alone; checkpoint-to-frame delay",
 }
 
 

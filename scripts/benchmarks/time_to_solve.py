@@ -53,7 +53,7 @@ class StopOnRolloutReturn(BaseCallback):
 
 
 def solve(seed: int, budget: int) -> dict[str, Any]:
-    from isaaclab_trainer.train.player import PolicyPlayer, run_episodes
+    from isaaclab_trainer.train.player import PolicyPlayer, evaluate
 
     t_build = time.perf_counter()
     stop = StopOnRolloutReturn(THRESHOLD)
@@ -70,7 +70,7 @@ def solve(seed: int, budget: int) -> dict[str, Any]:
     else:
         out.update(seconds_to_solve=None, timesteps_to_solve=None, learn_s=learn_s, timesteps=budget)
     player = PolicyPlayer(setup.agent, setup.vec_env, Path("in-memory"))
-    returns, _ = run_episodes(player, num_episodes=NUM_ENVS)
+    returns, _ = evaluate(player, episodes=NUM_ENVS)
     out["play_mean_return"] = sum(returns) / len(returns)
     out["play_min_return"] = min(returns)
     setup.vec_env.close()

@@ -28,7 +28,14 @@ from isaaclab_trainer.train.checks import (
     check_task,
     check_video_packages,
 )
-from isaaclab_trainer.train.runs import latest_checkpoint, task_log_root
+from isaaclab_trainer.train.runs import (
+    CHECKPOINT_SELECTORS,
+    LATEST,
+    is_selector,
+    latest_checkpoint,
+    select_checkpoint,
+    task_log_root,
+)
 from isaaclab_trainer.utils import printable
 
 if TYPE_CHECKING:
@@ -128,14 +135,27 @@ def env_cfg_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
     return env_cfg
 
 
+#: help text of play.py's and export.py's --checkpoint
+CHECKPOINT_HELP = (
+    "model .zip, or 'latest' (as --use_last_checkpoint) or 'best' (the newest run's model_best.zip); "
+    "default: newest run's model.zip"
+)
+
+
 def resolve_checkpoint(task: str, checkpoint: str | None, use_last_checkpoint: bool) -> Checkpoint:
-    """``--checkpoint`` checked, else the newest run's ``model.zip`` (with ``--use_last_checkpoint``,
-    its checkpoint with the most steps); UsageError when there is none. Used by play.py and export.py."""
-    path = checkpoint
+    """``--checkpoint`` checked, else the newest run's ``model.zip`` (with ``--use_last_checkpoint`` or
+    ``--checkpoint latest``, its checkpoint with the most steps; with ``--checkpoint best``, its
+    ``model_best.zip``); UsageError when there is none. Used by play.py and export.py."""
+    path: str | Path | None = checkpoint
+    if checkpoint is not None and is_selector(checkpoint):
+        path = select_checkpoint(task, checkpoint)
+        if path is None:
+            wanted = CHECKPOINT_SELECTORS[checkpoint]
+            raise UsageError(f"no run with {wanted} under {task_log_root(task)}; train first or give a path")
     if path is None:
         path = latest_checkpoint(task, use_last_checkpoint=use_last_checkpoint)
         if path is None:
-            wanted = "a model_<steps>_steps.zip or model.zip" if use_last_checkpoint else "a model.zip"
+            wanted = CHECKPOINT_SELECTORS[LATEST] if use_last_checkpoint else "a model.zip"
             raise UsageError(f"no run with {wanted} under {task_log_root(task)}; train first or give --checkpoint")
     return check_checkpoint(path)
 

@@ -8,7 +8,7 @@ out, VecNormalize and action clipping included) and policy.json (names, shapes, 
 
 from __future__ import annotations
 
-from cli_args import OneLineParser, fail, resolve_checkpoint
+from cli_args import CHECKPOINT_HELP, OneLineParser, fail, resolve_checkpoint
 
 from isaaclab_trainer.tasks import DEFAULT_TASK
 from isaaclab_trainer.train.checks import UsageError, check_checkpoint_task, check_task
@@ -16,7 +16,7 @@ from isaaclab_trainer.train.export import FORMAT_CHOICES, check_export_deps, for
 
 parser = OneLineParser(prog="export.py", description=__doc__.splitlines()[0])
 parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task")
-parser.add_argument("--checkpoint", type=str, default=None, help="model .zip (default: newest run's model.zip)")
+parser.add_argument("--checkpoint", type=str, default=None, help=CHECKPOINT_HELP)
 parser.add_argument("--use_last_checkpoint", action="store_true", help="newest run's checkpoint with the most steps")
 parser.add_argument("--format", choices=FORMAT_CHOICES, default="both", help="onnx, torchscript or both (default)")
 

@@ -3,7 +3,8 @@
 ./isaaclab.sh -p scripts/reinforcement_learning/sb3/panel.py --task Isaac-Cartpole-v0 --num_envs 64
 
 Open the printed URL, Build, Start, switch the rendering mode, Load & Play a checkpoint. Ctrl+C stops
-training and saves model.zip, as train.py does.
+training and saves model.zip, as train.py does. Beyond loopback (--host 0.0.0.0) the page requires a
+secret token, new at every start unless --token gives one; the printed URL holds it, as Jupyter's does.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
-import ipaddress
-import socket
 import sys
 
 from cli_args import OneLineParser, fail, positive_int
@@ -27,35 +26,19 @@ from isaaclab_trainer.train.checks import (
     check_task,
 )
 from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
+from isaaclab_trainer.ui.access import LOOPBACK, browser_options, exposure_warning
 
 parser = OneLineParser(prog="panel.py", description=__doc__.splitlines()[0])
 parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task preselected in the panel")
 parser.add_argument("--num_envs", type=positive_int, default=None, help="Environments field (default: the task's)")
 parser.add_argument("--seed", type=int, default=None, help="Seed field (default: the task's)")
 parser.add_argument("--device", type=str, default=None, help="simulation device: cpu, cuda or cuda:N")
-parser.add_argument("--host", type=str, default="127.0.0.1", help="address to listen on (default: this machine only)")
+parser.add_argument("--host", type=str, default=LOOPBACK, help="address to listen on (default: this machine only)")
 parser.add_argument("--port", type=int, default=8080, help="port to listen on (the next free one if taken)")
+parser.add_argument(
+    "--token", type=str, default=None, help="secret the page requires (default: a new one beyond loopback, none on it)"
+)
 parser.add_argument("--log_root", type=str, default=LOG_ROOT, help="folder that holds sb3/<task>/<run>")
-
-
-def is_loopback(host: str) -> bool:
-    """True when ``host`` resolves to a loopback address only (``127.0.0.1``, ``::1``, ``localhost``)."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
-
-
-def check_host(host: str) -> None:
-    """UsageError unless this machine can listen on ``host`` (viser would block instead of failing)."""
-    try:
-        with socket.create_server((host, 0)):
-            pass
-    except OSError:
-        raise UsageError(
-            f"--host '{host}' is not an address of this machine (accepted: 127.0.0.1, 0.0.0.0 or one of its addresses)"
-        ) from None
 
 
 def main() -> None:
@@ -68,34 +51,28 @@ def main() -> None:
             check_num_envs(args.num_envs, args.device, name="--num_envs")
         if args.seed is not None:
             check_seed(args.seed, name="--seed")
-        if not 0 <= args.port <= 65535:
-            raise UsageError(f"--port {args.port} is not accepted (accepted: 0 to 65535; 0 picks a free port)")
         check_log_root(task_log_root(args.task, args.log_root))
-        check_host(args.host)
+        options = browser_options(args.port, args.host, args.token)
         missing = [m for m in ("viser", "newton") if importlib.util.find_spec(m) is None]
         if missing:
             raise UsageError(f"panel.py needs {', '.join(missing)}; install them with './isaaclab.sh -i'")
     except ValueError as exc:
         fail(parser.prog, str(exc))
-    if not is_loopback(args.host):
-        print(
-            f"[WARN] listening on {args.host}: anyone who can reach port {args.port} can start training and load "
-            "checkpoints; for a remote machine prefer --host 127.0.0.1 and an SSH tunnel "
-            f"(ssh -L {args.port}:127.0.0.1:{args.port} <machine>)",
-            file=sys.stderr,
-        )
+    if not options.loopback:
+        print(f"[WARN] {exposure_warning(options.host, options.port)}", file=sys.stderr)
 
-    from isaaclab_trainer.ui.browser import BrowserPanel
+    from isaaclab_trainer.ui.browser_app import BrowserApp
 
     with contextlib.redirect_stdout(io.StringIO()):  # viser prints its own URL box; ours is the one line below
-        panel = BrowserPanel(
+        panel = BrowserApp(
             task=args.task,
             num_envs=args.num_envs,
             seed=args.seed,
             device=args.device,
             log_root=args.log_root,
-            host=args.host,
-            port=args.port,
+            host=options.host,
+            port=options.port,
+            token=options.token,
         )
     panel.start()
     print(f"[INFO] Isaac Lab panel at {panel.url} (Ctrl+C to stop)", flush=True)

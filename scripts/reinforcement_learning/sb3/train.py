@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 
 from cli_args import (
     OneLineParser,
@@ -44,7 +45,7 @@ def main() -> None:
 
     from isaaclab_trainer.tasks import load_agent_cfg
     from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
-    from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
+    from isaaclab_trainer.train.trainer import best_model_line, make_env, run_learning, setup_training
 
     if app is not None:
         from isaaclab_trainer.kit.app import AppUpdateCallback
@@ -84,8 +85,12 @@ def main() -> None:
         release_run_dir(run_dir, force=True)  # only the video folder can exist by now
         fail(parser.prog, str(exc))
     print(f"[INFO] Logging experiment in directory: {setup.run_dir}")
+    started = time.perf_counter()
     model_path = run_learning(setup, progress_bar=sys.stdout.isatty())
     print(f"[INFO] Saved the trained model to: {model_path}")
+    best = best_model_line(setup, time.perf_counter() - started)
+    if best is not None:
+        print(f"[INFO] {best}")
     env.close()
     if app is not None:
         app.close()

@@ -1,10 +1,15 @@
 """``omni.ext.IExt`` of Isaac Lab Trainer: "Window > Isaac Lab" menu, the dock window, the frame loop.
 
-Each app update (Events 2.0 ``GLOBAL_EVENT_UPDATE``) calls ``PanelViewModel.tick()``, which runs
-``session.update()`` (the session's own per-frame time budget of env steps) and derives the panel
-state; the window copies it into widgets (every frame, or every 5th in NO_RENDERING). A change of
-``status.render_mode`` is applied to the viewport here. ``on_shutdown`` undoes everything, so the
-extension can be disabled and enabled again.
+Each app update (Events 2.0 ``GLOBAL_EVENT_UPDATE``) runs the clicks queued by the browser panel, then
+calls ``PanelViewModel.tick()``, which runs ``session.update()`` (the session's own per-frame time budget
+of env steps) and derives the panel state; each view copies it into its widgets (every frame, or every
+5th in NO_RENDERING). A change of ``status.render_mode`` is applied to the viewport here. ``on_shutdown``
+undoes everything, so the extension can be disabled and enabled again.
+
+The setting ``exts."isaaclab_trainer".browser_port`` (-1: off) also serves the browser panel
+(``ui/browser.py``) as a second view of the same view-model, for a headless Isaac Sim on a remote
+machine; beyond loopback (``browser_host``) it requires a token (``browser_token``, new at every start
+when empty), printed once inside the URL.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from omni.kit.menu.utils import MenuItemDescription
 from isaaclab_trainer.session.status import RenderMode, SessionState
 from isaaclab_trainer.sim.backends.registry import AUTO
 from isaaclab_trainer.train.runs import LOG_ROOT
+from isaaclab_trainer.ui.access import LOOPBACK, browser_options, check_port, exposure_warning
+from isaaclab_trainer.ui.actions import ActionQueue
 from isaaclab_trainer.ui.view_model import PanelViewModel, SessionLike, ui_refresh_period
 
 from . import engines, render
@@ -32,6 +39,12 @@ from .window import WINDOW_TITLE, TrainerWindow
 
 MENU_ROOT = "Window"
 LOG_ROOT_SETTING = "/exts/isaaclab_trainer/log_root"
+BROWSER_SETTINGS = (
+    "/exts/isaaclab_trainer/browser_port",
+    "/exts/isaaclab_trainer/browser_host",
+    "/exts/isaaclab_trainer/browser_token",
+)
+BROWSER_OFF = -1  # browser_port's value for "not served" (its default)
 
 _instance: IsaacLabTrainerExtension | None = None
 
@@ -55,7 +68,8 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
     def on_startup(self, ext_id: str) -> None:
         global _instance
         self._ext_id = ext_id
-        log_root = carb.settings.get_settings().get(LOG_ROOT_SETTING) or LOG_ROOT
+        settings = carb.settings.get_settings()
+        log_root = settings.get(LOG_ROOT_SETTING) or LOG_ROOT
         available = register_kit_backends()  # Isaac Sim's engines: physx; newton in 6.x
         self.view_model = PanelViewModel(
             session_factory=make_live_session,
@@ -67,6 +81,8 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
         self._frame = 0
         self._applied_mode: RenderMode | None = None
         self._update_failed = False
+        self.actions = ActionQueue()  # clicks from the browser panel, run at the next update
+        self.browser = self._serve_browser(*(settings.get(path) for path in BROWSER_SETTINGS))
 
         ui.Workspace.set_show_window_fn(WINDOW_TITLE, self._show_window)
         self._menu = [
@@ -102,10 +118,32 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
     def _on_visibility_changed(self, _visible: bool) -> None:
         omni.kit.menu.utils.refresh_menu_items(MENU_ROOT)
 
+    # -- browser panel -------------------------------------------------------------------------
+
+    def _serve_browser(self, port: Any, host: Any, token: Any) -> Any:
+        """The browser panel over this view-model when ``browser_port`` asks for it; None if off or refused."""
+        try:
+            if check_port(BROWSER_OFF if port is None else port, BROWSER_SETTINGS[0], off=BROWSER_OFF) == BROWSER_OFF:
+                return None
+            options = browser_options(port, str(host or LOOPBACK), str(token or "") or None, BROWSER_SETTINGS)
+            if not options.loopback:
+                carb.log_warn(f"[isaaclab_trainer] {exposure_warning(options.host, options.port)}")
+            from isaaclab_trainer.ui.browser import BrowserPanel
+
+            browser = BrowserPanel(
+                self.view_model, self.actions.post, host=options.host, port=options.port, token=options.token
+            )
+        except Exception as exc:  # noqa: BLE001 - the dock window works without it; one line says why
+            carb.log_error(f"[isaaclab_trainer] browser panel not served: {exc}")
+            return None
+        print(f"[isaaclab_trainer] Isaac Lab panel at {browser.url}", flush=True)
+        return browser
+
     # -- frame loop ----------------------------------------------------------------------------
 
     def _on_update(self, _event: Any) -> None:
         try:
+            self.actions.run_pending()
             state = self.view_model.tick()
             if state.render_mode != self._applied_mode:
                 render.apply_render_mode(state.render_mode)
@@ -116,12 +154,13 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
             ):
                 render.flush_physics_to_renderer(engines.active_engine())
             self._frame += 1
-            if (
-                self.window is not None
-                and self.window.visible
-                and self._frame % ui_refresh_period(state.render_mode) == 0
-            ):
+            refresh = self._frame % ui_refresh_period(state.render_mode) == 0
+            if self.window is not None and self.window.visible and refresh:
                 self.window.apply(state)
+            if self.browser is not None:
+                self.browser.draw(state)
+                if refresh or self.browser.last_state is None:
+                    self.browser.apply(state)
             self._update_failed = False
         except Exception as exc:  # noqa: BLE001 - never break the app loop; log once per failure streak
             if not self._update_failed:
@@ -137,6 +176,9 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
         omni.kit.menu.utils.remove_menu_items(self._menu, MENU_ROOT)
         self._menu = []
         ui.Workspace.set_show_window_fn(WINDOW_TITLE, None)
+        if self.browser is not None:
+            self.browser.close()
+            self.browser = None
         self.view_model.shutdown()
         if self._applied_mode not in (None, RenderMode.FULL_RENDERING):
             render.apply_render_mode(RenderMode.FULL_RENDERING)

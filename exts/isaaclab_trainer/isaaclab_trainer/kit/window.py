@@ -10,6 +10,8 @@ from typing import Any
 
 import omni.ui as ui
 
+from isaaclab_trainer.ui.fields import BUTTONS, FIELD, Role, StateView
+from isaaclab_trainer.ui.runs_model import CHECKPOINT_CHOICES, RunsState
 from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelState, PanelViewModel
 
 WINDOW_TITLE = "Isaac Lab"
@@ -25,12 +27,117 @@ def _row(label: str) -> ui.HStack:
     return stack
 
 
-class TrainerWindow:
+#: rows of the Runs list (the newest runs of the task; older ones are reached from the log folder)
+RUN_ROWS = 6
+
+
+class RunsFrame:
+    """The "Runs" and "Evaluate" frames: a list of the task's newest runs, the selected run's actions, and
+    what Evaluate plays (its checkpoint and each evaluated checkpoint's return)."""
+
+    def __init__(self, vm: PanelViewModel, window: TrainerWindow) -> None:
+        self._vm = vm
+        self._rows: tuple[str, ...] = ()
+        with ui.CollapsableFrame(title="Runs", collapsed=False, height=0):
+            with ui.VStack(spacing=4, height=0):
+                self.row_labels, self.row_buttons = [], []
+                for i in range(RUN_ROWS):
+                    with ui.HStack(height=22, spacing=4):
+                        self.row_labels.append(ui.Label("", word_wrap=True))
+                        self.row_buttons.append(ui.Button("Select", width=60, clicked_fn=lambda i=i: self._select(i)))
+                with _row("Run state"):
+                    self.state_label = ui.Label("-")
+                with _row("Timesteps"):
+                    self.timesteps_label = ui.Label("-")
+                with _row("Last / best return"):
+                    self.returns_label = ui.Label("-")
+                with _row("Checkpoints"):
+                    self.checkpoints_label = ui.Label("-", word_wrap=True)
+                with _row("Checkpoint"):
+                    self.which_combo = ui.ComboBox(0, *CHECKPOINT_CHOICES)
+                with ui.HStack(height=26, spacing=4):
+                    self.play_btn = ui.Button("Play", clicked_fn=lambda: vm.on_run_play(self._which()))
+                    self.resume_btn = ui.Button(
+                        "Resume", clicked_fn=lambda: vm.on_run_resume(window.total_model.get_value_as_string())
+                    )
+                    self.export_btn = ui.Button("Export", clicked_fn=lambda: vm.on_run_export(self._which()))
+                    self.evaluate_btn = ui.Button("Evaluate", clicked_fn=vm.on_run_evaluate)
+                    self.tb_btn = ui.Button("TensorBoard", clicked_fn=vm.on_run_tensorboard)
+        with ui.CollapsableFrame(title="Evaluate", collapsed=False, height=0):
+            with ui.VStack(spacing=4, height=0):
+                with _row("Evaluating"):
+                    self.evaluated_label = ui.Label("-")
+                with _row("Playing checkpoint"):
+                    self.playing_label = ui.Label("-", word_wrap=True)
+                with _row("Play return"):
+                    self.plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=60)
+                with _row("Training return"):
+                    self.train_plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=60)
+
+    @staticmethod
+    def _plot(plot: Any, curve: tuple[tuple[int, float], ...]) -> None:
+        values = [r for _, r in curve] or [0.0]
+        lo, hi = min(values), max(values)
+        pad = max(0.05 * (hi - lo), 1e-3)
+        plot.set_data(*values)
+        plot.scale_min, plot.scale_max = lo - pad, hi + pad
+
+    def _which(self) -> str:
+        return CHECKPOINT_CHOICES[int(self.which_combo.model.get_item_value_model().as_int)]
+
+    def _select(self, i: int) -> None:
+        if i < len(self._rows):
+            self._vm.on_select_run(self._rows[i])
+
+    def apply(self, last: RunsState | None, s: RunsState) -> None:
+        """Copy ``s`` into the frames' widgets (only what changed)."""
+        changed = (lambda name: True) if last is None else (lambda name: getattr(last, name) != getattr(s, name))
+        if changed("rows") or changed("selected"):
+            self._rows = tuple(row.name for row in s.rows[:RUN_ROWS])
+            for i, (label, button) in enumerate(zip(self.row_labels, self.row_buttons, strict=True)):
+                row = s.rows[i] if i < len(s.rows) else None
+                label.text = ("> " if i == s.selected else "") + row.label if row is not None else ""
+                button.enabled = row is not None
+        for name, label in (
+            ("state_text", self.state_label),
+            ("timesteps_text", self.timesteps_label),
+            ("checkpoints_text", self.checkpoints_label),
+            ("evaluated_run_text", self.evaluated_label),
+            ("playing_text", self.playing_label),
+        ):
+            if changed(name):
+                label.text = getattr(s, name)
+        if changed("last_return_text") or changed("best_return_text"):
+            self.returns_label.text = f"{s.last_return_text} / {s.best_return_text}"
+        for name, button in (
+            ("play_enabled", self.play_btn),
+            ("resume_enabled", self.resume_btn),
+            ("export_enabled", self.export_btn),
+            ("evaluate_enabled", self.evaluate_btn),
+            ("tensorboard_enabled", self.tb_btn),
+        ):
+            if changed(name):
+                button.enabled = getattr(s, name)
+        if changed("eval_curve"):
+            self._plot(self.plot, s.eval_curve)
+        if changed("train_curve"):
+            self._plot(self.train_plot, s.train_curve)
+
+
+class _ModelText:
+    """A read-only StringField's model, set like a label's text."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    text = property(None, lambda self, value: self.model.set_value(value))
+
+
+class TrainerWindow(StateView):
     """Owns the ``ui.Window`` and its widgets."""
 
     def __init__(self, vm: PanelViewModel, visible: bool = True) -> None:
         self._vm = vm
-        self._last: PanelState | None = None
         self._syncing = False
         self.window = ui.Window(WINDOW_TITLE, width=420, height=720, visible=visible)
         # a tab beside "Property" (bottom right), like Isaac Lab's own "IsaacLab" window
@@ -58,7 +165,7 @@ class TrainerWindow:
                                 self.seed_model.set_value(defaults.seed)
                             with _row("Physics backend"):
                                 self.backend_combo = ui.ComboBox(0, *vm.backends)
-                            with _row("Active engine"):
+                            with _row(FIELD["engine"].label):
                                 self.engine_label = ui.Label("-")
                             with ui.HStack(height=26, spacing=4):
                                 self.build_btn = ui.Button("Build", clicked_fn=self._on_build)
@@ -75,30 +182,34 @@ class TrainerWindow:
                                 self.stop_btn = ui.Button("Stop", clicked_fn=vm.on_stop)
                             with ui.HStack(height=20):
                                 self.progress = ui.ProgressBar()
-                            with _row("Progress"):
+                            with _row(FIELD["progress_text"].label):
                                 self.progress_label = ui.Label("0")
-                            with _row("Env steps / s"):
+                            with _row(FIELD["steps_per_second"].label):
                                 self.sps_label = ui.Label("-")
-                            with _row("Mean return"):
+                            with _row(FIELD["mean_return"].label):
                                 self.return_label = ui.Label("-")
-                            with _row("Episodes"):
+                            with _row(FIELD["episodes"].label):
                                 self.episodes_label = ui.Label("0")
                             self.plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=90)
-                            with _row("Run folder"):
+                            with _row(FIELD["run_dir"].label):
                                 self.run_label = ui.Label("-", word_wrap=True)
+                    self.runs_frame = RunsFrame(vm, self)
                     with ui.CollapsableFrame(title="Rendering", collapsed=False, height=0):
                         with _row("Rendering Mode"):
                             self.render_combo = ui.ComboBox(len(RENDER_MODE_LABELS) - 1, *RENDER_MODE_LABELS)
                     with ui.CollapsableFrame(title="Checkpoints", collapsed=False, height=0):
                         with ui.VStack(spacing=4, height=0):
-                            with _row("Newest"):
+                            with _row(FIELD["latest_checkpoint"].label):
                                 self.latest_label = ui.Label("(none found)", word_wrap=True)
-                                ui.Button("Use", width=50, clicked_fn=self._on_use_latest)
+                                ui.Button("Use", width=50, clicked_fn=lambda: self._use(self._vm.latest_checkpoint()))
+                            with _row(FIELD["best_checkpoint"].label):
+                                self.best_label = ui.Label("(none found)", word_wrap=True)
+                                ui.Button("Use", width=50, clicked_fn=lambda: self._use(self._vm.best_checkpoint()))
                             with _row("Checkpoint"):
                                 self.path_model = ui.SimpleStringModel("")
                                 ui.StringField(model=self.path_model)
                             with ui.HStack(height=26, spacing=4):
-                                self.play_btn = ui.Button("Load & Play", clicked_fn=self._on_load_and_play)
+                                self.load_play_btn = ui.Button("Load & Play", clicked_fn=self._on_load_and_play)
                                 self.play_stop_btn = ui.Button("Stop", clicked_fn=vm.on_stop)
                                 self.export_btn = ui.Button("Export", clicked_fn=self._on_export)
                     with ui.CollapsableFrame(title="Logs", collapsed=False, height=0):
@@ -110,6 +221,25 @@ class TrainerWindow:
                                 self.tb_url_label = ui.Label("")
                     self.status_label = ui.Label("", word_wrap=True, style={"color": INFO_COLOR})
 
+        self.widgets = {
+            **{key: getattr(self, f"{key}_btn") for key in BUTTONS},
+            "task_inputs": (self.task_combo, self.backend_combo),
+            "state": self.state_label,
+            "engine": self.engine_label,
+            "progress_text": self.progress_label,
+            "steps_per_second": self.sps_label,
+            "mean_return": self.return_label,
+            "episodes": self.episodes_label,
+            "run_dir": self.run_label,
+            "latest_checkpoint": self.latest_label,
+            "best_checkpoint": self.best_label,
+            "tensorboard_command": _ModelText(self.tb_model),
+            "tensorboard_url": self.tb_url_label,
+            "status": self.status_label,
+            "progress": self.progress,
+            "plot": self.plot,
+            "render_mode": self.render_combo,
+        }
         self.task_combo.model.add_item_changed_fn(self._on_task_changed)
         self.render_combo.model.add_item_changed_fn(self._on_render_changed)
 
@@ -138,8 +268,8 @@ class TrainerWindow:
     def _on_start(self) -> None:
         self._vm.on_start(self.total_model.get_value_as_string())
 
-    def _on_use_latest(self) -> None:
-        found = self._vm.latest_checkpoint()
+    def _use(self, found: str | None) -> None:
+        """Put a checkpoint the view-model picked into the Checkpoint field."""
         if found:
             self.path_model.set_value(found)
 
@@ -149,55 +279,33 @@ class TrainerWindow:
     def _on_export(self) -> None:
         self._vm.on_export(self.path_model.get_value_as_string())
 
-    # -- drawing --------------------------------------------------------------------------------
+    # -- drawing: ui/fields.py says which widget shows which PanelState field -------------------
 
     def apply(self, s: PanelState) -> None:
-        """Copy ``s`` into the widgets (only what changed since the last call)."""
-        last, self._last = self._last, s
-        changed = (lambda name: True) if last is None else (lambda name: getattr(last, name) != getattr(s, name))
-        for name, button in (
-            ("build_enabled", self.build_btn),
-            ("start_enabled", self.start_btn),
-            ("pause_enabled", self.pause_btn),
-            ("resume_enabled", self.resume_btn),
-            ("stop_enabled", self.stop_btn),
-            ("load_play_enabled", self.play_btn),
-            ("play_stop_enabled", self.play_stop_btn),
-            ("export_enabled", self.export_btn),
-        ):
-            if changed(name):
-                button.enabled = getattr(s, name)
-        if changed("task_inputs_enabled"):
-            self.task_combo.enabled = s.task_inputs_enabled
-            self.backend_combo.enabled = s.task_inputs_enabled
-        for name, label in (
-            ("state_label", self.state_label),
-            ("progress_text", self.progress_label),
-            ("steps_per_second_text", self.sps_label),
-            ("mean_return_text", self.return_label),
-            ("episodes_text", self.episodes_label),
-            ("run_dir_text", self.run_label),
-            ("latest_checkpoint_text", self.latest_label),
-            ("tensorboard_url", self.tb_url_label),
-            ("engine_text", self.engine_label),
-            ("status_line", self.status_label),
-        ):
-            if changed(name):
-                label.text = getattr(s, name)
-        if changed("status_is_error"):
-            self.status_label.style = {"color": ERROR_COLOR if s.status_is_error else INFO_COLOR}
-        if changed("progress"):
-            self.progress.model.set_value(s.progress)
-        if changed("plot_values") or changed("plot_min") or changed("plot_max"):
-            self.plot.set_data(*(s.plot_values or (0.0,)))
-            self.plot.scale_min = s.plot_min
-            self.plot.scale_max = s.plot_max
-        if changed("tensorboard_command"):
-            self.tb_model.set_value(s.tensorboard_command)
-        if changed("render_mode_index") and self._combo_index(self.render_combo) != s.render_mode_index:
+        """Copy ``s`` into the widgets (only what changed since the last call), the Runs frames included."""
+        last = self.last_state
+        super().apply(s)
+        if last is None or last.runs != s.runs:
+            self.runs_frame.apply(last.runs if last is not None else None, s.runs)
+
+    def set(self, role: Role, widget: Any, *values: Any) -> None:
+        if role is Role.ENABLED:
+            widget.enabled = values[0]
+        elif role is Role.TEXT:
+            widget.text = values[0]
+        elif role is Role.STATUS:
+            widget.text = values[0]
+            widget.style = {"color": ERROR_COLOR if values[1] else INFO_COLOR}
+        elif role is Role.PROGRESS:
+            widget.model.set_value(values[0])
+        elif role is Role.PLOT:
+            plot_values, lo, hi = values
+            widget.set_data(*(plot_values or (0.0,)))
+            widget.scale_min, widget.scale_max = lo, hi
+        elif role is Role.CHOICE and self._combo_index(widget) != values[0]:
             self._syncing = True
             try:
-                self.render_combo.model.get_item_value_model().set_value(s.render_mode_index)
+                widget.model.get_item_value_model().set_value(values[0])
             finally:
                 self._syncing = False
 

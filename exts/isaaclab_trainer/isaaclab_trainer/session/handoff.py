@@ -120,8 +120,9 @@ class LoopLearner:
     def gate(self, kind: str) -> None:
         """Called by the learner before a piece of ``kind`` work; yields to the loop until it fits a frame.
 
-        ``kind`` is ``"reset"`` or ``"step"`` (env calls: they end the learner once stopped;
-        ``"step"`` counts against the frame's step allowance), ``"update"`` (from the end of a rollout
+        ``kind`` is ``"reset"``, ``"step"`` or ``"eval"`` (env calls: they end the learner once stopped;
+        ``"step"`` counts against the frame's step allowance, ``"eval"``, a step of the undrawn envs that
+        measure ``model_best.zip``, does not), ``"update"`` (from the end of a rollout
         to the first gradient step: SB3's log dump and mini-batch shuffle make it several times a
         gradient step, so it keeps its own estimate), ``"grad"`` (a further gradient step) or
         ``"fresh"`` (what follows, the end of training, starts a fresh frame).
@@ -129,7 +130,7 @@ class LoopLearner:
         now = time.perf_counter()
         self._end_piece(now)
         if self._closed:
-            if kind in ("reset", "step"):
+            if kind in ("reset", "step", "eval"):
                 raise TrainingInterrupted("training stopped")
             return
         if kind == "fresh":
@@ -229,13 +230,21 @@ class FrameGateCallback(BaseCallback):
 class LoopSteppedVecEnv(VecEnvWrapper):
     """A VecEnv whose ``reset`` and ``step`` pass the learner's frame gate first.
 
-    ``on_step`` receives each step's infos (the session counts timesteps and episodes).
+    ``on_step`` receives each step's infos (the session counts timesteps and episodes); ``step_kind``
+    is the gate kind of a step (``"eval"`` for the envs that measure the best model).
     """
 
-    def __init__(self, venv: VecEnv, learner: LoopLearner, on_step: Callable[[list[dict[str, Any]]], None]):
+    def __init__(
+        self,
+        venv: VecEnv,
+        learner: LoopLearner,
+        on_step: Callable[[list[dict[str, Any]]], None],
+        step_kind: str = "step",
+    ):
         super().__init__(venv)
         self.learner = learner
         self.on_step = on_step
+        self.step_kind = step_kind
         self._actions: np.ndarray | None = None
 
     def reset(self) -> VecEnvObs:
@@ -246,7 +255,7 @@ class LoopSteppedVecEnv(VecEnvWrapper):
         self._actions = actions
 
     def step_wait(self) -> VecEnvStepReturn:
-        self.learner.gate("step")
+        self.learner.gate(self.step_kind)
         result = self.venv.step(self._actions)
         self.on_step(result[3])
         return result

@@ -28,6 +28,8 @@ import gymnasium as gym
 from isaaclab_trainer.tasks import DEFAULT_TASK, load_agent_cfg, load_env_cfg
 from isaaclab_trainer.train import runs
 from isaaclab_trainer.train.checks import (
+    Checkpoint,
+    UsageError,
     check_backend,
     check_checkpoint,
     check_count,
@@ -37,13 +39,14 @@ from isaaclab_trainer.train.checks import (
     check_seed,
     check_task,
 )
-from isaaclab_trainer.train.player import PolicyPlayer, load_policy
+from isaaclab_trainer.train.follow import CheckpointWatch, checkpoint_timesteps
+from isaaclab_trainer.train.player import PolicyPlayer, evaluate, load_policy
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
 from isaaclab_trainer.utils import is_number, one_line
 
 from .handoff import FrameGateCallback, LoopLearner, LoopSteppedVecEnv
-from .status import RenderMode, SessionState, SessionStatus
+from .status import EvaluationStatus, RenderMode, SessionState, SessionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,40 @@ STEPS_PER_FRAME: dict[RenderMode, int | None] = {
 #: wall-clock work one update() does at most in NO_RENDERING, by default
 FRAME_BUDGET_MS = 30.0
 RETURN_WINDOW = 100  # episodes in the mean return, as SB3's ep_info_buffer
+#: most points of the return history kept (older ones are merged pairwise, so a long run keeps its shape)
+HISTORY_POINTS = 400
+#: Evaluate switches to a newer checkpoint when an episode ends, or after this many seconds at most
+SWITCH_WAIT_S = 0.5
+
+
+class BoundedCurve:
+    """A curve of at most ``limit`` points: when full, neighbouring points are averaged pairwise.
+
+    Appending is O(1) amortized and :meth:`values` returns the same tuple until the next append, so a
+    status read every frame copies nothing however long the run.
+    """
+
+    def __init__(self, limit: int = HISTORY_POINTS) -> None:
+        self.limit = limit
+        self._points: list[float] = []
+        self._stride, self._pending, self._pending_n = 1, 0.0, 0
+        self._values: tuple[float, ...] = ()
+
+    def append(self, value: float) -> None:
+        self._pending += value
+        self._pending_n += 1
+        if self._pending_n < self._stride:
+            return
+        self._points.append(self._pending / self._pending_n)
+        self._pending, self._pending_n = 0.0, 0
+        if len(self._points) >= self.limit:
+            pairs = zip(self._points[0::2], self._points[1::2], strict=False)
+            self._points = [(a + b) / 2 for a, b in pairs]
+            self._stride *= 2
+        self._values = tuple(self._points)
+
+    def values(self) -> tuple[float, ...]:
+        return self._values
 
 
 def latest_checkpoint(task: str, log_root: str | os.PathLike = runs.LOG_ROOT) -> str | None:
@@ -115,6 +152,7 @@ class TrainingSession:
         self._setup: TrainingSetup | None = None
         self._learner: LoopLearner | None = None
         self._player: PolicyPlayer | None = None
+        self._watch: CheckpointWatch | None = None
         self._reset_progress(0)
 
     # -- properties ----------------------------------------------------------------------------
@@ -133,6 +171,8 @@ class TrainingSession:
             checkpoint = str(self._setup.checkpoints.last_path)
         if self._final_model is not None:
             checkpoint = str(self._final_model)
+        best = self._setup.best if self._setup is not None else None
+        has_best = best is not None and best.best_timesteps is not None
         return SessionStatus(
             state=self._state,
             task=self.task,
@@ -142,14 +182,30 @@ class TrainingSession:
             total_timesteps=total,
             steps_per_second=self._rate,
             mean_return=sum(self._returns) / len(self._returns) if self._returns else None,
-            return_history=tuple(self._history),
+            return_history=self._history.values(),
             episodes=self._episodes,
             run_dir=str(self._setup.run_dir) if self._setup is not None else None,
             last_checkpoint=checkpoint,
+            best_checkpoint=str(best.path) if has_best else None,
+            best_return=best.best_mean_reward if has_best else None,
             message=self._message,
             error=self._error,
             faults=self._faults,
             last_fault=self._last_fault,
+            evaluation=self._evaluation_status(),
+        )
+
+    def _evaluation_status(self) -> EvaluationStatus | None:
+        if self._eval_run is None:
+            return None
+        playing = self._player.checkpoint.name if self._player is not None else None
+        return EvaluationStatus(
+            run_dir=str(self._eval_run),
+            checkpoint=playing,
+            checkpoint_timesteps=self._eval_steps if playing is not None else None,
+            points=tuple((steps, total / n) for steps, (total, n) in self._eval_points.items()),
+            first_frame_at=self._first_frame_at,
+            following=self._watch is not None,
         )
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -165,13 +221,15 @@ class TrainingSession:
             raise
         self._state, self._message = SessionState.BUILT, f"built {self.env_cfg.num_envs} envs"
 
-    def start_training(self, total_timesteps: int | None = None) -> None:
-        """Create the run folder and start SB3's ``learn()``; progress happens in :meth:`update`."""
+    def start_training(self, total_timesteps: int | None = None, checkpoint: str | os.PathLike | None = None) -> None:
+        """Create the run folder and start SB3's ``learn()`` (resuming ``checkpoint`` when given, as
+        ``train.py --checkpoint``: a new run folder, the step count goes on); progress happens in :meth:`update`."""
         if self._state not in (SessionState.BUILT, SessionState.DONE) or self.env is None:
             raise RuntimeError(f"start_training() needs a built session, state is {self._state.value}")
-        self._player = None
         if total_timesteps is not None:
             check_count(total_timesteps, "total_timesteps")
+        resumed = check_checkpoint(checkpoint, self.task) if checkpoint is not None else None
+        self._player, self._watch = None, None
         self._learner = learner = LoopLearner(self._learn)
         self._setup = setup_training(
             self.env,
@@ -179,8 +237,10 @@ class TrainingSession:
             self.env_cfg,
             self.agent_cfg,
             runs.new_run_dir(self.task, self.log_root),
+            checkpoint=resumed,
             total_timesteps=total_timesteps,
             vec_env_hook=lambda venv: LoopSteppedVecEnv(venv, learner, self._record_step),
+            eval_env_hook=lambda venv: LoopSteppedVecEnv(venv, learner, lambda _infos: None, step_kind="eval"),
             summary_write=None,
             extra_callbacks=[FrameGateCallback(learner)],
             argv=["TrainingSession", f"task={self.task}", f"num_envs={self.env_cfg.num_envs}"],
@@ -221,9 +281,9 @@ class TrainingSession:
         if activity == SessionState.TRAINING:
             self._stop_learner()
             if self._state != SessionState.ERROR:
-                self._state, self._message = SessionState.DONE, f"stopped; saved {self._final_model}"
+                self._state, self._message = SessionState.DONE, f"stopped; {self._saved_text()}"
         elif activity == SessionState.PLAYING:
-            self._player = None
+            self._player, self._watch = None, None
             self._state, self._message = SessionState.BUILT, "stopped playing"
 
     def set_render_mode(self, mode: RenderMode | int) -> None:
@@ -242,6 +302,7 @@ class TrainingSession:
             )
         checkpoint = check_checkpoint(path, self.task)
         self._player = load_policy(checkpoint, self.env, self.task)
+        self._watch = None
         self._reset_progress(0)
         self._message = f"loaded {path}"
 
@@ -252,6 +313,23 @@ class TrainingSession:
         if self._state not in (SessionState.BUILT, SessionState.DONE) or self._learner is not None:
             raise RuntimeError(f"play() needs a built session that is not training, state is {self._state.value}")
         self._state, self._message = SessionState.PLAYING, f"playing {self._player.checkpoint}"
+
+    def evaluate(self, run_dir: str | os.PathLike) -> None:
+        """Play the newest checkpoint of ``run_dir`` (written by another process) and switch to each newer
+        one that lands, at the next episode end (at most :data:`SWITCH_WAIT_S` later); state PLAYING.
+
+        Every switch resets the envs, so each episode is played by one checkpoint; the mean return of each
+        checkpoint's episodes is in ``status.evaluation.points``. Until a first checkpoint lands the
+        session waits (and says so). Raises UsageError when ``run_dir`` is not a run folder.
+        """
+        if self.env is None or self._state not in (SessionState.BUILT, SessionState.DONE):
+            raise RuntimeError(f"evaluate() needs a built session that is not running, state is {self._state.value}")
+        watch = CheckpointWatch(run_dir, self.task)
+        self._reset_progress(0)
+        self._player, self._watch, self._eval_run = None, watch, watch.run_dir
+        self._state = SessionState.PLAYING
+        self._message = f"evaluating {watch.run_dir.name}: waiting for its first checkpoint"
+        self._follow(force=True)
 
     def latest_checkpoint(self, task: str | None = None) -> str | None:
         """The checkpoint ``play.py --use_last_checkpoint`` would pick for ``task`` (default: ours)."""
@@ -264,7 +342,7 @@ class TrainingSession:
         if self.env is not None:
             self.env.close()
             self.env = None
-        self._player = None
+        self._player, self._watch = None, None
         if self._state != SessionState.ERROR:
             self._state = SessionState.IDLE
 
@@ -273,7 +351,7 @@ class TrainingSession:
     def _reset_progress(self, start_timesteps: int) -> None:
         self._timesteps = start_timesteps
         self._returns: collections.deque[float] = collections.deque(maxlen=RETURN_WINDOW)
-        self._history: list[float] = []
+        self._history = BoundedCurve()
         self._episodes = 0
         self._rate = 0.0
         self._rate_window: collections.deque[tuple[float, int]] = collections.deque(maxlen=120)
@@ -283,6 +361,13 @@ class TrainingSession:
         self._paused_from = SessionState.TRAINING
         self._faults = 0
         self._last_fault: str | None = None
+        self._eval_run: Path | None = None
+        self._eval_points: dict[int, list[float]] = {}  # checkpoint timesteps -> [sum of returns, episodes]
+        self._eval_steps = 0
+        self._pending: Checkpoint | None = None
+        self._pending_since = 0.0
+        self._episode_ended = False
+        self._first_frame_at: float | None = None
 
     def _learn(self) -> Path:
         assert self._setup is not None
@@ -324,23 +409,72 @@ class TrainingSession:
             self._finish_learner()
 
     def _play_frame(self) -> None:
-        assert self._player is not None
+        if self._watch is not None:
+            self._follow()
+        if self._player is None:  # Evaluate waits for a first checkpoint
+            return
+        player, before = self._player, self._player.steps
         deadline = time.perf_counter() + self.frame_budget_s
-        limit = STEPS_PER_FRAME[self.render_mode]
-        steps = 0
-        while (limit is None or steps < limit) and time.perf_counter() < deadline:
-            for r, _ in self._player.step():
-                self._returns.append(r)
-                self._episodes += 1
-            self._timesteps += self.env_cfg.num_envs
-            steps += 1
+        returns, _ = evaluate(player, steps=STEPS_PER_FRAME[self.render_mode], until=deadline)
+        steps = player.steps - before
+        self._timesteps += steps * self.env_cfg.num_envs
+        self._returns.extend(returns)
+        self._episodes += len(returns)
         self._update_rate(steps)
+        if self._eval_run is not None:
+            point = self._eval_points.setdefault(self._eval_steps, [0.0, 0])
+            point[0] += sum(returns)
+            point[1] += len(returns)
+            if not point[1]:
+                del self._eval_points[self._eval_steps]
+            self._episode_ended = bool(returns)
+            if self._first_frame_at is None and steps:
+                self._first_frame_at = time.time()
+
+    def _follow(self, force: bool = False) -> None:
+        """Evaluate: look for a newer checkpoint (at the watch's low rate) and switch to it when it is time."""
+        assert self._watch is not None
+        name = self._watch.run_dir.name
+        try:
+            found = self._watch.poll(force)
+        except FileNotFoundError:
+            self._watch, self._pending = None, None
+            left = f"playing {self._player.checkpoint.name}" if self._player is not None else "nothing to play"
+            self._message = f"run folder {name} was deleted; {left}"
+            return
+        if found is not None:
+            self._pending, self._pending_since = found, time.monotonic()
+        elif self._watch.problem is not None:
+            self._message = self._watch.problem
+        waited = time.monotonic() - self._pending_since >= SWITCH_WAIT_S
+        if self._pending is not None and (self._player is None or self._episode_ended or waited):
+            self._switch(self._pending)
+
+    def _switch(self, checkpoint: Checkpoint) -> None:
+        assert self.env is not None and self._eval_run is not None
+        self._pending = None
+        try:
+            player = load_policy(checkpoint, self.env, self.task)
+        except UsageError as exc:  # a network that does not fit this task: say so, keep what plays
+            self._message = str(exc)
+            return
+        self._player, self._eval_steps = player, checkpoint_timesteps(checkpoint)
+        self._episode_ended, self._first_frame_at = False, None
+        run, name = self._eval_run.name, checkpoint.path.name
+        self._message = f"evaluating {run}: playing {name} ({self._eval_steps:,} timesteps)"
 
     def _finish_learner(self) -> None:
         assert self._learner is not None
         self._final_model = self._learner.result
         self._learner = None
-        self._state, self._message = SessionState.DONE, f"done; saved {self._final_model}"
+        self._state, self._message = SessionState.DONE, f"done; {self._saved_text()}"
+
+    def _saved_text(self) -> str:
+        """What the run left: its ``model.zip`` and, when one was measured, its ``model_best.zip``."""
+        best = self.status.best_checkpoint
+        if best is None:
+            return f"saved {self._final_model}"
+        return f"saved {self._final_model}; best (mean return {self.status.best_return:.2f}): {best}"
 
     def _stop_learner(self) -> None:
         """End ``learn()`` at its next env step (``model.zip`` is saved) and wait for it."""

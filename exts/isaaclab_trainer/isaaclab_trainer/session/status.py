@@ -37,6 +37,22 @@ class SessionState(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class EvaluationStatus:
+    """What Evaluate plays: the run followed, its checkpoint playing now and each played checkpoint's return."""
+
+    run_dir: str
+    #: file name and stored step count of the checkpoint playing now (None while waiting for the first)
+    checkpoint: str | None = None
+    checkpoint_timesteps: int | None = None
+    #: (checkpoint timesteps, mean return of the episodes played with it), oldest first
+    points: tuple[tuple[int, float], ...] = ()
+    #: wall time (``time.time()``) of the first frame played with the current checkpoint
+    first_frame_at: float | None = None
+    #: the run folder is still followed (False once it was deleted)
+    following: bool = True
+
+
+@dataclass(frozen=True)
 class SessionStatus:
     """Snapshot of a session, safe to read from the UI thread."""
 
@@ -52,11 +68,16 @@ class SessionStatus:
     episodes: int = 0
     run_dir: str | None = None
     last_checkpoint: str | None = None
+    #: the run's ``model_best.zip`` once saved, and its mean return without exploration noise
+    best_checkpoint: str | None = None
+    best_return: float | None = None
     message: str = ""
     error: str | None = None
     #: env steps that had a non-finite action, observation or reward (those envs were reset)
     faults: int = 0
     last_fault: str | None = None
+    #: set while the session evaluates a run (:meth:`TrainingSession.evaluate`)
+    evaluation: EvaluationStatus | None = None
 
     @property
     def progress(self) -> float:

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback, EvalCallback
 from stable_baselines3.common.utils import safe_mean
+from stable_baselines3.common.vec_env import VecEnv
 
 from .runs import vecnormalize_path
 
@@ -79,6 +80,52 @@ class AtomicCheckpointCallback(CheckpointCallback):
             if self.verbose >= 2:
                 print(f"Saving model checkpoint to {self.last_path}")
         return True
+
+
+class _SaveOnNewBest(BaseCallback):
+    """EvalCallback's ``callback_on_new_best``: save the model the way the periodic checkpoints are saved."""
+
+    def __init__(self, path: Path, checkpoints: AtomicCheckpointCallback):
+        super().__init__()
+        self.path = path
+        self.checkpoints = checkpoints
+
+    def _on_step(self) -> bool:
+        self.checkpoints.run_save(lambda: save_checkpoint(self.model, self.path))
+        return True
+
+
+class BestModelCallback(EvalCallback):
+    """SB3's EvalCallback keeping ``model_best.zip``: every ``eval_freq`` env steps it plays one episode
+    in each env of ``eval_env`` with the deterministic action (no exploration noise) and, on a new best
+    mean return, saves the model as :class:`AtomicCheckpointCallback` does (atomically, with its
+    VecNormalize statistics, through its ``run_save``). The means go to TensorBoard as ``eval/mean_reward``."""
+
+    def __init__(self, eval_env: VecEnv, eval_freq: int, path: Path, checkpoints: AtomicCheckpointCallback):
+        super().__init__(
+            eval_env,
+            callback_on_new_best=_SaveOnNewBest(path, checkpoints),
+            n_eval_episodes=eval_env.num_envs,
+            eval_freq=eval_freq,
+            deterministic=True,
+            verbose=0,
+            warn=False,  # episodes are summed from the rewards; the wrapper's "episode" infos agree
+        )
+        self.path = path
+        #: timesteps at which the saved best was measured (None until the first evaluation)
+        self.best_timesteps: int | None = None
+        #: wall seconds spent evaluating (and saving), to report its share of the run
+        self.seconds = 0.0
+
+    def _on_step(self) -> bool:
+        if self.n_calls % self.eval_freq != 0:
+            return True
+        best, t0 = self.best_mean_reward, time.perf_counter()
+        keep_going = super()._on_step()
+        self.seconds += time.perf_counter() - t0
+        if self.best_mean_reward != best:
+            self.best_timesteps = self.num_timesteps
+        return keep_going
 
 
 class SummaryCallback(BaseCallback):

@@ -17,8 +17,10 @@ import copy
 import importlib.util
 import json
 import logging
+import multiprocessing
 import os
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -335,3 +337,21 @@ def export_policy(
 
     _atomic_write(result.metadata, write_json)
     return result
+
+
+def export_policy_in_own_process(
+    checkpoint: str | os.PathLike,
+    task: str,
+    formats: tuple[str, ...] = tuple(FILES),
+    out_dir: Path | None = None,
+) -> ExportResult:
+    """:func:`export_policy` in a new Python process (spawned), for a caller whose other threads run torch modules.
+
+    torch.onnx's exporter traces with torch.fx, which replaces ``torch.nn.Module.__call__`` for the whole
+    process while it traces: a policy another thread runs meanwhile (the panel's loop, training or playing)
+    goes through the tracer's wrapper and fails ("Unexpected key mlp_extractor.policy_net@3"). In a process
+    of its own the trace touches nothing else; it reads the checkpoint file and writes the exported files,
+    so the loop is never held off. Errors come back as raised (bad input stays a ``UsageError``).
+    """
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(export_policy, str(checkpoint), task, formats, out_dir).result()

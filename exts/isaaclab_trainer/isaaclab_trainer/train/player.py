@@ -1,6 +1,7 @@
 """Running a trained policy: loading a checkpoint with its statistics, stepping it deterministically.
 
-Used by play.py (a loop of its own) and by the TrainingSession (one step per app frame).
+:func:`evaluate` is the one evaluation loop (CleanRL's ``evaluate``, step-wise): play.py runs
+it to the end, the TrainingSession one frame's worth at a time (Load & Play and Evaluate).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class PolicyPlayer:
         self.agent = agent
         self.vec_env = vec_env
         self.checkpoint = checkpoint
+        #: env steps run so far (each steps all envs)
+        self.steps = 0
         self._obs = vec_env.reset()
 
     def step(self) -> list[tuple[float, int]]:
@@ -39,7 +42,8 @@ class PolicyPlayer:
         with torch.inference_mode():
             actions, _ = self.agent.predict(self._obs, deterministic=True)
         self._obs, _, dones, infos = self.vec_env.step(actions)
-        return [(infos[i]["episode"]["r"], infos[i]["episode"]["l"]) for i in np.flatnonzero(dones)]
+        self.steps += 1
+        return [(float(infos[i]["episode"]["r"]), int(infos[i]["episode"]["l"])) for i in np.flatnonzero(dones)]
 
 
 def checkpoint_agent_settings(checkpoint: Path, task: str, num_envs: int) -> AgentSettings:
@@ -69,24 +73,31 @@ def load_policy(checkpoint: Checkpoint, env: gym.Env, task: str) -> PolicyPlayer
     return PolicyPlayer(agent, vec_env, checkpoint.path)
 
 
-def run_episodes(
+def evaluate(
     player: PolicyPlayer,
-    num_episodes: int | None = None,
-    max_steps: int | None = None,
+    episodes: int | None = None,
+    steps: int | None = None,
+    until: float | None = None,
     pace: Callable[[float], None] | None = None,
 ) -> tuple[list[float], list[int]]:
-    """Step until ``num_episodes`` episodes finished or ``max_steps`` steps ran (forever if neither)."""
+    """Step until ``episodes`` episodes ended, ``steps`` env steps ran or ``time.perf_counter()`` passed
+    ``until`` (forever if none is given); the returns and lengths of the episodes that ended (at most
+    ``episodes``). ``pace(t0)`` runs after each step that began at ``t0``."""
     returns: list[float] = []
     lengths: list[int] = []
-    steps = 0
-    while (num_episodes is None or len(returns) < num_episodes) and (max_steps is None or steps < max_steps):
+    n = 0
+    while (
+        (episodes is None or len(returns) < episodes)
+        and (steps is None or n < steps)
+        and (until is None or time.perf_counter() < until)
+    ):
         t0 = time.perf_counter()
         for r, length in player.step():
             returns.append(r)
             lengths.append(length)
-        steps += 1
+        n += 1
         if pace is not None:
             pace(t0)
-    if num_episodes is not None:
-        returns, lengths = returns[:num_episodes], lengths[:num_episodes]
+    if episodes is not None:
+        returns, lengths = returns[:episodes], lengths[:episodes]
     return returns, lengths

@@ -3,18 +3,28 @@
 ``logs/sb3/<task>/<YYYY-MM-DD_HH-MM-SS>/`` holds ``params/env.yaml``, ``params/agent.yaml``,
 ``command.txt``, the TensorBoard folder ``PPO_1/``, periodic ``model_<steps>_steps.zip``
 checkpoints (with ``model_vecnormalize_<steps>_steps.pkl`` beside them when observations are
-normalized) and the final ``model.zip`` (+ ``model_vecnormalize.pkl``).
+normalized), the final ``model.zip`` (+ ``model_vecnormalize.pkl``) and ``model_best.zip`` (+
+``model_vecnormalize_best.pkl``), the policy with the best return measured without exploration noise.
+
+``run_state.json`` records whether the run is going on: ``{"state": "running", "pid": ..., "host": ...}``
+while its process trains (written when training starts, by train.py, the panel's session and each
+tune.py trial alike), then ``"finished"`` (the budget was reached) or ``"interrupted"`` (Ctrl+C, Stop,
+a sweep's early stop, an error). A run whose file still says running but whose process is gone (killed)
+reads as interrupted; one written on another host is running while its files keep changing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import re
 import shlex
 import shutil
+import socket
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +34,16 @@ import yaml
 #: where run folders go, relative to the working directory, as Isaac Lab's scripts put them
 LOG_ROOT = "logs"
 FINAL_MODEL = "model.zip"
+BEST_MODEL = "model_best.zip"
+#: words ``--checkpoint`` and the panel's checkpoint field take instead of a path (Isaac Lab 3.0's play selectors):
+#: ``latest`` is the ``--use_last_checkpoint`` pick, ``best`` the newest run's ``model_best.zip``
+LATEST, BEST = "latest", "best"
+#: selector -> what it looks for, for messages
+CHECKPOINT_SELECTORS = {LATEST: "a model_<steps>_steps.zip or model.zip", BEST: f"a {BEST_MODEL}"}
+RUN_STATE_FILE = "run_state.json"
+RUNNING, FINISHED, INTERRUPTED = "running", "finished", "interrupted"
+#: a run recorded as running on another host counts as running while a file changed this recently (s)
+REMOTE_FRESH_S = 600.0
 _CHECKPOINT_RE = re.compile(r"^model_(\d+)_steps\.zip$")
 
 
@@ -121,12 +141,13 @@ def list_runs(task: str, log_root: str | os.PathLike = LOG_ROOT) -> list[Path]:
     root = task_log_root(task, log_root)
     if not root.is_dir():
         return []
+    return sorted((p for p in root.iterdir() if p.is_dir()), key=lambda run: (run_started(run), run.name))
 
-    def started(run: Path) -> tuple[float, str]:
-        marker = run / "command.txt"
-        return ((marker if marker.is_file() else run).stat().st_mtime, run.name)
 
-    return sorted((p for p in root.iterdir() if p.is_dir()), key=started)
+def run_started(run: Path) -> float:
+    """When a run started: the time of its ``command.txt`` (else of the folder)."""
+    marker = run / "command.txt"
+    return (marker if marker.is_file() else run).stat().st_mtime
 
 
 def newest_checkpoint_in(run_dir: Path) -> Path | None:
@@ -151,3 +172,89 @@ def latest_checkpoint(
         if found is not None:
             return found
     return None
+
+
+def best_checkpoint(task: str, log_root: str | os.PathLike = LOG_ROOT) -> Path | None:
+    """The newest run's ``model_best.zip`` (runs without one are skipped), else None."""
+    for run_dir in reversed(list_runs(task, log_root)):
+        if (run_dir / BEST_MODEL).is_file():
+            return run_dir / BEST_MODEL
+    return None
+
+
+def is_selector(text: str) -> bool:
+    """``text`` is a word of :data:`CHECKPOINT_SELECTORS` and not a file of that name (given as ``./best``)."""
+    return text in CHECKPOINT_SELECTORS and not Path(text).is_file()
+
+
+def select_checkpoint(task: str, selector: str, log_root: str | os.PathLike = LOG_ROOT) -> Path | None:
+    """What a selector of :data:`CHECKPOINT_SELECTORS` names for ``task`` now, else None."""
+    if selector == BEST:
+        return best_checkpoint(task, log_root)
+    return latest_checkpoint(task, log_root, use_last_checkpoint=True)
+
+
+# -- run state -----------------------------------------------------------------------------------
+
+
+def write_run_state(run_dir: str | os.PathLike, state: str) -> None:
+    """Record ``state`` (:data:`RUNNING`, :data:`FINISHED` or :data:`INTERRUPTED`) of this process's run, atomically."""
+    run_dir = Path(run_dir)
+    record = {"state": state, "pid": os.getpid(), "host": socket.gethostname(), "time": time.time()}
+    tmp = run_dir / f".{RUN_STATE_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(record) + "\n")
+    os.replace(tmp, run_dir / RUN_STATE_FILE)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _newest_mtime(run_dir: Path) -> float:
+    times = [run_dir.stat().st_mtime]
+    for folder in (run_dir, *(p for p in run_dir.iterdir() if p.is_dir())):
+        times += [p.stat().st_mtime for p in folder.iterdir() if p.is_file()]
+    return max(times)
+
+
+def run_state(run_dir: str | os.PathLike) -> str:
+    """:data:`RUNNING` (its process is alive), :data:`FINISHED` or :data:`INTERRUPTED`, from ``run_state.json``.
+
+    A run without the file (written before it existed) is finished when it has ``model.zip``.
+    """
+    run_dir = Path(run_dir)
+    try:
+        record = json.loads((run_dir / RUN_STATE_FILE).read_text())
+        state, pid, host = record["state"], int(record["pid"]), str(record["host"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return FINISHED if (run_dir / FINAL_MODEL).is_file() else INTERRUPTED
+    if state != RUNNING:
+        return FINISHED if state == FINISHED else INTERRUPTED
+    if host == socket.gethostname():
+        return RUNNING if _pid_alive(pid) else INTERRUPTED
+    try:
+        fresh = time.time() - _newest_mtime(run_dir) < REMOTE_FRESH_S
+    except OSError:
+        fresh = False
+    return RUNNING if fresh else INTERRUPTED
+
+
+def run_checkpoints(run_dir: str | os.PathLike) -> list[Path]:
+    """The model zips of a run (periodic, ``model.zip``, ``model_best.zip``), oldest write first."""
+    found = []
+    for entry in os.scandir(run_dir):  # FileNotFoundError when the run is gone: the caller says so
+        if entry.is_file() and (checkpoint_steps(entry.name) is not None or entry.name in (FINAL_MODEL, BEST_MODEL)):
+            found.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
+    return [p for _, _, p in sorted(found)]
+
+
+def is_run_dir(path: str | os.PathLike) -> bool:
+    """A folder that a training run wrote (its params, command line or run state)."""
+    path = Path(path)
+    return path.is_dir() and any((path / name).exists() for name in ("params", "command.txt", RUN_STATE_FILE))

@@ -8,6 +8,7 @@ rejected with the closest valid name.
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from isaaclab_trainer.utils import SEED_MAX, ConfigError, did_you_mean, is_seed
 warnings.filterwarnings("ignore", message="You have specified a mini-batch size of", category=UserWarning)
 
 SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
-#: keys of ours (not PPO's): run budget, normalization and checkpointing
+#: keys of ours (not PPO's): run budget, normalization, checkpointing and the best model
 OWN_KEYS = {
     "n_timesteps": (int, float),
     "policy": str,
@@ -33,6 +34,8 @@ OWN_KEYS = {
     "normalize_value": bool,
     "clip_obs": (int, float),
     "checkpoint_interval": int,
+    "eval_interval": int,
+    "eval_episodes": int,
     "cpu_threads": int,
 }
 
@@ -49,6 +52,10 @@ class AgentSettings:
     clip_obs: float = 100.0
     #: timesteps between periodic checkpoints
     checkpoint_interval: int = 64_000
+    #: timesteps between evaluations without exploration noise for ``model_best.zip`` (0: keep none)
+    eval_interval: int = 64_000
+    #: envs of those evaluations, one episode each
+    eval_episodes: int = 16
     #: torch intra-op threads when the agent runs on the CPU (0: leave torch's default)
     cpu_threads: int = 1
 
@@ -151,7 +158,9 @@ def _schedule(value: Any, key: str) -> Any:
         try:
             start = float(value[4:])
         except ValueError:
-            raise ConfigError(f"{key}: '{value}' is not of the form lin_<number>") from None
+            start = math.nan
+        if not 0 <= start < math.inf:
+            raise ConfigError(f"{key}: '{value}' is not of the form lin_<number>, a number >= 0 (e.g. lin_3e-4)")
         return LinearSchedule(start=start, end=0.0, end_fraction=1.0)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return ConstantSchedule(float(value)) if value >= 0 else None
@@ -168,7 +177,10 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
         if key in cfg and (not isinstance(cfg[key], kind) or isinstance(cfg[key], bool) is not (kind is bool)):
             accepted = {bool: _BOOL, str: _STR, int: _INT}.get(kind, _NUMBER)
             raise ConfigError(f"{source}: '{key}' must be {accepted}, got {cfg[key]!r}")
-    for key in ("n_steps", "batch_size", "n_epochs", "n_minibatches"):
+    if cfg.get("eval_interval", 0) < 0:
+        accepted = "an integer >= 0 (0: keep no best model)"
+        raise ConfigError(f"{source}: 'eval_interval' must be {accepted}, got {cfg['eval_interval']!r}")
+    for key in ("n_steps", "batch_size", "n_epochs", "n_minibatches", "eval_episodes"):
         if key in cfg and (not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1):
             raise ConfigError(f"{source}: '{key}' must be an integer >= 1, got {cfg[key]!r}")
 
@@ -184,6 +196,8 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
         normalize_value=kwargs.pop("normalize_value", False),
         clip_obs=float(kwargs.pop("clip_obs", 100.0)),
         checkpoint_interval=int(kwargs.pop("checkpoint_interval", 64_000)),
+        eval_interval=int(kwargs.pop("eval_interval", AgentSettings.eval_interval)),
+        eval_episodes=int(kwargs.pop("eval_episodes", AgentSettings.eval_episodes)),
         cpu_threads=int(kwargs.pop("cpu_threads", 1)),
     )
     if "n_minibatches" in kwargs:

@@ -3,11 +3,13 @@
 Flow: :func:`make_env` builds the task's batched env; :func:`setup_training` creates the run
 folder, wraps the env for SB3 (optionally VecNormalize), builds or resumes the PPO agent and its
 callbacks; :func:`run_learning` calls SB3's own ``learn()`` once for the whole budget and saves
-``model.zip`` however it ends (budget reached, Ctrl+C or Stop).
+``model.zip`` however it ends (budget reached, Ctrl+C or Stop). Beside the periodic checkpoints a run
+keeps ``model_best.zip``, measured on envs of its own (:func:`make_eval_env`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +23,23 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
+from isaaclab_trainer.sim.backends.registry import NEWTON
 from isaaclab_trainer.tasks import canonical_task
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
-from .callbacks import AtomicCheckpointCallback, SummaryCallback, save_checkpoint
+from .callbacks import AtomicCheckpointCallback, BestModelCallback, SummaryCallback, save_checkpoint
 from .checkpoints import load_agent
 from .checks import Checkpoint
-from .runs import FINAL_MODEL, release_run_dir, write_run_params
+from .runs import (
+    BEST_MODEL,
+    FINAL_MODEL,
+    FINISHED,
+    INTERRUPTED,
+    RUNNING,
+    release_run_dir,
+    write_run_params,
+    write_run_state,
+)
 from .sb3_cfg import AgentSettings, process_sb3_cfg
 
 
@@ -43,6 +55,8 @@ class TrainingSetup:
     vec_env: VecEnv
     callbacks: CallbackList
     checkpoints: AtomicCheckpointCallback
+    #: keeps ``model_best.zip``; None when the agent config's ``eval_interval`` is 0
+    best: BestModelCallback | None
     settings: AgentSettings
     run_dir: Path
     total_timesteps: int
@@ -57,6 +71,12 @@ def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any
     return gym.make(canonical_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
 
 
+def make_eval_env(task: str, env_cfg: Any, num_envs: int) -> gym.Env:
+    """``num_envs`` envs of ``task`` that measure the policy for ``model_best.zip``: the run's env config on
+    Newton, in a stage of their own (never drawn, and never the live stage: in Isaac Sim one engine owns it)."""
+    return make_env(task, dataclasses.replace(env_cfg, num_envs=num_envs, backend=NEWTON))
+
+
 def setup_training(
     env: gym.Env,
     task: str,
@@ -67,6 +87,7 @@ def setup_training(
     checkpoint: Checkpoint | None = None,
     total_timesteps: int | None = None,
     vec_env_hook: Callable[[VecEnv], VecEnv] | None = None,
+    eval_env_hook: Callable[[VecEnv], VecEnv] | None = None,
     log_interval: int = 100_000,
     summary_write: Callable[[str], None] | None = print,
     extra_callbacks: list[BaseCallback] | None = None,
@@ -76,21 +97,32 @@ def setup_training(
 
     If the agent cannot be built, an untouched ``run_dir`` is removed again (no empty run folder).
 
-    ``vec_env_hook`` lets the session put its loop hand-off between the SB3 wrapper and
-    VecNormalize; ``checkpoint`` (checked at the entry point) resumes from a saved model (step
-    count and TensorBoard curve go on).
+    ``vec_env_hook`` (``eval_env_hook``) lets the session put its loop hand-off between the SB3 wrapper
+    and VecNormalize of the training (evaluation) envs; ``checkpoint`` (checked at the entry point)
+    resumes from a saved model (step count and TensorBoard curve go on).
     """
+    eval_env: gym.Env | None = None
     try:
         settings, vec_env, agent = _build_agent(env, agent_cfg, checkpoint, vec_env_hook)
+        if settings.eval_interval > 0:
+            eval_env = make_eval_env(task, env_cfg, settings.eval_episodes)
     except BaseException:
         release_run_dir(run_dir)
         raise
     num_envs = env.unwrapped.num_envs
     write_run_params(run_dir, env_cfg, agent_cfg, argv)
+    write_run_state(run_dir, RUNNING)
     agent.set_logger(configure(str(run_dir / "PPO_1"), ["tensorboard"]))
 
     checkpoints = AtomicCheckpointCallback(max(1, settings.checkpoint_interval // num_envs), run_dir)
     callbacks: list[BaseCallback] = [checkpoints]
+    best = None
+    if eval_env is not None:
+        eval_venv = _wrap(eval_env, settings, eval_env_hook, training=False)
+        best = BestModelCallback(
+            eval_venv, max(1, settings.eval_interval // num_envs), run_dir / BEST_MODEL, checkpoints
+        )
+        callbacks.append(best)
     if summary_write is not None:
         callbacks.append(SummaryCallback(log_interval, summary_write))
     callbacks += extra_callbacks or []
@@ -102,6 +134,7 @@ def setup_training(
         vec_env=vec_env,
         callbacks=CallbackList(callbacks),
         checkpoints=checkpoints,
+        best=best,
         settings=settings,
         run_dir=run_dir,
         total_timesteps=budget,
@@ -118,19 +151,7 @@ def _build_agent(
 ) -> tuple[AgentSettings, VecEnv, PPO]:
     """The checked agent settings, the SB3 VecEnv stack over ``env`` and the new or resumed PPO agent."""
     settings = process_sb3_cfg(agent_cfg, env.unwrapped.num_envs)
-    vec_env: VecEnv = Sb3VecEnvWrapper(env)
-    if vec_env_hook is not None:
-        vec_env = vec_env_hook(vec_env)
-    if settings.normalize_input or settings.normalize_value:
-        vec_env = VecNormalize(
-            vec_env,
-            training=True,
-            norm_obs=settings.normalize_input,
-            norm_reward=settings.normalize_value,
-            clip_obs=settings.clip_obs,
-            gamma=settings.ppo_kwargs.get("gamma", 0.99),
-            clip_reward=math.inf,
-        )
+    vec_env = _wrap(env, settings, vec_env_hook, training=True)
 
     if checkpoint is not None:
         agent = load_agent(checkpoint, vec_env, settings)
@@ -142,8 +163,45 @@ def _build_agent(
     return settings, vec_env, agent
 
 
+def best_model_line(setup: TrainingSetup, wall_seconds: float) -> str | None:
+    """One line naming the run's ``model_best.zip``, what it was measured at and what measuring cost
+    (its share of ``wall_seconds``, the run's time), None if none was saved."""
+    best = setup.best
+    if best is None or best.best_timesteps is None:
+        return None
+    return (
+        f"Best model (mean return {best.best_mean_reward:.3f} over {best.n_eval_episodes} episodes without "
+        f"exploration noise, at {best.best_timesteps:,} timesteps; evaluations took {best.seconds:.1f} s, "
+        f"{100 * best.seconds / max(wall_seconds, 1e-9):.1f} % of the run): {best.path}"
+    )
+
+
+def _wrap(env: gym.Env, settings: AgentSettings, hook: Callable[[VecEnv], VecEnv] | None, training: bool) -> VecEnv:
+    """The SB3 VecEnv stack over ``env``: the wrapper, the hook, VecNormalize when the config asks for it
+    (evaluation envs: statistics frozen, copied from the training envs before each evaluation)."""
+    vec_env: VecEnv = Sb3VecEnvWrapper(env)
+    if hook is not None:
+        vec_env = hook(vec_env)
+    if settings.normalize_input or settings.normalize_value:
+        vec_env = VecNormalize(
+            vec_env,
+            training=training,
+            norm_obs=settings.normalize_input,
+            norm_reward=settings.normalize_value and training,
+            clip_obs=settings.clip_obs,
+            gamma=settings.ppo_kwargs.get("gamma", 0.99),
+            clip_reward=math.inf,
+        )
+    return vec_env
+
+
 def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
-    """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted."""
+    """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted.
+
+    The evaluation envs of ``model_best.zip`` are closed when ``learn()`` ends. The run's state
+    (``run_state.json``) becomes finished when the budget was reached, else interrupted.
+    """
+    state = INTERRUPTED
     try:
         setup.agent.learn(
             total_timesteps=setup.total_timesteps,
@@ -152,8 +210,16 @@ def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
             reset_num_timesteps=setup.reset_num_timesteps,
             log_interval=1,
         )
+        state = FINISHED
     except (KeyboardInterrupt, TrainingInterrupted):
         pass
     finally:
         setup.agent.logger.close()  # flushes TensorBoard and ends its writer thread
-    return setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))
+        if setup.best is not None:
+            setup.best.eval_env.close()
+        if state == INTERRUPTED:  # also when learn() raised: the run is not going on
+            write_run_state(setup.run_dir, INTERRUPTED)
+    path = setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))
+    if state == FINISHED:  # after model.zip: a finished run always has it
+        write_run_state(setup.run_dir, FINISHED)
+    return path

@@ -17,7 +17,7 @@ import os
 import shlex
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from isaaclab_trainer.session.status import RenderMode, SessionState, SessionStatus
@@ -30,8 +30,10 @@ from isaaclab_trainer.train.checks import (
     check_seed,
     check_task,
 )
-from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
+from isaaclab_trainer.train.runs import BEST, CHECKPOINT_SELECTORS, LATEST, LOG_ROOT, is_selector, task_log_root
 from isaaclab_trainer.utils import one_line, printable
+
+from .runs_model import RunsModel, RunsState, pick_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ class SessionLike(Protocol):
 
     def build(self) -> Any: ...
 
-    def start_training(self, total_timesteps: int | None = None) -> Any: ...
+    def start_training(self, total_timesteps: int | None = None, checkpoint: str | None = None) -> Any: ...
 
     def update(self) -> Any: ...
 
@@ -85,6 +87,8 @@ class SessionLike(Protocol):
     def load_checkpoint(self, path: str) -> Any: ...
 
     def play(self) -> Any: ...
+
+    def evaluate(self, run_dir: str) -> Any: ...
 
     def close(self) -> Any: ...
 
@@ -132,14 +136,17 @@ class PanelState:
     # Rendering section
     render_mode_index: int
     render_mode: RenderMode
-    # Checkpoints section
+    # Checkpoints section (the field takes a path or a selector: "latest", "best")
     latest_checkpoint_text: str
+    best_checkpoint_text: str
     load_play_enabled: bool
     play_stop_enabled: bool
     export_enabled: bool
     # Logs section
     tensorboard_command: str
     tensorboard_url: str
+    # Runs and Evaluate: their own section, derived by :class:`~.runs_model.RunsModel`
+    runs: RunsState = field(default_factory=RunsState)
 
 
 # ----------------------------------------------------------------------------- formatting helpers
@@ -326,11 +333,21 @@ def _default_latest_checkpoint(task: str, log_root: str) -> str | None:
     return latest_checkpoint(task, log_root)
 
 
-def _default_exporter(checkpoint: str, task: str) -> str:
-    """Export ``checkpoint`` (ONNX + TorchScript + JSON, as export.py does); returns a one-line summary."""
-    from isaaclab_trainer.train.export import export_policy
+def _default_best_checkpoint(task: str, log_root: str) -> str | None:
+    from isaaclab_trainer.train.runs import best_checkpoint
 
-    result = export_policy(checkpoint, task)
+    found = best_checkpoint(task, log_root)
+    return str(found) if found is not None else None
+
+
+def _default_exporter(checkpoint: str, task: str) -> str:
+    """Export ``checkpoint`` (ONNX + TorchScript + JSON, as export.py does); returns a one-line summary.
+
+    The export runs in a process of its own: tracing in this one would disturb the loop's training or playing.
+    """
+    from isaaclab_trainer.train.export import export_policy_in_own_process
+
+    result = export_policy_in_own_process(checkpoint, task)
     names = ", ".join(p.name for p in (*result.files.values(), result.metadata))
     return f"Exported {names} to {result.out_dir}"
 
@@ -355,7 +372,8 @@ class PanelViewModel:
             return an object with the ``TrainingSession`` surface. Kit passes one that adds the live stage.
         tasks: the task ids offered, each task once (default: ``isaaclab_trainer.tasks.registered_tasks()``);
             Build accepts every id the task check does, Isaac Lab 3.0's names included.
-        latest_checkpoint_fn: ``(task, log_root) -> path | None``.
+        latest_checkpoint_fn: ``(task, log_root) -> path | None``: what "latest" (and an empty field) picks.
+        best_checkpoint_fn: ``(task, log_root) -> path | None``: what "best" picks (the newest ``model_best.zip``).
         tensorboard_launcher: ``logdir -> url``.
         log_root: the folder that holds ``sb3/<task>/<run>``.
         backends: the physics backends the Task section offers (default: every registered name).
@@ -369,6 +387,7 @@ class PanelViewModel:
         session_factory: SessionFactory | None = None,
         tasks: Sequence[str] | None = None,
         latest_checkpoint_fn: Callable[[str, str], str | None] | None = None,
+        best_checkpoint_fn: Callable[[str, str], str | None] | None = None,
         tensorboard_launcher: Callable[[str], str] | None = None,
         log_root: str = LOG_ROOT,
         backends: Sequence[str] | None = None,
@@ -379,7 +398,10 @@ class PanelViewModel:
         self.tasks: list[str] = list(tasks) if tasks is not None else _default_tasks()
         self.backends: tuple[str, ...] = tuple(backends) if backends is not None else backend_names()
         self._engine_fn = engine_fn
-        self._latest_fn = latest_checkpoint_fn or _default_latest_checkpoint
+        self._pick_fns = {
+            LATEST: latest_checkpoint_fn or _default_latest_checkpoint,
+            BEST: best_checkpoint_fn or _default_best_checkpoint,
+        }
         self._tb_launcher = tensorboard_launcher or _default_tensorboard_launcher
         self.log_root = log_root
         self.session: SessionLike | None = None
@@ -390,10 +412,12 @@ class PanelViewModel:
         self._shown_over: str | None = None  # the session message an export line is shown over
         self._tb_url = ""
         self._tb_logdir = ""
-        self._latest_cache: tuple[tuple[str, str | None], str | None] | None = None
+        #: selector -> (what it was scanned for, what it found): re-scanned when the task or a save changes
+        self._pick_cache: dict[str, tuple[tuple[str, str | None, str | None], str | None]] = {}
         self._exporter = exporter or _default_exporter
         self._export_thread: threading.Thread | None = None
         self._export_outcome: tuple[bool, str] | None = None
+        self.runs = RunsModel(log_root)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -447,7 +471,7 @@ class PanelViewModel:
 
     def on_task_changed(self, task: str) -> None:
         self.selected_task = str(task)
-        self._latest_cache = None
+        self._pick_cache.clear()
 
     def on_build(
         self, task: str, num_envs: str | int, seed: str | int, backend: str, device: str | None = None
@@ -465,7 +489,7 @@ class PanelViewModel:
             self._fail("Build", exc)
             return False
         self.selected_task = args.task
-        self._latest_cache = None
+        self._pick_cache.clear()
         self.close_session()
         fields: dict[str, Any] = {"device": args.device} if args.device is not None else {}
         try:
@@ -539,9 +563,7 @@ class PanelViewModel:
             state = self._status().state
             if state in (SessionState.TRAINING, SessionState.PAUSED):
                 raise InputError("Load & Play: stop training first")
-            chosen = str(path).strip() or (self.latest_checkpoint() or "")
-            if not chosen:
-                raise InputError(f"Load & Play: no checkpoint found for {self.selected_task}; enter a path")
+            chosen = self._chosen_checkpoint(path, "Load & Play")
             session.set_render_mode(RenderMode.FULL_RENDERING)
             self._render_mode = RenderMode.FULL_RENDERING
             session.load_checkpoint(chosen)
@@ -561,9 +583,7 @@ class PanelViewModel:
         try:
             if self.exporting:
                 raise InputError("Export: an export is already running")
-            chosen = str(path).strip() or (self.latest_checkpoint() or "")
-            if not chosen:
-                raise InputError(f"Export: no checkpoint found for {self.selected_task}; enter a path")
+            chosen = self._chosen_checkpoint(path, "Export")
         except InputError as exc:
             self._fail("Export", exc)
             return False
@@ -596,10 +616,10 @@ class PanelViewModel:
         ok, text = self._export_outcome or (False, "Export failed: no result")
         (self._info_over_session if ok else self._error)(text)
 
-    def on_start_tensorboard(self) -> str:
-        """Start TensorBoard once for the current log folder; returns the URL ("" on failure)."""
+    def on_start_tensorboard(self, logdir: str | None = None) -> str:
+        """Start TensorBoard once for ``logdir`` (default: the current log folder); returns the URL ("" on failure)."""
         status = self._status()
-        logdir = tensorboard_logdir(status.task or self.selected_task, status.run_dir, self.log_root)
+        logdir = logdir or tensorboard_logdir(status.task or self.selected_task, status.run_dir, self.log_root)
         if self._tb_url and self._tb_logdir == logdir:
             return self._tb_url
         try:
@@ -612,19 +632,117 @@ class PanelViewModel:
         return self._tb_url
 
     def latest_checkpoint(self) -> str | None:
-        """Newest checkpoint of the selected task, re-scanned when the task or the session's last save changes."""
-        last = None
-        if self.session is not None:
-            last = self._status().last_checkpoint
-        key = (self.selected_task, last)
-        if self._latest_cache is None or self._latest_cache[0] != key:
+        """Newest checkpoint of the selected task (``play.py --use_last_checkpoint``'s pick)."""
+        return self.pick_checkpoint(LATEST)
+
+    def best_checkpoint(self) -> str | None:
+        """The selected task's newest ``model_best.zip`` (``play.py --checkpoint best``'s pick)."""
+        return self.pick_checkpoint(BEST)
+
+    def pick_checkpoint(self, selector: str) -> str | None:
+        """What ``selector`` ("latest", "best") names now, re-scanned when the task or the session's saves change."""
+        st = self._status() if self.session is not None else None
+        key = (self.selected_task, st.last_checkpoint if st else None, st.best_checkpoint if st else None)
+        cached = self._pick_cache.get(selector)
+        if cached is None or cached[0] != key:
             try:
-                found = self._latest_fn(self.selected_task, self.log_root) if self.selected_task else None
+                found = self._pick_fns[selector](self.selected_task, self.log_root) if self.selected_task else None
             except Exception:  # noqa: BLE001
                 logger.exception("Isaac Lab panel: checkpoint scan failed")
                 found = None
-            self._latest_cache = (key, found)
-        return self._latest_cache[1]
+            self._pick_cache[selector] = cached = (key, found)
+        return cached[1]
+
+    def _chosen_checkpoint(self, text: str, action: str) -> str:
+        """The checkpoint field's path, or what its selector names (empty: "latest"); InputError if none."""
+        chosen = str(text).strip() or LATEST
+        if not is_selector(chosen):
+            return chosen
+        found = self.pick_checkpoint(chosen)
+        if not found:
+            wanted = CHECKPOINT_SELECTORS[chosen]
+            raise InputError(f"{action}: no run with {wanted} for {self.selected_task}; train first or enter a path")
+        return found
+
+    # -- Runs section (the paths come from :class:`RunsModel`, the work from the actions above) ---
+
+    def on_select_run(self, name: str) -> bool:
+        try:
+            run = self.runs.select(name)
+        except InputError as exc:
+            self._fail("Runs", exc)
+            return False
+        self._info(f"Selected run {run.name} ({run.state}).")
+        return True
+
+    def _idle_session(self, action: str) -> SessionLike:
+        """The built session of the selected task, built now (task config's values) if there is none."""
+        state = self._status().state
+        if self.session is not None and state in (SessionState.TRAINING, SessionState.PAUSED, SessionState.PLAYING):
+            raise InputError(f"{action}: stop what runs first (Stop)")
+        if (
+            self.session is None
+            or state not in (SessionState.BUILT, SessionState.DONE)
+            or (self._status().task != self.selected_task)
+        ):
+            args = self.default_build_args()
+            if not self.on_build(args.task, args.num_envs, args.seed, self.backends[0]):
+                raise InputError(self._message)
+        assert self.session is not None
+        return self.session
+
+    def on_run_play(self, which: str = "newest") -> bool:
+        """Load & Play the selected run's ``which`` checkpoint (newest, final or best)."""
+        try:
+            path = str(pick_checkpoint(self.runs.require_selected("Play"), which))
+            self._idle_session("Play")
+        except InputError as exc:
+            self._fail("Play", exc)
+            return False
+        return self.on_load_and_play(path)
+
+    def on_run_resume(self, total_timesteps: str | int) -> bool:
+        """Train on from the selected run's newest checkpoint (a new run folder, as ``train.py --checkpoint``)."""
+        try:
+            total = parse_total_timesteps(total_timesteps)
+            path = str(pick_checkpoint(self.runs.require_selected("Resume"), "newest"))
+            self._idle_session("Resume").start_training(total, checkpoint=path)
+        except Exception as exc:  # noqa: BLE001
+            self._fail("Resume", exc)
+            return False
+        self.runs.rescan()
+        self._info(f"Resuming from {os.path.basename(path)} for {total:,} timesteps.")
+        return True
+
+    def on_run_export(self, which: str = "newest") -> bool:
+        try:
+            path = str(pick_checkpoint(self.runs.require_selected("Export"), which))
+        except InputError as exc:
+            self._fail("Export", exc)
+            return False
+        return self.on_export(path)
+
+    def on_run_evaluate(self) -> bool:
+        """Evaluate the selected run: play its newest checkpoint at Full rendering and follow each newer one."""
+        try:
+            run = self.runs.require_selected("Evaluate")
+            session = self._idle_session("Evaluate")
+            session.set_render_mode(RenderMode.FULL_RENDERING)
+            self._render_mode = RenderMode.FULL_RENDERING
+            session.evaluate(str(run.path))
+        except Exception as exc:  # noqa: BLE001
+            self._fail("Evaluate", exc)
+            return False
+        self._info(f"Evaluating {run.name}.")
+        return True
+
+    def on_run_tensorboard(self) -> str:
+        try:
+            run = self.runs.require_selected("TensorBoard")
+        except InputError as exc:
+            self._fail("TensorBoard", exc)
+            return ""
+        return self.on_start_tensorboard(str(run.path))
 
     # -- per frame -----------------------------------------------------------------------------
 
@@ -658,7 +776,7 @@ class PanelViewModel:
         line = printable(line)  # a typed value with a line break must not break the status line
         values, lo, hi = plot_data(st.return_history)
         mode = st.render_mode if has else self._render_mode
-        latest = self.latest_checkpoint()
+        latest, best = self.latest_checkpoint(), self.best_checkpoint()
         logdir = tensorboard_logdir(st.task or self.selected_task, st.run_dir, self.log_root)
         return PanelState(
             state=s,
@@ -684,11 +802,13 @@ class PanelViewModel:
             render_mode_index=render_mode_index(mode),
             render_mode=mode,
             latest_checkpoint_text=latest or "(none found)",
+            best_checkpoint_text=best or "(none found)",
             load_play_enabled=ready,
             play_stop_enabled=s is SessionState.PLAYING,
             export_enabled=not self.exporting,
             tensorboard_command=tensorboard_command(logdir),
             tensorboard_url=self._tb_url,
+            runs=self.runs.refresh(self.selected_task, st.evaluation, idle=not running),
         )
 
     def _engine_text(self) -> str:

@@ -1,0 +1,88 @@
+"""The browser panel's page as a user sees it, in Debian's Chromium driven by Playwright: shared by the
+tests of panel.py's panel and of the panel served from inside Kit."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from isaaclab_trainer.ui import browser as browser_ui
+
+CHROMIUM = Path(browser_ui.CHROMIUM)
+CHROMIUM_ARGS = list(browser_ui.CHROMIUM_HEADLESS_ARGS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's 'chromium' (./isaaclab.sh -i does, run as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser: Any, url: str, watcher: Any = None) -> Any:
+    """A new tab on ``url`` once the panel is drawn; ``watcher.on_frame`` gets every websocket frame it receives."""
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    if watcher is not None:
+        page.on("websocket", lambda ws: ws.on("framereceived", watcher.on_frame))
+    page.goto(url)
+    page.get_by_role("button", name="Build", exact=True).wait_for(timeout=30_000)
+    return page
+
+
+def field(page, label: str):
+    """The input of the panel row labelled ``label``."""
+    return page.locator(
+        f'xpath=//label[normalize-space(.)="{label}"]/ancestor::div[contains(@class,"mantine-Flex-root")][1]//input'
+    ).first
+
+
+def click(page, name: str, nth: int = 0) -> None:
+    page.get_by_role("button", name=name, exact=True).nth(nth).click()
+
+
+def choose(page, label: str, option: str) -> None:
+    field(page, label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def status_line(page) -> str:
+    return page.locator("#isaaclab-status").inner_text()
+
+
+def wait_until(cond: Callable[[], bool], timeout: float, what: str, page=None) -> None:
+    """Poll ``cond``; with a ``page``, wait through Playwright, which delivers the page's websocket frames
+    (to a watcher) only while it runs."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        if page is not None:
+            page.wait_for_timeout(100)
+        else:
+            time.sleep(0.1)
+    seen = f" (page: state {state(page)!r}, progress {timesteps(page)}, status {status_line(page)!r})" if page else ""
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{seen}")
+
+
+def count(text: str) -> int:
+    """``"12,288 / 50,176"`` -> 12288."""
+    match = re.match(r"[\d,]+", text.strip())
+    return int(match.group(0).replace(",", "")) if match else 0
+
+
+def timesteps(page) -> int:
+    return count(field(page, "Progress").input_value())
+
+
+def state(page) -> str:
+    return field(page, "State").input_value()
