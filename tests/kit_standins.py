@@ -230,12 +230,19 @@ class StandInKit:
 
     # -- driving the panel like a user -------------------------------------------------------------------
 
-    def click(self, text: str) -> None:
-        """Press the newest button labelled ``text`` (its ``clicked_fn``)."""
-        matches = [kw for args, kw in self.world.calls_to("omni.ui.Button") if args and args[0] == text]
-        if not matches:
-            raise LookupError(f"no omni.ui.Button({text!r}) was created")
-        matches[-1]["clicked_fn"]()
+    def _buttons(self) -> list[tuple[str, dict[str, Any]]]:
+        """(label, keyword arguments) of the buttons of the newest window, in the order they were made."""
+        log = self.world.log
+        start = max((i for i, (path, _, _) in enumerate(log) if path == "omni.ui.Window"), default=0)
+        return [(args[0] if args else "", kw) for path, args, kw in log[start:] if path == "omni.ui.Button"]
+
+    def click(self, text: str, nth: int | None = None) -> None:
+        """Press the newest window's button labelled ``text`` (its ``clicked_fn``); ``nth`` picks one of several
+        with that label, in the order they were made (without it, several are a ``LookupError``)."""
+        matches = [kw for label, kw in self._buttons() if label == text]
+        if not matches or (nth is None and len(matches) > 1):
+            raise LookupError(f"{len(matches)} omni.ui.Button({text!r}) in the newest window; pass nth= for one")
+        matches[nth or 0]["clicked_fn"]()
 
     def choose(self, combo: Double, index: int) -> None:
         """Pick item ``index`` of an omni.ui ComboBox, as a user does."""

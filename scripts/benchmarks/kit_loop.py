@@ -14,9 +14,9 @@ steps/s / direct steps/s. Needs Python 3.12 (the Kit kernel wheel).
 from __future__ import annotations
 
 import gc
+import resource
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +33,15 @@ TARGET_RATIO = 0.9
 SCENARIO = TESTS / "kit_scenarios" / "bench_training.py"
 
 
-def collected(fn: Callable[[int], tuple[float, int]]) -> Callable[[int], tuple[float, int]]:
-    """``fn`` after a full garbage collection (earlier runs' garbage is not collected inside the timed run; the
-    Kit side does the same after its warm-up)."""
-
-    def run(total: int) -> tuple[float, int]:
-        gc.collect()
-        return fn(total)
-
-    return run
+def direct_round(total: int, cpu_s: list[float]) -> tuple[float, int]:
+    """train.py's path after a full garbage collection (earlier runs' garbage is not collected inside the timed
+    run; the Kit side does the same after its warm-up); its process CPU seconds are appended to ``cpu_s``."""
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    sec, steps = direct(total)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return sec, steps
 
 
 def kit_round(python: Path, total: int, warmup: int, rounds: list[dict[str, Any]]) -> tuple[float, int]:
@@ -73,11 +73,12 @@ def run(quick: bool) -> dict[str, Any]:
     repeats = 2 if quick else 4
     steps: dict[str, int] = {}
     rounds: list[dict[str, Any]] = []
+    direct_cpu: list[float] = []
     direct(warmup)  # warm-up: first-use costs count for neither side
     rates = interleaved(
         {
             "kit": steps_per_s("kit", lambda: kit_round(python, total, warmup, rounds), steps),
-            "direct": steps_per_s("direct", lambda: collected(direct)(total), steps),
+            "direct": steps_per_s("direct", lambda: direct_round(total, direct_cpu), steps),
         },
         repeats,
         alternate=True,
@@ -86,6 +87,11 @@ def run(quick: bool) -> dict[str, Any]:
     with_gc = [g for r in rounds for g in r["update_with_full_gc"]]
     ratio = paired_ratio(rates["kit"], rates["direct"])
     first = [r["first_training_frame_s"] for r in rounds]
+    # env steps per CPU second of the whole process (Kit's own threads included): what the work costs, which a
+    # loaded machine's scheduling does not change the way it changes wall time
+    kit_per_cpu = [r["timesteps"] / r["process_cpu_s"] for r in rounds]
+    direct_per_cpu = [total / c for c in direct_cpu]
+    cpu_ratio = paired_ratio(kit_per_cpu, direct_per_cpu)
     res = {
         "num_envs": NUM_ENVS,
         "timesteps_per_run": total,
@@ -97,6 +103,9 @@ def run(quick: bool) -> dict[str, Any]:
         "kit_all": rates["kit"],
         "direct_all": rates["direct"],
         "ratio": ratio,
+        "kit_steps_per_cpu_s": median(kit_per_cpu),
+        "direct_steps_per_cpu_s": median(direct_per_cpu),
+        "cpu_ratio": cpu_ratio,
         "frame_budget_ms": rounds[0]["frame_budget_ms"],
         "update_calls": len(update_ms),
         "update_ms_median": median(update_ms),
@@ -115,7 +124,7 @@ def run(quick: bool) -> dict[str, Any]:
         f"real Kit 110.4 update loop No rendering {res['kit_steps_per_s']:,.0f} vs train.py path "
         f"{res['direct_steps_per_s']:,.0f} steps/s; app.update() p99 {res['update_ms_p99']:.1f} / max "
         f"{res['update_ms_max']:.1f} ms (budget {res['frame_budget_ms']:.0f}); Kit start to first training frame "
-        f"{res['first_training_frame_s_median']:.1f} s (kit/direct)",
+        f"{res['first_training_frame_s_median']:.1f} s; per CPU second {cpu_ratio:.2f} (kit/direct)",
         ratio,
     )
     return res
@@ -131,6 +140,13 @@ def markdown(res: dict[str, Any]) -> str:
                 f"**{res['ratio']:.2f}**",
             ],
             ["train.py path (make_env + setup_training + run_learning)", res["direct_steps_per_s"], "1.00"],
+        ],
+    )
+    cpu = md_table(
+        ["same runs, per CPU second of the whole process", "env steps / CPU s", "ratio"],
+        [
+            ["real Kit 110.4 (Kit's own threads included)", res["kit_steps_per_cpu_s"], f"**{res['cpu_ratio']:.2f}**"],
+            ["train.py path", res["direct_steps_per_cpu_s"], "1.00"],
         ],
     )
     b = md_table(
@@ -164,4 +180,4 @@ def markdown(res: dict[str, Any]) -> str:
             ],
         ],
     )
-    return "\n\n".join([a, b, c])
+    return "\n\n".join([a, cpu, b, c])

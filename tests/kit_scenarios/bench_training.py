@@ -8,6 +8,7 @@ Settings (carb, given by the benchmark): /bench/num_envs, /bench/total_timesteps
 from __future__ import annotations
 
 import gc
+import resource
 import time
 
 import carb.settings
@@ -63,6 +64,7 @@ def scenario(kit) -> None:
 
     update_ms, update_cpu_ms, with_gc, steps_at = [], [], [], []
     start = _train(kit, ext, num_envs, total)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     gc.callbacks.append(on_gc)
     try:
         while _state(ext) == "TRAINING":
@@ -75,12 +77,16 @@ def scenario(kit) -> None:
     finally:
         gc.callbacks.remove(on_gc)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    process_cpu_s = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     status = ext.view_model.session.status
     assert status.state.value == "DONE", status.error
     slowest = sorted(range(len(update_ms)), key=update_ms.__getitem__)[-5:]
     res.update(
         slowest_updates=[(i, update_ms[i], update_cpu_ms[i], steps_at[i]) for i in slowest],
         update_cpu_ms=update_cpu_ms,
+        main_thread_cpu_s=sum(update_cpu_ms) / 1e3,
+        process_cpu_s=process_cpu_s,
         seconds=seconds,
         timesteps=status.timesteps,
         update_ms=update_ms,

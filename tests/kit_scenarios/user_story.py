@@ -21,6 +21,9 @@ TRAIN_FRAMES = 300
 #: more than TRAIN_FRAMES frames can reach at the session's per-frame budget
 TOTAL_TIMESTEPS = 10_000_000
 MAX_FRAMES = 2000
+#: which of the window's same-label buttons (in the order the window makes them): Training's Stop / Resume,
+#: Checkpoints' Stop (of playing), the Runs frame's Resume comes second, the newest checkpoint's Use (then the best's)
+STOP_TRAINING, STOP_PLAYING, RESUME_TRAINING, USE_NEWEST = 0, 1, 0, 0
 MODULES = ("torch", "numpy", "yaml", "gymnasium", "stable_baselines3", "tensorboard", "greenlet", "pxr", "newton")
 
 
@@ -86,25 +89,25 @@ def scenario(kit) -> None:
     paused_at = session.status.timesteps
     kit.update(30)
     res["timesteps_while_paused"] = session.status.timesteps - paused_at
-    standins.click("Resume")
+    standins.click("Resume", nth=RESUME_TRAINING)
     kit.update_until(lambda: session.status.timesteps > paused_at, max_frames=200)
     assert state(ext) == "TRAINING"
 
     # Stop: learn() returns and writes model.zip
-    standins.click("Stop")
+    standins.click("Stop", nth=STOP_TRAINING)
     kit.update_until(lambda: state(ext) == "DONE", max_frames=MAX_FRAMES)
     run_dir = session.status.run_dir
     res["model_zip"] = os.path.isfile(os.path.join(run_dir, "model.zip"))
 
     # Load & Play the newest checkpoint (the "Use" button fills the path)
-    standins.click("Use")
+    standins.click("Use", nth=USE_NEWEST)
     standins.click("Load & Play")
     kit.update_until(lambda: state(ext) == "PLAYING", max_frames=50)
     pos0 = joint_pos(standins)
     kit.update(60)
     res["playing"] = state(ext) == "PLAYING"
     res["play_moved"] = bool((joint_pos(standins) - pos0).abs().max() > 0)
-    standins.click("Stop")
+    standins.click("Stop", nth=STOP_PLAYING)
     kit.update(3)
     session = None
 
@@ -120,5 +123,5 @@ def scenario(kit) -> None:
     start = ext.view_model.session.status.timesteps
     kit.update(20)
     res["retrained_timesteps"] = ext.view_model.session.status.timesteps - start
-    standins.click("Stop")
+    standins.click("Stop", nth=STOP_TRAINING)
     kit.update_until(lambda: state(ext) == "DONE", max_frames=MAX_FRAMES)
