@@ -1,0 +1,153 @@
+"""9. Real Kit's update loop: training driven by Kit 110.4's own update events (the extension enabled by Kit's
+extension manager, ``tests/kit_harness.py``, stand-ins for the Kit SDK extensions, Newton behind the tensor
+views) at No rendering vs train.py's direct path (``make_env`` + ``setup_training`` + ``run_learning``, in this
+process), same seed, env count and budget, alternating rounds (Kit, direct, direct, Kit ...).
+
+Each Kit round is a fresh Kit process: it starts, Build and Start are clicked at once (a warm-up run, which
+also gives the start-to-first-training-frame time: from before ``KitApp()`` to the first app update whose
+training advanced), then the timed run, from Start to DONE, with every ``app.update()`` timed as Kit's run
+loop sees it (the session's frame budget of env steps plus Kit's own work). The direct side gets one untimed
+warm-up in this process. Ratio = Kit steps/s / direct steps/s. Needs Python 3.12 (the Kit kernel wheel).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from common import interleaved, line, md_table, median, paired_ratio, pct, steps_per_s
+from panel_path import NUM_ENVS, direct
+
+TESTS = Path(__file__).resolve().parents[2] / "tests"
+sys.path.insert(0, str(TESTS))
+import kit_harness  # noqa: E402
+
+NAME = "kit_loop"
+TARGET_RATIO = 0.9
+SCENARIO = TESTS / "kit_scenarios" / "bench_training.py"
+
+
+def kit_round(python: Path, total: int, warmup: int, rounds: list[dict[str, Any]]) -> tuple[float, int]:
+    """One Kit process: warm-up run, then the timed run; its facts are appended to ``rounds``."""
+    run = kit_harness.run_kit(
+        python,
+        SCENARIO,
+        Path(tempfile.mkdtemp(prefix="bench_kit_")),
+        settings={
+            "/bench/num_envs": NUM_ENVS,
+            "/bench/total_timesteps": total,
+            "/bench/warmup_timesteps": warmup,
+            "/bench/torch_threads": torch.get_num_threads(),
+        },
+    )
+    run.check()
+    res = run.scenario
+    rounds.append({**res, "startup_s": run.timings["startup_s"]})
+    return res["seconds"], res["timesteps"]
+
+
+def run(quick: bool) -> dict[str, Any]:
+    reason = kit_harness.kit_skip_reason()
+    if reason is not None:
+        raise RuntimeError(f"comparison 9 needs real Kit: {reason}")
+    python = kit_harness.ensure_kit_python()
+    total = 16 * NUM_ENVS * (12 if quick else 40)
+    warmup = 16 * NUM_ENVS
+    repeats = 2 if quick else 4
+    steps: dict[str, int] = {}
+    rounds: list[dict[str, Any]] = []
+    direct(warmup)  # warm-up: first-use costs count for neither side
+    rates = interleaved(
+        {
+            "kit": steps_per_s("kit", lambda: kit_round(python, total, warmup, rounds), steps),
+            "direct": steps_per_s("direct", lambda: direct(total), steps),
+        },
+        repeats,
+        alternate=True,
+    )
+    update_ms = [u for r in rounds for u in r["update_ms"]]
+    with_gc = [g for r in rounds for g in r["update_with_full_gc"]]
+    ratio = paired_ratio(rates["kit"], rates["direct"])
+    first = [r["first_training_frame_s"] for r in rounds]
+    res = {
+        "num_envs": NUM_ENVS,
+        "timesteps_per_run": total,
+        "timesteps_done": steps,
+        "rounds": repeats,
+        "kit": kit_harness.KIT_REQUIREMENT,
+        "kit_steps_per_s": median(rates["kit"]),
+        "direct_steps_per_s": median(rates["direct"]),
+        "kit_all": rates["kit"],
+        "direct_all": rates["direct"],
+        "ratio": ratio,
+        "frame_budget_ms": rounds[0]["frame_budget_ms"],
+        "update_calls": len(update_ms),
+        "update_ms_median": median(update_ms),
+        "update_ms_p99": pct(update_ms, 99),
+        "update_ms_max": max(update_ms),
+        "update_calls_with_full_gc": sum(with_gc),
+        "update_ms_max_without_full_gc": max((u for u, g in zip(update_ms, with_gc, strict=True) if not g), default=0),
+        "kit_startup_s_median": median([r["startup_s"] for r in rounds]),
+        "first_training_frame_s_median": median(first),
+        "first_training_frame_s_all": first,
+        "target": f"ratio >= {TARGET_RATIO}",
+        "met": ratio >= TARGET_RATIO,
+    }
+    res["line"] = line(
+        "9 kit loop",
+        f"real Kit 110.4 update loop No rendering {res['kit_steps_per_s']:,.0f} vs train.py path "
+        f"{res['direct_steps_per_s']:,.0f} steps/s; app.update() p99 {res['update_ms_p99']:.1f} / max "
+        f"{res['update_ms_max']:.1f} ms (budget {res['frame_budget_ms']:.0f}); Kit start to first training frame "
+        f"{res['first_training_frame_s_median']:.1f} s (kit/direct)",
+        ratio,
+    )
+    return res
+
+
+def markdown(res: dict[str, Any]) -> str:
+    a = md_table(
+        [f"path ({res['num_envs']} envs, seed 42, No rendering)", "env steps/s", "ratio"],
+        [
+            [
+                "real Kit 110.4: extension's update observer, Kit's app.update()",
+                res["kit_steps_per_s"],
+                f"**{res['ratio']:.2f}**",
+            ],
+            ["train.py path (make_env + setup_training + run_learning)", res["direct_steps_per_s"], "1.00"],
+        ],
+    )
+    b = md_table(
+        [
+            "app.update() as Kit's loop sees it",
+            "median ms",
+            "p99 ms",
+            "max ms",
+            "max without full GC ms",
+            "calls with a full GC",
+        ],
+        [
+            [
+                f"{res['update_calls']} calls, frame budget {res['frame_budget_ms']:.0f} ms",
+                f"{res['update_ms_median']:.1f}",
+                f"**{res['update_ms_p99']:.1f}**",
+                f"**{res['update_ms_max']:.1f}**",
+                f"{res['update_ms_max_without_full_gc']:.1f}",
+                res["update_calls_with_full_gc"],
+            ]
+        ],
+    )
+    c = md_table(
+        ["Kit start", "median s", "all rounds s"],
+        [
+            ["KitApp.startup() (extensions enabled, imports)", f"{res['kit_startup_s_median']:.1f}", ""],
+            [
+                "start to first training frame (KitApp() -> Build 64 -> Start -> first update that trained)",
+                f"**{res['first_training_frame_s_median']:.1f}**",
+                ", ".join(f"{s:.1f}" for s in res["first_training_frame_s_all"]),
+            ],
+        ],
+    )
+    return "\n\n".join([a, b, c])
