@@ -259,6 +259,8 @@ def test_session_evaluate_follows_new_checkpoints(finished_run: Path, tmp_path: 
             time.sleep(0.02)
         assert session.status.message == f"run folder {live.name} was deleted; playing model_12288_steps.zip"
         assert session.status.state.value == "PLAYING"
+        session.stop()
+        assert session.status.evaluation is None and session.status.state.value == "BUILT"
     finally:
         session.close()
 

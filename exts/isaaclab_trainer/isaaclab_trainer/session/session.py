@@ -290,7 +290,7 @@ class TrainingSession:
             if self._state != SessionState.ERROR:
                 self._state, self._message = SessionState.DONE, f"stopped; {self._saved_text()}"
         elif activity == SessionState.PLAYING:
-            self._player, self._watch = None, None
+            self._player, self._watch, self._eval_run = None, None, None
             self._state, self._message = SessionState.BUILT, "stopped playing"
 
     def set_render_mode(self, mode: RenderMode | int) -> None:

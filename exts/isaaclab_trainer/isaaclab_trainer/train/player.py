@@ -69,6 +69,7 @@ def load_policy(checkpoint: Checkpoint, env: gym.Env, task: str) -> PolicyPlayer
         # never VecNormalize.load (plain pickle): a restricted unpickler, statistics frozen
         vec_env = wrap_with_stats(stats, vec_env)
     agent = load_agent(checkpoint, vec_env, settings, restore_stats=False)
+    settings.limit_torch_threads(agent)
     vec_env.seed(env.unwrapped.cfg.seed)  # PPO.load reseeded the env with the seed it was trained with
     return PolicyPlayer(agent, vec_env, checkpoint.path)
 

@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 import torch.nn as nn
 from stable_baselines3 import PPO
 from stable_baselines3.common.policies import ActorCriticPolicy
@@ -61,6 +62,12 @@ class AgentSettings:
 
     def rollout_size(self, num_envs: int) -> int:
         return int(self.ppo_kwargs.get("n_steps", 2048)) * num_envs
+
+    def limit_torch_threads(self, agent: PPO) -> None:
+        """Give torch :attr:`cpu_threads` intra-op threads when ``agent`` runs on the CPU: SB3's small MLPs
+        run fastest on one thread, which leaves the other core to the env (and, playing, to a trainer beside)."""
+        if agent.device.type == "cpu" and self.cpu_threads > 0:
+            torch.set_num_threads(self.cpu_threads)
 
 
 #: accepted value types of PPO's plain keyword arguments (schedules are checked by _schedule)

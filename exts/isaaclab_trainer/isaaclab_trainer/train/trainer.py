@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
@@ -161,9 +160,7 @@ def _build_agent(
         agent = load_agent(checkpoint, vec_env, settings)
     else:
         agent = PPO(settings.policy, vec_env, verbose=0, **settings.ppo_kwargs)
-    if agent.device.type == "cpu" and settings.cpu_threads > 0:
-        # SB3's small MLP updates run fastest on one thread, and it leaves the other core to the env
-        torch.set_num_threads(settings.cpu_threads)
+    settings.limit_torch_threads(agent)
     return settings, vec_env, agent
 
 
