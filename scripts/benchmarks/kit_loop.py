@@ -14,6 +14,7 @@ steps/s / direct steps/s. Needs Python 3.12 (the Kit kernel wheel).
 from __future__ import annotations
 
 import gc
+import os
 import resource
 import sys
 import tempfile
@@ -68,6 +69,7 @@ def run(quick: bool) -> dict[str, Any]:
     if reason is not None:
         raise RuntimeError(f"comparison 9 needs real Kit: {reason}")
     python = kit_harness.ensure_kit_python()
+    load_at_start = os.getloadavg()[0]
     total = 16 * NUM_ENVS * (12 if quick else 40)
     warmup = 16 * NUM_ENVS
     repeats = 2 if quick else 4
@@ -116,6 +118,8 @@ def run(quick: bool) -> dict[str, Any]:
         "kit_startup_s_median": median([r["startup_s"] for r in rounds]),
         "first_training_frame_s_median": median(first),
         "first_training_frame_s_all": first,
+        "load_avg_1m_at_start": load_at_start,
+        "load_avg_1m_at_end": os.getloadavg()[0],
         "target": f"ratio >= {TARGET_RATIO}",
         "met": ratio >= TARGET_RATIO,
     }
@@ -180,4 +184,8 @@ def markdown(res: dict[str, Any]) -> str:
             ],
         ],
     )
-    return "\n\n".join([a, cpu, b, c])
+    load = (
+        f"Load average (1 min) {res['load_avg_1m_at_start']:.1f} at the start of this comparison, "
+        f"{res['load_avg_1m_at_end']:.1f} at its end, on {os.cpu_count()} cores."
+    )
+    return "\n\n".join([load, a, cpu, b, c])
