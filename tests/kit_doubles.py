@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import time
 import types
 import weakref
 from collections.abc import Callable
@@ -121,6 +122,8 @@ class World:
         self.on_get: dict[str, Callable[[Any], Any]] = {}
         self.modules = {name: ModuleDouble(self, name) for name in spec.modules}
         self._classes: dict[str, type] = {}
+        #: wall seconds spent inside calls of doubles, their scripted answers included
+        self.call_s = 0.0
 
     # -- lookups -----------------------------------------------------------------------------------
 
@@ -165,6 +168,13 @@ class World:
         object.__getattribute__(obj, "_state")[name] = value
 
     def call(self, fn: Double, args: tuple, kwargs: dict) -> Any:
+        started = time.perf_counter()
+        try:
+            return self._call(fn, args, kwargs)
+        finally:
+            self.call_s += time.perf_counter() - started
+
+    def _call(self, fn: Double, args: tuple, kwargs: dict) -> Any:
         path = fn._path
         sig = self.spec.calls.get(path)
         if sig is None:

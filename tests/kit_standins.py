@@ -29,6 +29,7 @@ so both answer alike. They are stand-ins: they say nothing about how NVIDIA's ex
 from __future__ import annotations
 
 import fnmatch
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,7 @@ class StandInKit:
         self.changed_fns: dict[int, list] = {}
         self.articulations: dict[int, NewtonArticulations] = {}  # id(articulation view double) -> Newton
         self.physics_dt: float | None = None  # the step of PhysX's warm start (update_simulation)
+        self.simulate_s = 0.0  # wall seconds of Newton's solver steps behind simulate()
         self._script()
 
     # -- helpers of the scripts ------------------------------------------------------------------------
@@ -151,10 +153,12 @@ class StandInKit:
         return self.articulations[id(fn._owner)]
 
     def _simulate(self, fn: Double, elapsed_time: float, current_time: float) -> None:
+        started = time.perf_counter()
         for art in list(self.articulations.values()):
             if abs(elapsed_time - art.physics_dt) > 1e-9:
                 raise RuntimeError(f"stand-in omni.physx: simulate({elapsed_time}), the views step {art.physics_dt}")
             art.backend.step()
+        self.simulate_s += time.perf_counter() - started
 
     def _warm_start(self, fn: Double, elapsed_step: float, current_time: float) -> None:
         self.physics_dt = float(elapsed_step)

@@ -106,12 +106,16 @@ def render(data: dict) -> str:
         if res is None:
             continue
         mod = importlib.import_module(name)
+        try:
+            body = mod.markdown(res)
+        except KeyError as exc:  # a results file written before the module's current format
+            body = f"(stored results lack {exc}; rerun `--only {n}`)"
         met = res.get("met")
         verdict = "" if met is None else f" — target {res['target']}: **{'met' if met else 'not met'}**"
         parts.append(
             f"### {n}. {TITLES[n]}\n\n`{res['command']}` ({res['date']}, {res['wall_s']:.0f} s, "
             f"torch threads {res['torch_threads']}{', quick budgets' if res['quick'] else ''}){verdict}\n\n"
-            f"{mod.markdown(res)}\n\n`{res['line']}`"
+            f"{body}\n\n`{res['line']}`"
         )
     return "\n\n".join(parts)
 

@@ -65,6 +65,7 @@ def scenario(kit) -> None:
     update_ms, update_cpu_ms, with_gc, steps_at = [], [], [], []
     start = _train(kit, ext, num_envs, total)
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    in_standins, in_solver = kit.standins.world.call_s, kit.standins.simulate_s
     gc.callbacks.append(on_gc)
     try:
         while _state(ext) == "TRAINING":
@@ -78,6 +79,7 @@ def scenario(kit) -> None:
         gc.callbacks.remove(on_gc)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
+    in_standins, in_solver = kit.standins.world.call_s - in_standins, kit.standins.simulate_s - in_solver
     process_cpu_s = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     status = ext.view_model.session.status
     assert status.state.value == "DONE", status.error
@@ -87,6 +89,8 @@ def scenario(kit) -> None:
         update_cpu_ms=update_cpu_ms,
         main_thread_cpu_s=sum(update_cpu_ms) / 1e3,
         process_cpu_s=process_cpu_s,
+        standin_s=in_standins,
+        solver_s=in_solver,
         seconds=seconds,
         timesteps=status.timesteps,
         update_ms=update_ms,
