@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import common
 import torch
 from common import interleaved, line, md_table, median, paired_ratio, pct, steps_per_s
 from panel_path import NUM_ENVS, direct
@@ -124,6 +125,7 @@ def run(quick: bool) -> dict[str, Any]:
         "kit_startup_s_median": median([r["startup_s"] for r in rounds]),
         "first_training_frame_s_median": median(first),
         "first_training_frame_s_all": first,
+        "machine": common.machine(),  # Python 3.12, unlike the other comparisons' runs
         "load_avg_1m_at_start": load_at_start,
         "load_avg_1m_at_end": os.getloadavg()[0],
         "target": f"ratio >= {TARGET_RATIO}",
@@ -178,6 +180,7 @@ def markdown(res: dict[str, Any]) -> str:
             "max ms",
             "max without full GC ms",
             "calls with a full GC",
+            "env steps per call",
         ],
         [
             [
@@ -187,6 +190,7 @@ def markdown(res: dict[str, Any]) -> str:
                 f"**{res['update_ms_max']:.1f}**",
                 f"{res['update_ms_max_without_full_gc']:.1f}",
                 res["update_calls_with_full_gc"],
+                f"{res['rounds'] * res['timesteps_per_run'] / res['update_calls']:.0f}",
             ]
         ],
     )
@@ -203,7 +207,8 @@ def markdown(res: dict[str, Any]) -> str:
     )
     load = (
         f"Load average (1 min) {res['load_avg_1m_at_start']:.1f} at the start of this comparison, "
-        f"{res['load_avg_1m_at_end']:.1f} at its end, on {os.cpu_count()} cores."
+        f"{res['load_avg_1m_at_end']:.1f} at its end, on {os.cpu_count()} cores; Python "
+        f"{res['machine']['python']}, torch {res['machine']['torch']} on both sides."
     )
     note = (
         "The Kit side trains through the Kit shell's PhysX backend (``kit/backends.py``: tensor views, a clone per "
