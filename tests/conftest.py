@@ -37,40 +37,25 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-#: rollout mean return at which :func:`balanced_run` stops training (a perfect episode returns ~5)
-BALANCED_RETURN = 4.6
-
-
 @pytest.fixture(scope="session")
 def balanced_run(tmp_path_factory) -> Path:
     """A run folder whose ``model.zip`` balances the pole, trained with VecNormalize on observations.
 
-    Isaac-Cartpole-v0 with the task's agent config plus ``normalize_input: true``, trained in this
-    process only until SB3's rollout mean return reaches :data:`BALANCED_RETURN` (about 260k
-    timesteps: 55 s to 3 min on a shared 2-core machine, by its load). Shared by the export and 3-D
-    video tests.
+    Isaac-Cartpole-v0 trained as the README's default command trains it (the task's agent config and
+    its full budget, seed 42) plus ``normalize_input: true``, in this process. Shared by the export
+    and 3-D video tests. What it reaches, measured over seeds on a 2-core machine: BALANCED_NOTE
     """
-    import numpy as np
-    from stable_baselines3.common.callbacks import BaseCallback
-
     from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
     from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
-
-    class StopWhenBalanced(BaseCallback):
-        def _on_step(self) -> bool:
-            returns = [info["r"] for info in self.model.ep_info_buffer]
-            return not (len(returns) >= 64 and np.mean(returns) >= BALANCED_RETURN)
 
     task = "Isaac-Cartpole-v0"
     cwd = tmp_path_factory.mktemp("balanced")
     run_dir = cwd / "logs" / "sb3" / task / "2026-01-01_00-00-00"
     env_cfg = load_env_cfg(task)
-    agent_cfg = {**load_agent_cfg(task), "normalize_input": True, "n_timesteps": 400_000}
+    agent_cfg = {**load_agent_cfg(task), "normalize_input": True}
     env = make_env(task, env_cfg)
     try:
-        setup = setup_training(
-            env, task, env_cfg, agent_cfg, run_dir, summary_write=None, extra_callbacks=[StopWhenBalanced()]
-        )
+        setup = setup_training(env, task, env_cfg, agent_cfg, run_dir, summary_write=None)
         run_learning(setup)
     finally:
         env.close()

@@ -93,14 +93,17 @@ def setup_training(
     resumes from a saved model (step count and TensorBoard curve go on).
     """
     eval_env: gym.Env | None = None
+    num_envs = env.unwrapped.num_envs
     try:
         settings, vec_env, agent = _build_agent(env, agent_cfg, checkpoint, vec_env_hook)
-        if settings.eval_interval > 0:
-            eval_env = make_eval_env(task, env_cfg, settings.eval_episodes)
+        budget = settings.n_timesteps if total_timesteps is None else int(total_timesteps)
+        rollout = settings.rollout_size(num_envs)
+        eval_freq = max(1, settings.eval_interval // num_envs)
+        if settings.eval_interval > 0 and math.ceil(budget / rollout) * rollout >= eval_freq * num_envs:
+            eval_env = make_eval_env(task, env_cfg, settings.eval_episodes)  # only if an evaluation will run
     except BaseException:
         release_run_dir(run_dir)
         raise
-    num_envs = env.unwrapped.num_envs
     write_run_params(run_dir, env_cfg, agent_cfg, argv)
     agent.set_logger(configure(str(run_dir / "PPO_1"), ["tensorboard"]))
 
@@ -109,15 +112,11 @@ def setup_training(
     best = None
     if eval_env is not None:
         eval_venv = _wrap(eval_env, settings, eval_env_hook, training=False)
-        best = BestModelCallback(
-            eval_venv, max(1, settings.eval_interval // num_envs), run_dir / BEST_MODEL, checkpoints
-        )
+        best = BestModelCallback(eval_venv, eval_freq, run_dir / BEST_MODEL, checkpoints)
         callbacks.append(best)
     if summary_write is not None:
         callbacks.append(SummaryCallback(log_interval, summary_write))
     callbacks += extra_callbacks or []
-    budget = settings.n_timesteps if total_timesteps is None else int(total_timesteps)
-    rollout = settings.rollout_size(num_envs)
     start = 0 if checkpoint is None else agent.num_timesteps
     return TrainingSetup(
         agent=agent,
