@@ -10,6 +10,8 @@ keeps ``model_best.zip``, measured on envs of its own (:func:`make_eval_env`).
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ from .checkpoints import load_agent
 from .checks import Checkpoint
 from .runs import BEST_MODEL, FINAL_MODEL, release_run_dir, write_run_params
 from .sb3_cfg import AgentSettings, process_sb3_cfg
+
+logger = logging.getLogger(__name__)
 
 
 class TrainingInterrupted(Exception):
@@ -62,9 +66,15 @@ def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any
     return gym.make(canonical_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
 
 
-def make_eval_env(task: str, env_cfg: Any, num_envs: int) -> gym.Env:
+def make_eval_env(task: str, env_cfg: Any, num_envs: int) -> gym.Env | None:
     """``num_envs`` envs of ``task`` that measure the policy for ``model_best.zip``: the run's env config on
-    Newton, in a stage of their own (never drawn, and never the live stage: in Isaac Sim one engine owns it)."""
+    Newton, in a stage of their own (never drawn, and never the live stage: in Isaac Sim one engine owns it).
+
+    None where the ``newton`` package is not installed (Isaac Sim's own Python): the run keeps no best model.
+    """
+    if importlib.util.find_spec("newton") is None:
+        logger.warning("no model_best.zip for this run: its evaluation envs need the 'newton' package")
+        return None
     return make_env(task, dataclasses.replace(env_cfg, num_envs=num_envs, backend=NEWTON))
 
 
