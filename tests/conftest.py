@@ -37,13 +37,19 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+#: the checkpoint of :func:`balanced_run` the export and video tests use
+BALANCED_MODEL = "model_best.zip"
+
+
 @pytest.fixture(scope="session")
 def balanced_run(tmp_path_factory) -> Path:
-    """A run folder whose ``model.zip`` balances the pole, trained with VecNormalize on observations.
+    """A run folder whose :data:`BALANCED_MODEL` balances the pole, trained with VecNormalize on observations.
 
     Isaac-Cartpole-v0 trained as the README's default command trains it (the task's agent config and
     its full budget, seed 42) plus ``normalize_input: true``, in this process. Shared by the export
-    and 3-D video tests. What it reaches, measured over seeds on a 2-core machine: BALANCED_NOTE
+    and 3-D video tests. They take the run's best model, not its ``model.zip``: measured over seeds
+    on a 2-core machine (BALANCED_NOTE), normalized observations leave some seeds' ``model.zip``
+    below 4.5, while the best model played >= 4.5 for every seed.
     """
     from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
     from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
@@ -59,5 +65,5 @@ def balanced_run(tmp_path_factory) -> Path:
         run_learning(setup)
     finally:
         env.close()
-    assert (run_dir / "model_vecnormalize.pkl").is_file()
+    assert (run_dir / "model_vecnormalize.pkl").is_file() and (run_dir / "model_vecnormalize_best.pkl").is_file()
     return run_dir

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_script
+from conftest import BALANCED_MODEL, REPO, run_script
 
 EXPORT = REPO / "scripts" / "reinforcement_learning" / "sb3" / "export.py"
 TASK = "Isaac-Cartpole-v0"
@@ -19,9 +19,9 @@ TASK = "Isaac-Cartpole-v0"
 
 @pytest.fixture(scope="module")
 def exported(balanced_run: Path) -> Path:
-    """export.py run as a user would, from the folder that holds logs/ (the newest run's model.zip)."""
+    """export.py run as a user would, from the folder that holds logs/ (the newest run's best model)."""
     cwd = balanced_run.parents[3]
-    res = run_script(EXPORT, "--task", TASK, cwd=cwd, timeout=300)
+    res = run_script(EXPORT, "--task", TASK, "--checkpoint", "best", cwd=cwd, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "Exported onnx" in res.stdout and "Exported torchscript" in res.stdout
     return balanced_run / "exported"
@@ -55,7 +55,7 @@ def recorded_observations(checkpoint: Path, n: int = 1000) -> tuple[np.ndarray, 
 def test_export_writes_files_and_metadata(exported: Path, balanced_run: Path):
     assert {p.name for p in exported.iterdir()} == {"policy.onnx", "policy.pt", "policy.json"}
     meta = json.loads((exported / "policy.json").read_text())
-    assert meta["task"] == TASK and Path(meta["checkpoint"]) == balanced_run / "model.zip"
+    assert meta["task"] == TASK and Path(meta["checkpoint"]) == balanced_run / BALANCED_MODEL
     assert meta["input"]["columns"] == ["cart_pos", "pole_pos", "cart_vel", "pole_vel"]
     assert meta["input"]["shape"] == ["batch", 4] and meta["output"]["shape"] == ["batch", 1]
     assert meta["output"]["columns"] == ["cart_effort"]
@@ -69,7 +69,7 @@ def test_export_writes_files_and_metadata(exported: Path, balanced_run: Path):
 def test_exported_files_give_sb3_actions_on_recorded_observations(exported: Path, balanced_run: Path):
     import onnxruntime as ort
 
-    obs, expected = recorded_observations(balanced_run / "model.zip")
+    obs, expected = recorded_observations(balanced_run / BALANCED_MODEL)
     assert obs.shape == (1000, 4) and np.abs(expected).max() > 0.1  # a real policy, not zeros
     session = ort.InferenceSession(str(exported / "policy.onnx"), providers=["CPUExecutionProvider"])
     onnx_actions = session.run(["actions"], {"obs": obs})[0]
@@ -86,7 +86,7 @@ def test_exported_files_clip_as_sb3_does(exported: Path, balanced_run: Path):
 
     from isaaclab_trainer.train.export import load_for_export, sb3_actions
 
-    agent, stats = load_for_export(balanced_run / "model.zip", TASK)
+    agent, stats = load_for_export(balanced_run / BALANCED_MODEL, TASK)
     obs = np.array([[1e6, -1e6, 1e6, -1e6], [-1e6, 1e6, -1e6, 1e6], [0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
     expected = sb3_actions(agent, stats, obs)
     session = ort.InferenceSession(str(exported / "policy.onnx"), providers=["CPUExecutionProvider"])
