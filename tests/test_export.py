@@ -26,8 +26,8 @@ def _export(cwd: Path, *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def exported(balanced_run: Path) -> Path:
-    """The default command's best model, exported (``--checkpoint best``)."""
-    _export(balanced_run.parents[3], "--checkpoint", "best")
+    """The default command's model.zip, exported as a user would (the newest run's)."""
+    _export(balanced_run.parents[3])
     return balanced_run / "exported"
 
 
@@ -78,7 +78,7 @@ def recorded_observations(checkpoint: Path, n: int = 1000) -> tuple[np.ndarray, 
 
 def test_export_writes_files_and_metadata(normalized_run: Path, exported: Path, balanced_run: Path):
     meta = json.loads((exported / "policy.json").read_text())
-    assert Path(meta["checkpoint"]) == balanced_run / BALANCED_MODEL  # --checkpoint best
+    assert Path(meta["checkpoint"]) == balanced_run / BALANCED_MODEL
     exported = normalized_run / "exported"
     assert {p.name for p in exported.iterdir()} == {"policy.onnx", "policy.pt", "policy.json"}
     meta = json.loads((exported / "policy.json").read_text())
@@ -98,7 +98,7 @@ def test_exported_files_give_sb3_actions_on_recorded_observations(normalized_run
 
     exported = normalized_run / "exported"
     obs, expected = recorded_observations(normalized_run / "model.zip")
-    assert obs.shape == (1000, 4) and np.abs(expected).max() > 0.1  # a real policy, not zeros
+    assert obs.shape == (1000, 4) and np.abs(expected).max() > 0.01  # a real policy (4 iterations), not zeros
     session = ort.InferenceSession(str(exported / "policy.onnx"), providers=["CPUExecutionProvider"])
     onnx_actions = session.run(["actions"], {"obs": obs})[0]
     script = torch.jit.load(str(exported / "policy.pt"))
@@ -144,7 +144,9 @@ def test_policy_driven_only_by_the_onnx_file_balances_the_pole(exported: Path):
             returns += [infos[i]["episode"]["r"] for i in np.flatnonzero(dones)]
     finally:
         vec_env.close()
-    assert np.mean(returns[:10]) >= 4.5, returns
+    # Benchmark 8 (docs/benchmarks.md): the default command's model.zip played 4.407 for its worst seed
+    # of 0-19 (20 episodes; median 4.95); failing policies play 0-2. 4.0 leaves 0.4 below that worst seed.
+    assert np.mean(returns[:10]) >= 4.0, returns
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,14 @@ from isaaclab_trainer.session import RenderMode, SessionState, TrainingSession
 from isaaclab_trainer.session.handoff import LoopLearner
 
 # Learning bounds, from benchmark 8 (docs/benchmarks.md): the README's default command (this config, its
-# full 500k budget, bit-identical to this session's run) over seeds 0-19 on a 2-core machine. BOUNDS_NOTE
-#: what the run's own rollouts (with exploration noise) and play.py's 20 episodes must reach
-ROLLOUT_BOUND = PLAY_BOUND = 4.5
+# full 500k budget, bit-identical to this session's run) over seeds 0-19 on a 2-core machine. The rollout
+# mean return at 500k (with exploration noise) was 4.710 for the worst seed, median 4.849; play.py's 20
+# episodes of model.zip 4.407 for the worst seed (16), 4.456 and 4.719 for the next, median 4.950. A
+# policy that does not balance plays 0-2. Each bound sits below the worst seed: 0.21 and 0.41.
+#: what the run's own rollouts (with exploration noise) must reach
+ROLLOUT_BOUND = 4.5
+#: what play.py's 20 episodes of the run's model.zip must reach
+PLAY_BOUND = 4.0
 
 
 def drive(session: TrainingSession, until, max_frames: int = 1_000_000) -> list[float]:
