@@ -632,7 +632,7 @@ class PanelViewModel:
     def pick_checkpoint(self, selector: str) -> str | None:
         """What ``selector`` ("latest", "best") names now, re-scanned when the task or the session's saves change."""
         st = self._status() if self.session is not None else None
-        key = (self.selected_task, st and st.last_checkpoint, st and st.best_checkpoint)
+        key = (self.selected_task, st.last_checkpoint if st else None, st.best_checkpoint if st else None)
         cached = self._pick_cache.get(selector)
         if cached is None or cached[0] != key:
             try:
@@ -640,7 +640,8 @@ class PanelViewModel:
             except Exception:  # noqa: BLE001
                 logger.exception("Isaac Lab panel: checkpoint scan failed")
                 found = None
-            self._pick_cache[selector] = cached = (key, found)
+            cached = (key, found)
+            self._pick_cache[selector] = cached
         return cached[1]
 
     def _chosen_checkpoint(self, text: str, action: str) -> str:
