@@ -37,44 +37,35 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-#: rollout mean return at which :func:`balanced_run` stops training (a perfect episode returns ~5)
-BALANCED_RETURN = 4.6
+#: the checkpoint of :func:`balanced_run` the export and video tests play
+BALANCED_MODEL = "model.zip"
 
 
 @pytest.fixture(scope="session")
 def balanced_run(tmp_path_factory) -> Path:
-    """A run folder whose ``model.zip`` balances the pole, trained with VecNormalize on observations.
+    """A run folder whose :data:`BALANCED_MODEL` balances the pole: the README's default command's run.
 
-    Isaac-Cartpole-v0 with the task's agent config plus ``normalize_input: true``, trained in this
-    process only until SB3's rollout mean return reaches :data:`BALANCED_RETURN` (about 260k
-    timesteps: 55 s to 3 min on a shared 2-core machine, by its load). Shared by the export and 3-D
-    video tests.
+    Isaac-Cartpole-v0 trained as the default command trains it (the task's agent config, its full
+    budget, seed 42), in this process; shared by the export and 3-D video tests. That recipe is the
+    one measured: benchmark 8 (docs/benchmarks.md), seeds 0-19, 20 episodes each: its ``model.zip``
+    played 4.407 for the worst seed (16), 4.456 and 4.719 for the next two, >= 4.91 for the other 17; the
+    tests that play it take their bound from that (4.0: failing policies play 0-2). (With
+    ``normalize_input: true`` added it is not: of seeds 0-6, 2 never learned (best models 0.93 and
+    0.70) and the model.zip of 2 more played 4.17 and 3.76; the export tests of VecNormalize use a
+    short run of their own.)
     """
-    import numpy as np
-    from stable_baselines3.common.callbacks import BaseCallback
-
     from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
     from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
 
-    class StopWhenBalanced(BaseCallback):
-        def _on_step(self) -> bool:
-            returns = [info["r"] for info in self.model.ep_info_buffer]
-            return not (len(returns) >= 64 and np.mean(returns) >= BALANCED_RETURN)
-
     task = "Isaac-Cartpole-v0"
-    cwd = tmp_path_factory.mktemp("balanced")
-    run_dir = cwd / "logs" / "sb3" / task / "2026-01-01_00-00-00"
+    run_dir = tmp_path_factory.mktemp("balanced") / "logs" / "sb3" / task / "2026-01-01_00-00-00"
     env_cfg = load_env_cfg(task)
-    agent_cfg = {**load_agent_cfg(task), "normalize_input": True, "n_timesteps": 400_000}
     env = make_env(task, env_cfg)
     try:
-        setup = setup_training(
-            env, task, env_cfg, agent_cfg, run_dir, summary_write=None, extra_callbacks=[StopWhenBalanced()]
-        )
-        run_learning(setup)
+        run_learning(setup_training(env, task, env_cfg, load_agent_cfg(task), run_dir, summary_write=None))
     finally:
         env.close()
-    assert (run_dir / "model_vecnormalize.pkl").is_file()
+    assert (run_dir / BALANCED_MODEL).is_file()
     return run_dir
 
 

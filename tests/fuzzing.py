@@ -72,7 +72,7 @@ class InputFiles:
         kinds = sorted(self.checkpoints)
         return st.one_of(
             st.sampled_from(kinds).map(lambda k: str(self.checkpoints[k])),
-            st.sampled_from(("gone.zip", "", ".", "/", "/dev/null", "logs/model.zip")),
+            st.sampled_from(("gone.zip", "", ".", "/", "/dev/null", "logs/model.zip", "best", "latest")),
         )
 
     def yaml_file(self, text: str) -> str:

@@ -67,6 +67,7 @@ def test_sb3_config_converts_modules_and_schedules():
         ({"eval_interval": -1}, "'eval_interval' must be an integer >= 0 \\(0: keep no best model\\), got -1"),
         ({"eval_interval": 6.4e4}, "'eval_interval' must be an integer, got 64000.0"),
         ({"eval_episodes": 0}, "'eval_episodes' must be an integer >= 1, got 0"),
+        ({"eval_episodes": 10**12}, r"'eval_episodes' 1000000000000 \(one env each\) does not fit in memory"),
         ({"learning_rate": "3e-4x"}, "must be a number or 'lin_<number>'"),
         ({"n_steps": 0}, "'n_steps' must be an integer >= 1"),
     ],

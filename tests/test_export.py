@@ -11,20 +11,44 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_script
+from conftest import BALANCED_MODEL, REPO, run_script
 
 EXPORT = REPO / "scripts" / "reinforcement_learning" / "sb3" / "export.py"
 TASK = "Isaac-Cartpole-v0"
 
 
-@pytest.fixture(scope="module")
-def exported(balanced_run: Path) -> Path:
-    """export.py run as a user would, from the folder that holds logs/ (the newest run's model.zip)."""
-    cwd = balanced_run.parents[3]
-    res = run_script(EXPORT, "--task", TASK, cwd=cwd, timeout=300)
+def _export(cwd: Path, *args: str) -> None:
+    """export.py run as a user would, from the folder that holds logs/."""
+    res = run_script(EXPORT, "--task", TASK, *args, cwd=cwd, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "Exported onnx" in res.stdout and "Exported torchscript" in res.stdout
+
+
+@pytest.fixture(scope="module")
+def exported(balanced_run: Path) -> Path:
+    """The default command's model.zip, exported as a user would (the newest run's)."""
+    _export(balanced_run.parents[3])
     return balanced_run / "exported"
+
+
+@pytest.fixture(scope="module")
+def normalized_run(tmp_path_factory) -> Path:
+    """A run with VecNormalize on observations, 4 PPO iterations of 16 envs, exported (the newest run's
+    model.zip): what is exported is checked against SB3, so it need not balance."""
+    from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
+    from isaaclab_trainer.train.trainer import make_env, run_learning, setup_training
+
+    run_dir = tmp_path_factory.mktemp("normalized") / "logs" / "sb3" / TASK / "2026-01-01_00-00-00"
+    env_cfg = load_env_cfg(TASK)
+    env_cfg.num_envs = 16
+    agent_cfg = {**load_agent_cfg(TASK), "normalize_input": True, "n_timesteps": 1024}
+    env = make_env(TASK, env_cfg)
+    try:
+        run_learning(setup_training(env, TASK, env_cfg, agent_cfg, run_dir, summary_write=None))
+    finally:
+        env.close()
+    _export(run_dir.parents[3])
+    return run_dir
 
 
 def recorded_observations(checkpoint: Path, n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
@@ -52,10 +76,13 @@ def recorded_observations(checkpoint: Path, n: int = 1000) -> tuple[np.ndarray, 
     return np.concatenate(raw)[:n].astype(np.float32), np.concatenate(actions)[:n]
 
 
-def test_export_writes_files_and_metadata(exported: Path, balanced_run: Path):
+def test_export_writes_files_and_metadata(normalized_run: Path, exported: Path, balanced_run: Path):
+    meta = json.loads((exported / "policy.json").read_text())
+    assert Path(meta["checkpoint"]) == balanced_run / BALANCED_MODEL
+    exported = normalized_run / "exported"
     assert {p.name for p in exported.iterdir()} == {"policy.onnx", "policy.pt", "policy.json"}
     meta = json.loads((exported / "policy.json").read_text())
-    assert meta["task"] == TASK and Path(meta["checkpoint"]) == balanced_run / "model.zip"
+    assert meta["task"] == TASK and Path(meta["checkpoint"]) == normalized_run / "model.zip"
     assert meta["input"]["columns"] == ["cart_pos", "pole_pos", "cart_vel", "pole_vel"]
     assert meta["input"]["shape"] == ["batch", 4] and meta["output"]["shape"] == ["batch", 1]
     assert meta["output"]["columns"] == ["cart_effort"]
@@ -66,11 +93,12 @@ def test_export_writes_files_and_metadata(exported: Path, balanced_run: Path):
     assert max(meta["verified"]["max_abs_diff_vs_sb3"].values()) < 1e-5
 
 
-def test_exported_files_give_sb3_actions_on_recorded_observations(exported: Path, balanced_run: Path):
+def test_exported_files_give_sb3_actions_on_recorded_observations(normalized_run: Path):
     import onnxruntime as ort
 
-    obs, expected = recorded_observations(balanced_run / "model.zip")
-    assert obs.shape == (1000, 4) and np.abs(expected).max() > 0.1  # a real policy, not zeros
+    exported = normalized_run / "exported"
+    obs, expected = recorded_observations(normalized_run / "model.zip")
+    assert obs.shape == (1000, 4) and np.abs(expected).max() > 0.01  # a real policy (4 iterations), not zeros
     session = ort.InferenceSession(str(exported / "policy.onnx"), providers=["CPUExecutionProvider"])
     onnx_actions = session.run(["actions"], {"obs": obs})[0]
     script = torch.jit.load(str(exported / "policy.pt"))
@@ -80,13 +108,14 @@ def test_exported_files_give_sb3_actions_on_recorded_observations(exported: Path
     assert np.max(np.abs(script_actions - expected)) < 1e-5
 
 
-def test_exported_files_clip_as_sb3_does(exported: Path, balanced_run: Path):
+def test_exported_files_clip_as_sb3_does(normalized_run: Path):
     """Observations far outside training: VecNormalize's clip and SB3's action clipping both apply."""
     import onnxruntime as ort
 
     from isaaclab_trainer.train.export import load_for_export, sb3_actions
 
-    agent, stats = load_for_export(balanced_run / "model.zip", TASK)
+    exported = normalized_run / "exported"
+    agent, stats = load_for_export(normalized_run / "model.zip", TASK)
     obs = np.array([[1e6, -1e6, 1e6, -1e6], [-1e6, 1e6, -1e6, 1e6], [0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
     expected = sb3_actions(agent, stats, obs)
     session = ort.InferenceSession(str(exported / "policy.onnx"), providers=["CPUExecutionProvider"])
@@ -115,7 +144,9 @@ def test_policy_driven_only_by_the_onnx_file_balances_the_pole(exported: Path):
             returns += [infos[i]["episode"]["r"] for i in np.flatnonzero(dones)]
     finally:
         vec_env.close()
-    assert np.mean(returns[:10]) >= 4.5, returns
+    # Benchmark 8 (docs/benchmarks.md): the default command's model.zip played 4.407 for its worst seed
+    # of 0-19 (20 episodes; median 4.95); failing policies play 0-2. 4.0 leaves 0.4 below that worst seed.
+    assert np.mean(returns[:10]) >= 4.0, returns
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,15 @@ from isaaclab_trainer.session import RenderMode, SessionState, TrainingSession
 from isaaclab_trainer.session.handoff import LoopLearner
 from isaaclab_trainer.session.session import STEPS_PER_FRAME
 
-SOLVE_TIMESTEPS = 300_000  # the task is solved (rollout mean >= 4.75) by ~160k steps; see README
+# Learning bounds, from benchmark 8 (docs/benchmarks.md): the README's default command (this config, its
+# full 500k budget, bit-identical to this session's run) over seeds 0-19 on a 2-core machine. The rollout
+# mean return at 500k (with exploration noise) was 4.710 for the worst seed, median 4.849; play.py's 20
+# episodes of model.zip 4.407 for the worst seed (16), 4.456 and 4.719 for the next, median 4.950. A
+# policy that does not balance plays 0-2. Each bound sits below the worst seed: 0.21 and 0.41.
+#: what the run's own rollouts (with exploration noise) must reach
+ROLLOUT_BOUND = 4.5
+#: what play.py's 20 episodes of the run's model.zip must reach
+PLAY_BOUND = 4.0
 
 
 def drive(session: TrainingSession, until, max_frames: int = 1_000_000) -> list[float]:
@@ -43,12 +51,13 @@ def policy_weights(model_zip: Path) -> dict[str, torch.Tensor]:
 
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory):
-    """Train Isaac-Cartpole-v0 to a solved policy through update(), with mode switches and a pause."""
+    """Train Isaac-Cartpole-v0 as the README's default command does (its config and budget) through update(),
+    with mode switches and a pause."""
     logs = tmp_path_factory.mktemp("logs")
     session = TrainingSession("Isaac-Cartpole-v0", num_envs=64, seed=42, log_root=logs)
     session.build()
-    session.start_training(total_timesteps=SOLVE_TIMESTEPS)
-    assert session.status.total_timesteps == 293 * 1024  # rounded up to whole 1024-step rollouts
+    session.start_training()
+    assert session.status.total_timesteps == 489 * 1024  # 500,000 rounded up to whole 1024-step rollouts
     drive(session, lambda s: s.timesteps >= 20 * 64)  # FULL_RENDERING: one env step per frame
     session.set_render_mode(RenderMode.PARTIAL_RENDERING)
     drive(session, lambda s: s.timesteps >= 40_000)
@@ -69,8 +78,8 @@ def test_training_through_update_solves_the_task(solved):
     _, status = solved
     assert status.state == SessionState.DONE, status.error
     assert status.timesteps == status.total_timesteps
-    assert status.mean_return is not None and status.mean_return >= 4.5
-    assert len(status.return_history) > 10 and status.return_history[-1] >= 4.5
+    assert status.mean_return is not None and status.mean_return >= ROLLOUT_BOUND
+    assert len(status.return_history) > 10 and status.return_history[-1] >= ROLLOUT_BOUND
     run = Path(status.run_dir)
     assert (run / "model.zip").is_file() and (run / "params" / "agent.yaml").is_file()
     assert list(run.glob("model_*_steps.zip")), "periodic checkpoints like train.py"
@@ -85,15 +94,15 @@ def test_training_through_update_solves_the_task(solved):
 def test_play_matches_play_py(solved, tmp_path):
     logs, status = solved
     model = Path(status.run_dir) / "model.zip"
-    session = TrainingSession("Isaac-Cartpole-v0", num_envs=16, seed=42, log_root=logs)
+    session = TrainingSession("Isaac-Cartpole-v0", num_envs=64, seed=42, log_root=logs)
     session.build()
     assert session.latest_checkpoint() is not None
     session.load_checkpoint(model)
     session.play()
     session.set_render_mode(RenderMode.NO_RENDERING)
     player = session._player
-    drive(session, lambda s: s.episodes >= 10)
-    returns = list(session._returns)[:10]
+    drive(session, lambda s: s.episodes >= 20)
+    returns = list(session._returns)[:20]
     session.stop()
     assert session.status.state == SessionState.BUILT and player is not None
     session.close()
@@ -102,17 +111,17 @@ def test_play_matches_play_py(solved, tmp_path):
         "--checkpoint",
         str(model),
         "--num_envs",
-        "16",
+        "64",
         "--seed",
         "42",
         "--num_episodes",
-        "10",
+        "20",
         "--headless",
         cwd=tmp_path,
     )
     assert res.returncode == 0, res.stderr
     mean = float(re.search(r"mean return: (-?\d+\.\d+)", res.stdout).group(1))
-    assert mean >= 4.5
+    assert mean >= PLAY_BOUND  # benchmark 8's protocol: play.py's defaults, 20 episodes
     assert np.mean(returns) == pytest.approx(mean, abs=1e-3)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PLAY, run_script
+from conftest import BALANCED_MODEL, PLAY, run_script
 
 TASK = "Isaac-Cartpole-v0"
 NUM_ENVS, SHOWN, LENGTH = 8, 3, 45
@@ -71,7 +71,7 @@ def clip(balanced_run: Path) -> tuple[Path, str]:
         "--video_length",
         str(LENGTH),
         "--checkpoint",
-        str(balanced_run / "model.zip"),
+        str(balanced_run / BALANCED_MODEL),
         cwd=balanced_run.parents[3],
         timeout=600,
     )
@@ -105,7 +105,7 @@ def test_rendered_cart_is_where_the_simulation_put_it(clip, balanced_run: Path):
 
     mp4, _ = clip
     frames = iio.imread(mp4)  # frame k: the state after step k + 1 (RecordVideo starts at step 0)
-    travel = cart_x_after_each_step(balanced_run / "model.zip")
+    travel = cart_x_after_each_step(balanced_run / BALANCED_MODEL)
     env = int(np.argmax(np.ptp(travel, axis=0)))
     xs = travel[:, env]
     a, b = int(np.argmin(xs)), int(np.argmax(xs))

@@ -1,11 +1,11 @@
 """Run the benchmark comparisons and write docs/benchmarks.json and the results block of docs/benchmarks.md.
 
-./isaaclab.sh -p scripts/benchmarks/run.py            # full run (about 10 min on 2 cores, plus about 30 min for 8)
+./isaaclab.sh -p scripts/benchmarks/run.py            # full run (about 10 min on 2 cores, plus about 50 min for 8)
 ./isaaclab.sh -p scripts/benchmarks/run.py --quick    # smaller budgets, < 5 min; prints one line per comparison
 ./isaaclab.sh -p scripts/benchmarks/run.py --only 1,4 # some comparisons; the others' results are kept
 
 1 env_overhead, 2 training_throughput, 3 time_to_solve, 4 panel_path, 5 scaling, 6 profile_fixes (before/after),
-7 browser_panel, 8 seeds (about 30 min: 20 trainings of the default command, two at a time),
+7 browser_panel, 8 seeds (about 50 min: 20 trainings of the default command, two at a time),
 9 kit_loop (real Kit 110.4; Python 3.12 only),
 10 evaluate_run.
 """

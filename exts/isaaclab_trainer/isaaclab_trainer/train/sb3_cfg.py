@@ -135,7 +135,14 @@ def _check_sizes(cfg: dict[str, Any], num_envs: int, source: str) -> None:
     if not 0 <= threads <= MAX_CPU_THREADS:
         accepted = f"an integer from 0 to {MAX_CPU_THREADS} (0: torch's default)"
         raise ConfigError(f"{source}: 'cpu_threads' must be {accepted}, got {threads!r}")
-    from isaaclab_trainer.train.checks import available_memory
+    from isaaclab_trainer.train.checks import available_memory, max_num_envs
+
+    eval_episodes, envs_limit = cfg.get("eval_episodes", AgentSettings.eval_episodes), max_num_envs()
+    if cfg.get("eval_interval", AgentSettings.eval_interval) > 0 and eval_episodes > envs_limit:
+        raise ConfigError(
+            f"{source}: 'eval_episodes' {eval_episodes} (one env each) does not fit in memory "
+            f"(accepted: 1 to {envs_limit:,} here)"
+        )
 
     n_steps = cfg.get("n_steps", inspect.signature(PPO.__init__).parameters["n_steps"].default)
     limit = max(1, available_memory() // (ROLLOUT_BYTES_PER_SAMPLE * max(1, num_envs)))

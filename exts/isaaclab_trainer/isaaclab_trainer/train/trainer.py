@@ -10,6 +10,8 @@ keeps ``model_best.zip``, measured on envs of its own (:func:`make_eval_env`).
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +42,8 @@ from .runs import (
     write_run_state,
 )
 from .sb3_cfg import AgentSettings, process_sb3_cfg
+
+logger = logging.getLogger(__name__)
 
 
 class TrainingInterrupted(Exception):
@@ -72,10 +76,14 @@ def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any
 
 def make_eval_env(task: str, env_cfg: Any, num_envs: int) -> gym.Env | None:
     """``num_envs`` envs of ``task`` that measure the policy for ``model_best.zip``: the run's env config on
-    the headless Newton backend, in a stage of its own (never drawn, and never the live stage: in Isaac Sim
-    one engine owns it). None where no such backend is registered (inside Isaac Sim, whose engines
-    replace it): such a run keeps no ``model_best.zip``."""
-    if not owns_its_stage(NEWTON):
+    headless Newton backend, in a stage of their own (never drawn, and never the live stage: in Isaac Sim one
+    engine owns it).
+
+    None where that backend is missing: the ``newton`` package is not installed (Isaac Sim's own Python) or
+    Isaac Sim's engines took its name (the Kit shell registers them); the run then keeps no best model.
+    """
+    if importlib.util.find_spec("newton") is None or not owns_its_stage(NEWTON):
+        logger.warning("no model_best.zip for this run: its evaluation envs need the headless Newton backend")
         return None
     return make_env(task, dataclasses.replace(env_cfg, num_envs=num_envs, backend=NEWTON))
 
@@ -105,14 +113,17 @@ def setup_training(
     resumes from a saved model (step count and TensorBoard curve go on).
     """
     eval_env: gym.Env | None = None
+    num_envs = env.unwrapped.num_envs
     try:
         settings, vec_env, agent = _build_agent(env, agent_cfg, checkpoint, vec_env_hook)
-        if settings.eval_interval > 0:
-            eval_env = make_eval_env(task, env_cfg, settings.eval_episodes)
+        budget = settings.n_timesteps if total_timesteps is None else int(total_timesteps)
+        rollout = settings.rollout_size(num_envs)
+        eval_freq = max(1, settings.eval_interval // num_envs)
+        if settings.eval_interval > 0 and math.ceil(budget / rollout) * rollout >= eval_freq * num_envs:
+            eval_env = make_eval_env(task, env_cfg, settings.eval_episodes)  # only if an evaluation will run
     except BaseException:
         release_run_dir(run_dir)
         raise
-    num_envs = env.unwrapped.num_envs
     write_run_params(run_dir, env_cfg, agent_cfg, argv)
     write_run_state(run_dir, RUNNING)
     agent.set_logger(configure(str(run_dir / "PPO_1"), ["tensorboard"]))
@@ -122,15 +133,11 @@ def setup_training(
     best = None
     if eval_env is not None:
         eval_venv = _wrap(eval_env, settings, eval_env_hook, training=False)
-        best = BestModelCallback(
-            eval_venv, max(1, settings.eval_interval // num_envs), run_dir / BEST_MODEL, checkpoints
-        )
+        best = BestModelCallback(eval_venv, eval_freq, run_dir / BEST_MODEL, checkpoints)
         callbacks.append(best)
     if summary_write is not None:
         callbacks.append(SummaryCallback(log_interval, summary_write))
     callbacks += extra_callbacks or []
-    budget = settings.n_timesteps if total_timesteps is None else int(total_timesteps)
-    rollout = settings.rollout_size(num_envs)
     start = 0 if checkpoint is None else agent.num_timesteps
     return TrainingSetup(
         agent=agent,

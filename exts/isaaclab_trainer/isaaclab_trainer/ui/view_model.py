@@ -650,7 +650,8 @@ class PanelViewModel:
             except Exception:  # noqa: BLE001
                 logger.exception("Isaac Lab panel: checkpoint scan failed")
                 found = None
-            self._pick_cache[selector] = cached = (key, found)
+            cached = (key, found)
+            self._pick_cache[selector] = cached
         return cached[1]
 
     def _chosen_checkpoint(self, text: str, action: str) -> str:
