@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from isaaclab_trainer.session.status import EvaluationStatus
 from isaaclab_trainer.train.checks import UsageError
@@ -111,6 +112,8 @@ class RunsModel:
         self._next_scan = 0.0
         self.runs: list[RunSummary] = []
         self._selected: str | None = None  # by path: the list reorders as runs start
+        self._scans = 0
+        self._cached: tuple[tuple[Any, ...], RunsState] | None = None  # the last state and what it was made of
 
     def rescan(self) -> None:
         """Scan at the next :meth:`refresh` (a run was just started or stopped here)."""
@@ -139,6 +142,7 @@ class RunsModel:
         if task == self._task and now < self._next_scan:
             return
         self._task, self._next_scan = task, now + SCAN_PERIOD_S
+        self._scans += 1
         try:
             self.runs = self._scanner.scan(task, self.log_root)
         except OSError:  # the log root itself is unreadable or went away: an empty list, said by the list
@@ -149,6 +153,14 @@ class RunsModel:
         """The section's state for ``task`` (rescanned at most every :data:`SCAN_PERIOD_S`); ``idle``: the
         panel runs nothing now, so a run can be played, resumed or evaluated."""
         self._scan(task)
+        key = (self._scans, self._selected, evaluation, idle)
+        if self._cached is not None and self._cached[0] == key:  # most frames: nothing changed
+            return self._cached[1]
+        state = self._derive(evaluation, idle)
+        self._cached = (key, state)
+        return state
+
+    def _derive(self, evaluation: EvaluationStatus | None, idle: bool) -> RunsState:
         rows = tuple(RunRow(r.name, str(r.path), r.state, run_label(r)) for r in self.runs)
         run = self.selected
         evaluated = None
