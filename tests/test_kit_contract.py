@@ -158,6 +158,7 @@ class FakeKit:
         get[f"{VIEW}.is_valid"] = lambda view: True
         get[f"{ART}.count"] = lambda art: NUM_ENVS
         get[f"{ART}.shared_metatype.dof_names"] = lambda meta: list(DOF_NAMES)
+        get[f"{ART}.shared_metatype.link_names"] = lambda meta: ["slider", "cart", "pole"]
         call[f"{ART}.get_dof_positions"] = lambda fn: self._joint_state(fn._owner)[0]
         call[f"{ART}.get_dof_velocities"] = lambda fn: self._joint_state(fn._owner)[1]
         call[f"{ART}.get_dof_max_forces"] = lambda fn: torch.full((NUM_ENVS, 2), 400.0)

@@ -40,6 +40,7 @@ from pxr import Usd
 
 from isaaclab_trainer.sim.backends import register_backend
 from isaaclab_trainer.sim.backends.base import PhysicsBackend, canonical_device
+from isaaclab_trainer.sim.scene import env_origins
 
 from . import engines
 
@@ -48,7 +49,12 @@ PLAY_SIMULATIONS = "/app/player/playSimulations"
 
 
 class KitTensorBackend(PhysicsBackend):
-    """``num_envs`` cartpoles at ``/World/envs/env_<i>/Robot`` in the live stage, simulated by :attr:`ENGINE`."""
+    """``num_envs`` robots at ``/World/envs/env_<i>/Robot`` in the live stage, simulated by :attr:`ENGINE`.
+
+    ``engine_options`` (a task's Newton solver settings) are ignored: Isaac Sim's engines take theirs from
+    the stage. Poses come back in each env's frame (the env prim's origin subtracted, as the Newton backend
+    and Isaac Lab's ``root_pos_w - env_origins`` do).
+    """
 
     #: the Isaac Sim engine this backend drives (``kit.engines`` name)
     ENGINE: str
@@ -60,6 +66,7 @@ class KitTensorBackend(PhysicsBackend):
         physics_dt: float,
         device: str = "cpu",
         pattern: str = ROBOTS_PATTERN,
+        **engine_options: Any,
     ) -> None:
         context = omni.usd.get_context()
         if context.get_stage() is None or context.get_stage() != stage:
@@ -101,7 +108,11 @@ class KitTensorBackend(PhysicsBackend):
             raise
 
         self.joint_names = list(self._robots.shared_metatype.dof_names)
+        self.body_names = list(self._robots.shared_metatype.link_names)
         self._sim_device = torch.device(str(self._view.device))
+        envs = pattern.rsplit("/", 2)[0]
+        origins = env_origins(stage, [f"{envs}/env_{i}" for i in range(self.num_envs)])
+        self._origins = torch.as_tensor(origins, device=self.device)
         nd = len(self.joint_names)
         self._all = torch.arange(self.num_envs, dtype=torch.int32, device=self._sim_device)
         self._efforts = torch.zeros((self.num_envs, nd), dtype=torch.float32, device=self._sim_device)
@@ -164,6 +175,45 @@ class KitTensorBackend(PhysicsBackend):
         indices = ids.to(torch.int32)
         self._robots.set_dof_positions(full_pos, indices)
         self._robots.set_dof_velocities(full_vel, indices)
+
+    def joint_limits(self) -> torch.Tensor:
+        self._check()
+        return self._robots.get_dof_limits()[0].clone().to(self.device)
+
+    def root_pose(self) -> torch.Tensor:
+        self._check()
+        pose = self._robots.get_root_transforms().clone().to(self.device)
+        pose[:, :3] -= self._origins
+        return pose
+
+    def root_velocity(self) -> torch.Tensor:
+        self._check()
+        return self._robots.get_root_velocities().clone().to(self.device)
+
+    def write_root_state(self, env_ids: torch.Tensor, pose: torch.Tensor, velocity: torch.Tensor) -> None:
+        self._check()
+        if env_ids.numel() == 0:
+            return
+        ids = env_ids.to(device=self._sim_device, dtype=torch.int64)
+        full_pose = self._robots.get_root_transforms().clone()
+        full_vel = self._robots.get_root_velocities().clone()
+        full_pose[ids] = pose.to(device=self._sim_device, dtype=torch.float32)
+        full_pose[ids, :3] += self._origins[env_ids].to(self._sim_device)
+        full_vel[ids] = velocity.to(device=self._sim_device, dtype=torch.float32)
+        indices = ids.to(torch.int32)
+        self._robots.set_root_transforms(full_pose, indices)
+        self._robots.set_root_velocities(full_vel, indices)
+
+    def body_poses(self) -> torch.Tensor:
+        self._check()
+        poses = self._robots.get_link_transforms().clone().to(self.device)
+        poses[..., :3] -= self._origins.unsqueeze(1)
+        return poses
+
+    def body_incoming_wrenches(self) -> torch.Tensor:
+        # in each link's incoming joint's child frame, which the assets here author as the body frame
+        self._check()
+        return self._robots.get_link_incoming_joint_force().clone().to(self.device)
 
     def step(self) -> None:
         self._check()
