@@ -21,6 +21,7 @@ default joint positions    legs 0, feet +-45 deg (sign per foot)       ``DEFAULT
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from pathlib import Path
 
@@ -47,10 +48,11 @@ FEET: tuple[str, ...] = ("front_left_foot", "front_right_foot", "left_back_foot"
 
 
 def asset_path() -> Path:
-    """Newton's bundled ``ant.usda`` (installed with the ``newton`` package, no download)."""
-    import newton
-
-    return Path(newton.__file__).parent / "examples" / "assets" / "ant.usda"
+    """Newton's bundled ``ant.usda`` (installed with the ``newton`` package, no download; not imported here)."""
+    found = importlib.util.find_spec("newton")
+    if found is None or found.origin is None:
+        raise FileNotFoundError("the Ant scene reads Newton's bundled ant.usda: install newton (the headless extra)")
+    return Path(found.origin).parent / "examples" / "assets" / "ant.usda"
 
 
 def add_ant(stage: Usd.Stage, prim_path: str, height: float = ROOT_HEIGHT) -> Usd.Prim:

@@ -73,6 +73,7 @@ class NewtonBackend(PhysicsBackend):
         solver: str = DEFAULT_SOLVER,
         contacts: bool = False,
         solver_options: dict | None = None,
+        graph: bool = True,
     ) -> None:
         if solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -174,9 +175,10 @@ class NewtonBackend(PhysicsBackend):
         self._joint_limits = torch.as_tensor(np.stack((lower, upper), axis=-1), dtype=torch.float32, device=self.device)
         self._fk_stale = False
         self._ik_stale = False
-        # Featherstone on CPU: replay each substep from a captured Warp graph (C++ loop, same kernels
-        # and buffers) instead of ~15 Python kernel launches, each paying for its argument packing
-        capture = solver == "featherstone" and self._wp_device.is_cpu and self._pipeline is None
+        # Featherstone and MuJoCo Warp on CPU (``graph``): replay each substep from a captured Warp graph (C++
+        # loop, same kernels and buffers) instead of ~15 (Featherstone) or ~170 (MuJoCo Warp, the ant) Python
+        # kernel launches, each paying for its argument packing
+        capture = graph and solver in ("featherstone", "mujoco") and self._wp_device.is_cpu and self._pipeline is None
         self._graphs = self._capture_steps() if capture else None
 
     # --- PhysicsBackend ---
