@@ -5,7 +5,7 @@
 ./isaaclab.sh -p scripts/benchmarks/run.py --only 1,4 # some comparisons; the others' results are kept
 
 1 env_overhead, 2 training_throughput, 3 time_to_solve, 4 panel_path, 5 scaling, 6 profile_fixes (before/after),
-7 browser_panel.
+7 browser_panel, 11 locomotion (Ant: solver table, env overhead).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ MODULES = {
     5: "scaling",
     6: "profile_fixes",
     7: "browser_panel",
+    11: "locomotion",
 }
 TITLES = {
     1: "Env overhead: env.step() vs the raw Newton solver",
@@ -37,6 +38,7 @@ TITLES = {
     5: "Scaling with num_envs",
     6: "Profile-driven fixes: before / after",
     7: "Browser panel (panel.py): No rendering vs train.py, Full-rendering loop rate",
+    11: "Locomotion (Isaac-Ant-v0): Newton solver table, env.step() vs raw stepping",
 }
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from isaaclab_trainer.envs.base_env import BatchedTaskEnv
+from isaaclab_trainer.envs.render import make_renderer_3d
 from isaaclab_trainer.sim.ant import DEFAULT_JOINT_POS, FEET, ROOT_HEIGHT
 from isaaclab_trainer.sim.backends.base import quat_apply_inverse
 from isaaclab_trainer.sim.scene import build_ant_scene
@@ -94,6 +96,15 @@ class AntEnv(BatchedTaskEnv):
             "formula": f"effort = clamp(action * {cfg.action_scale}, -{cfg.effort_clip}, {cfg.effort_clip}) N m "
             "on each joint, in the order of 'joint'",
         }
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode != "rgb_array":
+            return None
+        if self._renderer is None:  # built on the first frame: only runs that record video pay for it
+            self._renderer = make_renderer_3d(
+                self.stage, self.num_envs, self.backend.joint_names, (0.5, 0.0, 0.3), (1.5, 1.2, 0.4)
+            )
+        return self._renderer(self.backend.joint_pos().cpu().numpy(), self.backend.root_pose().cpu().numpy())
 
     # -- state ------------------------------------------------------------------------------
 
