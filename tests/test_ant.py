@@ -3,6 +3,7 @@ training run through train.py and play.py."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -15,6 +16,7 @@ from isaaclab_trainer.tasks import make_task_env
 from isaaclab_trainer.tasks.locomotion import mdp
 
 TASK = "Isaac-Ant-v0"
+EXPORT = TRAIN.parent / "export.py"
 #: the foot capsule of ant.usda / nv_ant.xml: it starts at the ankle and is 0.566 m long, radius 0.08 m
 FOOT_LENGTH, FOOT_RADIUS = 0.5657, 0.08
 DT = 1.0 / 60.0
@@ -183,3 +185,9 @@ def test_short_training_run_writes_a_playable_model(tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert re.search(r"mean return", res.stdout + res.stderr), res.stdout
+    # export: ONNX and TorchScript, each checked against SB3 by the exporter before it is kept
+    res = run_script(EXPORT, "--task", "Isaac-Ant", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    meta = json.loads((run / "exported" / "policy.json").read_text())
+    assert meta["input"]["shape"] == ["batch", 60] and meta["output"]["shape"] == ["batch", 8]
+    assert meta["action_scaling"]["unit"] == "N m" and len(meta["action_scaling"]["joint"]) == 8
