@@ -164,17 +164,22 @@ class KitTensorBackend(PhysicsBackend):
 
     def write_joint_state(self, env_ids: torch.Tensor, pos: torch.Tensor, vel: torch.Tensor) -> None:
         self._check()
+        r = self._robots
+        self._write_rows(
+            env_ids, (r.get_dof_positions, r.set_dof_positions, pos), (r.get_dof_velocities, r.set_dof_velocities, vel)
+        )
+
+    def _write_rows(self, env_ids: torch.Tensor, *fields: tuple[Any, Any, torch.Tensor]) -> None:
+        """Write ``rows`` of each ``(getter, setter, rows)`` for ``env_ids``: the tensor API takes full
+        ``(count, ...)`` buffers and applies the rows named by indices."""
         if env_ids.numel() == 0:
             return
         ids = env_ids.to(device=self._sim_device, dtype=torch.int64)
-        # the tensor API takes full (count, dofs) buffers and applies the rows named by indices
-        full_pos = self._robots.get_dof_positions().clone()
-        full_vel = self._robots.get_dof_velocities().clone()
-        full_pos[ids] = pos.to(device=self._sim_device, dtype=torch.float32)
-        full_vel[ids] = vel.to(device=self._sim_device, dtype=torch.float32)
         indices = ids.to(torch.int32)
-        self._robots.set_dof_positions(full_pos, indices)
-        self._robots.set_dof_velocities(full_vel, indices)
+        for get, set_, rows in fields:
+            full = get().clone()
+            full[ids] = rows.to(device=self._sim_device, dtype=torch.float32)
+            set_(full, indices)
 
     def joint_limits(self) -> torch.Tensor:
         self._check()
@@ -192,17 +197,14 @@ class KitTensorBackend(PhysicsBackend):
 
     def write_root_state(self, env_ids: torch.Tensor, pose: torch.Tensor, velocity: torch.Tensor) -> None:
         self._check()
-        if env_ids.numel() == 0:
-            return
-        ids = env_ids.to(device=self._sim_device, dtype=torch.int64)
-        full_pose = self._robots.get_root_transforms().clone()
-        full_vel = self._robots.get_root_velocities().clone()
-        full_pose[ids] = pose.to(device=self._sim_device, dtype=torch.float32)
-        full_pose[ids, :3] += self._origins[env_ids].to(self._sim_device)
-        full_vel[ids] = velocity.to(device=self._sim_device, dtype=torch.float32)
-        indices = ids.to(torch.int32)
-        self._robots.set_root_transforms(full_pose, indices)
-        self._robots.set_root_velocities(full_vel, indices)
+        r = self._robots
+        world = pose.to(self.device).clone()
+        world[:, :3] += self._origins[env_ids.to(self.device)]  # the tensor API takes world poses
+        self._write_rows(
+            env_ids,
+            (r.get_root_transforms, r.set_root_transforms, world),
+            (r.get_root_velocities, r.set_root_velocities, velocity),
+        )
 
     def body_poses(self) -> torch.Tensor:
         self._check()
