@@ -16,10 +16,12 @@ from isaaclab_trainer.tasks import (
     agent_cfg_path,
     env_cfg_path,
     env_class,
+    load_agent_cfg,
     load_env_cfg,
     override_env_cfg,
     sweep_cfg_path,
 )
+from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.utils import ConfigError
 
 #: sha256 of the policy weights ``train.py --num_envs 16 --seed 7 --max_iterations 3`` wrote with the code
@@ -52,6 +54,23 @@ def test_every_task_has_its_files_and_classes(task):
     assert act.is_bounded("both")  # SB3 clips to these bounds
     assert cls.action_metadata(cfg)["formula"]
     assert TASKS[task].bytes_per_env > 0
+    settings = process_sb3_cfg(load_agent_cfg(task), cfg.num_envs, source=task)  # the agent config is usable
+    assert settings.n_timesteps > 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("newton_solver", "physx", "'newton_solver' must be one of mujoco, xpbd, featherstone"),
+        ("upright_threshold", 1.0, "'upright_threshold' must be a number between 0 and 1"),
+        ("effort_clip", 0.0, "'effort_clip' must be a number > 0"),
+        ("reset_joint_pos", (0.2, -0.2), "'reset_joint_pos' must be \\[low, high\\]"),
+        ("target", (1.0, 2.0), "'target' must be"),
+    ],
+)
+def test_ant_config_rejects_values_no_run_can_use(key, value, match):
+    with pytest.raises(ConfigError, match=match):
+        override_env_cfg(load_env_cfg("Isaac-Ant-v0"), **{key: value})
 
 
 def test_overrides_are_checked_like_the_yaml():
