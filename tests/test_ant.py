@@ -44,6 +44,7 @@ def set_state(env, pos=(0.0, 0.0, ROOT_HEIGHT), quat=(0.0, 0.0, 0.0, 1.0), vel=(
     pos_all[:, env._dofs] = q.expand(n, -1)
     vel_all[:, env._dofs] = qd
     be.write_joint_state(ids, pos_all, vel_all)
+    env._frame = None  # the env reads the new state (it caches one read per step)
 
 
 def yaw_quat(angle: float) -> tuple[float, float, float, float]:

@@ -42,9 +42,16 @@ def scale_transform(x: torch.Tensor, lower: torch.Tensor, upper: torch.Tensor) -
 
 
 def up_proj(quat: torch.Tensor) -> torch.Tensor:
-    """Projection of the base's up axis on the world's up axis (``base_up_proj``): ``-projected_gravity_b.z``."""
-    gravity = torch.tensor((0.0, 0.0, -1.0), device=quat.device).expand(quat.shape[:-1] + (3,))
-    return -quat_apply_inverse(quat, gravity)[..., 2]
+    """Projection of the base's up axis on the world's up axis (``base_up_proj``, ``-projected_gravity_b.z``):
+    the rotation matrix's ``R_zz = 1 - 2 (x^2 + y^2)``."""
+    x, y = quat[..., 0], quat[..., 1]
+    return 1 - 2 * (x * x + y * y)
+
+
+def forward_axis_xy(quat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """x and y of the base's forward axis (+x of the body) in the world: ``R_xx``, ``R_yx``."""
+    x, y, z, w = quat.unbind(-1)
+    return 1 - 2 * (y * y + z * z), 2 * (x * y + w * z)
 
 
 def to_target(root_pos: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -55,10 +62,9 @@ def to_target(root_pos: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def heading_proj(root_pos: torch.Tensor, quat: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Projection of the base's forward axis (+x) on the planar direction to the target (``base_heading_proj``)."""
-    d = to_target(root_pos, target)
-    direction = d / d.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-    forward = quat_apply(quat, torch.tensor((1.0, 0.0, 0.0), device=quat.device).expand_as(root_pos))
-    return (forward * direction).sum(-1)
+    d = target[..., :2] - root_pos[..., :2]
+    fx, fy = forward_axis_xy(quat)
+    return (fx * d[..., 0] + fy * d[..., 1]) / d.norm(dim=-1).clamp_min(1e-12)
 
 
 def angle_to_target(root_pos: torch.Tensor, quat: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -69,7 +75,7 @@ def angle_to_target(root_pos: torch.Tensor, quat: torch.Tensor, target: torch.Te
 
 def potential(root_pos: torch.Tensor, target: torch.Tensor, step_dt: float) -> torch.Tensor:
     """``-planar distance to the target / step_dt``: ``progress_reward`` is its change over one step."""
-    return -to_target(root_pos, target).norm(dim=-1) / step_dt
+    return -(target[..., :2] - root_pos[..., :2]).norm(dim=-1) / step_dt
 
 
 def move_to_target_bonus(heading: torch.Tensor, threshold: float) -> torch.Tensor:

@@ -75,6 +75,7 @@ class AntEnv(BatchedTaskEnv):
         self._actions = torch.zeros(self.num_envs, self.action_dim, device=self.device)
         self._efforts = torch.zeros(self.num_envs, self.backend.num_dofs, device=self.device)
         self._potentials = torch.zeros(self.num_envs, device=self.device)
+        self._frame: dict[str, torch.Tensor] | None = None  # this step's base state, read once (see _base)
 
     @staticmethod
     def build_scene(stage: Any, cfg: AntEnvCfg) -> None:
@@ -108,10 +109,24 @@ class AntEnv(BatchedTaskEnv):
 
     # -- state ------------------------------------------------------------------------------
 
-    def _joint_state(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.backend.joint_pos()[:, self._dofs], self.backend.joint_vel()[:, self._dofs]
+    def _base(self) -> dict[str, torch.Tensor]:
+        """The base and joint state after this step's physics, read from the backend once and shared by the
+        dones, the rewards and the observations (cleared by the next step and by resets)."""
+        if self._frame is None:
+            root = self.backend.root_pose()
+            pos, quat = root[:, :3], root[:, 3:]
+            self._frame = {
+                "pos": pos,
+                "quat": quat,
+                "up": mdp.up_proj(quat),
+                "heading": mdp.heading_proj(pos, quat, self._target),
+                "q": self.backend.joint_pos()[:, self._dofs],
+                "qd": self.backend.joint_vel()[:, self._dofs],
+            }
+        return self._frame
 
     def _pre_physics_step(self, action: torch.Tensor) -> None:
+        self._frame = None
         self._actions = action.clone()
         effort = torch.clamp(action * self.cfg.action_scale, -self.cfg.effort_clip, self.cfg.effort_clip)
         self._efforts[:, self._dofs] = effort
@@ -120,14 +135,11 @@ class AntEnv(BatchedTaskEnv):
         self.backend.set_joint_efforts(self._efforts)
 
     def _get_observations(self) -> torch.Tensor:
-        cfg = self.cfg
-        root = self.backend.root_pose()
-        pos, quat = root[:, :3], root[:, 3:]
+        cfg, b = self.cfg, self._base()
+        pos, quat = b["pos"], b["quat"]
         vel = self.backend.root_velocity()
         roll, _, yaw = mdp.euler_xyz(quat)
-        q, qd = self._joint_state()
         feet = self.backend.body_incoming_wrenches()[:, self._feet].reshape(self.num_envs, -1)
-        target = self._target.expand_as(pos)
         return torch.cat(
             (
                 pos[:, 2:3],
@@ -135,11 +147,11 @@ class AntEnv(BatchedTaskEnv):
                 quat_apply_inverse(quat, vel[:, 3:]),
                 mdp.wrap_to_pi(yaw).unsqueeze(-1),
                 mdp.wrap_to_pi(roll).unsqueeze(-1),
-                mdp.angle_to_target(pos, quat, target).unsqueeze(-1),
-                mdp.up_proj(quat).unsqueeze(-1),
-                mdp.heading_proj(pos, quat, target).unsqueeze(-1),
-                mdp.scale_transform(q, self._limits[:, 0], self._limits[:, 1]),
-                qd * cfg.joint_vel_scale,
+                mdp.angle_to_target(pos, quat, self._target).unsqueeze(-1),
+                b["up"].unsqueeze(-1),
+                b["heading"].unsqueeze(-1),
+                mdp.scale_transform(b["q"], self._limits[:, 0], self._limits[:, 1]),
+                b["qd"] * cfg.joint_vel_scale,
                 feet * cfg.feet_force_scale,
                 self._actions,
             ),
@@ -147,33 +159,29 @@ class AntEnv(BatchedTaskEnv):
         )
 
     def _get_dones(self) -> tuple[torch.Tensor, torch.Tensor]:
-        terminated = self.backend.root_pose()[:, 2] < self.cfg.termination_height
+        terminated = self._base()["pos"][:, 2] < self.cfg.termination_height
         truncated = self.episode_length_buf >= self.max_episode_length
         return terminated, truncated
 
     def _get_rewards(self, terminated: torch.Tensor) -> torch.Tensor:
-        cfg = self.cfg
-        root = self.backend.root_pose()
-        pos, quat = root[:, :3], root[:, 3:]
-        target = self._target.expand_as(pos)
-        q, qd = self._joint_state()
+        cfg, b = self.cfg, self._base()
         prev = self._potentials
-        self._potentials = mdp.potential(pos, target, self.step_dt)
+        self._potentials = mdp.potential(b["pos"], self._target, self.step_dt)
         weighted = (
             cfg.rew_progress * (self._potentials - prev)
             + cfg.rew_alive * (~terminated).float()
-            + cfg.rew_upright * (mdp.up_proj(quat) > cfg.upright_threshold).float()
-            + cfg.rew_move_to_target
-            * mdp.move_to_target_bonus(mdp.heading_proj(pos, quat, target), cfg.move_to_target_threshold)
+            + cfg.rew_upright * (b["up"] > cfg.upright_threshold).float()
+            + cfg.rew_move_to_target * mdp.move_to_target_bonus(b["heading"], cfg.move_to_target_threshold)
             + cfg.rew_action_l2 * self._actions.square().sum(-1)
-            + cfg.rew_energy * mdp.power_consumption(self._actions, qd, self._gear_scaled)
+            + cfg.rew_energy * mdp.power_consumption(self._actions, b["qd"], self._gear_scaled)
             + cfg.rew_joint_limits
-            * mdp.joint_pos_limits_penalty_ratio(q, self._limits, cfg.joint_limits_threshold, self._gear_scaled)
+            * mdp.joint_pos_limits_penalty_ratio(b["q"], self._limits, cfg.joint_limits_threshold, self._gear_scaled)
         )
         return weighted * self.step_dt + cfg.rew_terminated * terminated.float()
 
     def _reset_idx(self, env_ids: torch.Tensor) -> None:
         super()._reset_idx(env_ids)
+        self._frame = None
         n = env_ids.numel()
         root = self._default_root.expand(n, -1)
         self.backend.write_root_state(env_ids, root, torch.zeros(n, 6, device=self.device))
@@ -185,4 +193,4 @@ class AntEnv(BatchedTaskEnv):
         pos[:, self._dofs], vel[:, self._dofs] = q, qd
         self.backend.write_joint_state(env_ids, pos, vel)
         self._actions[env_ids] = 0.0
-        self._potentials[env_ids] = mdp.potential(root[:, :3], self._target.expand(n, -1), self.step_dt)
+        self._potentials[env_ids] = mdp.potential(root[:, :3], self._target, self.step_dt)
