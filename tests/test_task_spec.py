@@ -22,6 +22,7 @@ from isaaclab_trainer.tasks import (
     sweep_cfg_path,
 )
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
+from isaaclab_trainer.train.sweep import load_sweep
 from isaaclab_trainer.utils import ConfigError
 
 #: sha256 of the policy weights ``train.py --num_envs 16 --seed 7 --max_iterations 3`` wrote with the code
@@ -56,6 +57,8 @@ def test_every_task_has_its_files_and_classes(task):
     assert TASKS[task].bytes_per_env > 0
     settings = process_sb3_cfg(load_agent_cfg(task), cfg.num_envs, source=task)  # the agent config is usable
     assert settings.n_timesteps > 0
+    sweep = load_sweep(sweep_cfg_path(task), task, load_agent_cfg(task), cfg.num_envs)  # and its sweep file
+    assert sweep.space and sweep.metric == "rollout/ep_rew_mean"
 
 
 @pytest.mark.parametrize(
