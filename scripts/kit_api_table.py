@@ -116,7 +116,8 @@ def render_markdown(table: dict | None = None) -> str:
     lines = [
         BEGIN,
         "",
-        "| API | Used in | Isaac Sim 5.1 (Kit 107.3, Python 3.11) | Isaac Sim 6.x (6.0-6.2: Kit 110, Python 3.12) |",
+        "| API | Used in | Isaac Sim 5.1 (Kit 107.3, Python 3.11) "
+        "| Isaac Sim 6.x (6.0-6.2: Kit 110, Python 3.12) |",
         "|---|---|---|---|",
     ]
     for row in table["api"]:

@@ -16,6 +16,7 @@ interleaved rounds. Ratio = raw seconds / env seconds for the same env steps (go
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Any
 
@@ -115,6 +116,7 @@ def env_overhead(num_envs: int, steps: int, repeats: int) -> dict[str, Any]:
 
 
 def run(quick: bool) -> dict[str, Any]:
+    load = os.getloadavg()[0]
     sizes = {64: 60, 256: 20, 1024: 6} if not quick else {64: 20, 256: 6, 1024: 2}
     solvers = []
     for solver in SOLVERS:
@@ -128,6 +130,7 @@ def run(quick: bool) -> dict[str, Any]:
         "solvers": solvers,
         "overhead": overhead,
         "ratio": r64,
+        "load_avg_1m_at_start": load,
         "target": ">= 0.8 env.step() / raw stepping",
         "met": all(r["ratio"] >= 0.8 for r in overhead),
         "line": line("11 locomotion", f"Ant env.step() vs raw MuJoCo Warp stepping, ours/raw: {detail}; at 64", r64),
@@ -161,4 +164,8 @@ def markdown(res: dict[str, Any]) -> str:
             for r in res["overhead"]
         ],
     )
-    return f"Solvers (the task's scene, 1/120 s, contacts every step):\n\n{solvers}\n\nEnv overhead:\n\n{overhead}"
+    load = res.get("load_avg_1m_at_start")
+    where = f"Load average {load:.1f} when this run started (other jobs on the cores). " if load is not None else ""
+    return (
+        f"{where}Solvers (the task's scene, 1/120 s, contacts every step):\n\n{solvers}\n\nEnv overhead:\n\n{overhead}"
+    )
