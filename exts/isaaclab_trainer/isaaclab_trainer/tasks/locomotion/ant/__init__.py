@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from isaaclab_trainer.tasks.spec import TaskSpec
 
-#: Host memory one env costs, conservatively: measured on Newton (CPU, MuJoCo Warp) as the growth of the
-#: process's peak RSS from 16 to 256 envs, rounded up (scripts/benchmarks: docs/benchmarks.md).
-BYTES_PER_ENV = 256 * 1024
+#: Host memory one env costs, conservatively. Measured on Newton (CPU, MuJoCo Warp): the process's peak RSS
+#: after building and stepping 256 envs is 255 KiB/env above 16 envs'; the SB3 rollout buffer adds ~10 KiB/env
+#: at n_steps 16 (60 observations). Rounded up by ~1.5x.
+BYTES_PER_ENV = 384 * 1024
 
 SPECS = [
     TaskSpec(
