@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from conftest import PLAY, TRAIN, run_script
-from isaaclab_trainer.sim.ant import ROOT_HEIGHT
+from isaaclab_trainer.sim.ant import DEFAULT_JOINT_POS, ROOT_HEIGHT
 from isaaclab_trainer.tasks import make_task_env
 from isaaclab_trainer.tasks.locomotion import mdp
 
@@ -211,3 +211,33 @@ def test_video_frames_show_the_robots_where_the_physics_has_them():
     assert changed > 0.002  # the robot moved in the picture, not only noise
     rows = (abs(frames[0].astype(int) - frames[1].astype(int)).sum(-1) > 60).any(axis=1).nonzero()[0]
     assert rows.max() - rows.min() > 20  # over a span of rows: the body moved up, not a pixel flickered
+
+
+def test_scene_is_usd_physics_every_engine_reads():
+    """The ant scene as PhysX (Kit) would read it, clone by clone: each env's joints connect that env's own
+    bodies, with Isaac Lab's drive settings, and every body has mass from density and collision shapes."""
+    from pxr import Usd, UsdPhysics
+
+    from isaaclab_trainer.sim.ant import DAMPING, DENSITY, EFFORT_LIMIT
+    from isaaclab_trainer.sim.scene import build_ant_scene
+
+    stage = Usd.Stage.CreateInMemory()
+    envs = build_ant_scene(stage, 3)
+    for env_path in envs:
+        robot = stage.GetPrimAtPath(f"{env_path}/Robot")
+        assert robot.HasAPI(UsdPhysics.ArticulationRootAPI)
+        joints = [p for p in Usd.PrimRange(robot) if p.IsA(UsdPhysics.RevoluteJoint)]
+        assert sorted(j.GetName() for j in joints) == sorted(DEFAULT_JOINT_POS)
+        for prim in joints:
+            joint = UsdPhysics.RevoluteJoint(prim)
+            for rel in (joint.GetBody0Rel(), joint.GetBody1Rel()):
+                (target,) = rel.GetTargets()
+                assert str(target).startswith(f"{env_path}/Robot/"), target  # its own env's bodies
+            drive = UsdPhysics.DriveAPI(prim, UsdPhysics.Tokens.angular)
+            assert drive.GetStiffnessAttr().Get() == 0.0 and drive.GetMaxForceAttr().Get() == EFFORT_LIMIT
+            assert drive.GetDampingAttr().Get() == pytest.approx(DAMPING * math.pi / 180)
+        bodies = [p for p in Usd.PrimRange(robot) if p.HasAPI(UsdPhysics.RigidBodyAPI)]
+        assert len(bodies) == 9
+        assert all(UsdPhysics.MassAPI(b).GetDensityAttr().Get() == DENSITY for b in bodies)
+        colliders = [p for p in Usd.PrimRange(robot) if p.HasAPI(UsdPhysics.CollisionAPI)]
+        assert len(colliders) >= 9
