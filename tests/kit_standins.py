@@ -213,6 +213,9 @@ class StandInKit:
         get[f"{ART}.shared_metatype.dof_names"] = lambda meta: list(
             self.articulations[id(meta._owner)].backend.joint_names
         )
+        get[f"{ART}.shared_metatype.link_names"] = lambda meta: list(
+            self.articulations[id(meta._owner)].backend.body_names
+        )
         call[f"{ART}.get_dof_positions"] = lambda fn: self._art(fn).backend.joint_pos().clone()
         call[f"{ART}.get_dof_velocities"] = lambda fn: self._art(fn).backend.joint_vel().clone()
         call[f"{ART}.get_dof_max_forces"] = lambda fn: (

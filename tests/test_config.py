@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch.nn as nn
 
-from isaaclab_trainer.envs.cartpole_cfg import CartpoleEnvCfg
 from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg, registered_tasks
+from isaaclab_trainer.tasks.cartpole.env_cfg import CartpoleEnvCfg
 from isaaclab_trainer.train import runs
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.utils import ConfigError

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import isaaclab_trainer  # noqa: F401 - registers the tasks
-from isaaclab_trainer.envs import CartpoleDirectEnv, CartpoleEnv
 from isaaclab_trainer.tasks import load_env_cfg
+from isaaclab_trainer.tasks.cartpole.env import CartpoleDirectEnv, CartpoleEnv
 
 N = 8
 

@@ -7,7 +7,7 @@
 1 env_overhead, 2 training_throughput, 3 time_to_solve, 4 panel_path, 5 scaling, 6 profile_fixes (before/after),
 7 browser_panel, 8 seeds (about 50 min: 20 trainings of the default command, two at a time),
 9 kit_loop (real Kit 110.4; Python 3.12 only),
-10 evaluate_run.
+10 evaluate_run, 11 locomotion (Ant: solver table, env overhead).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ MODULES = {
     8: "seeds",
     9: "kit_loop",
     10: "evaluate_run",
+    11: "locomotion",
 }
 TITLES = {
     1: "Env overhead: env.step() vs the raw Newton solver",
@@ -45,6 +46,7 @@ TITLES = {
     8: "Seeds 0-19: what the default command leaves to play",
     9: "Real Kit 110.4 update loop vs train.py; app.update() p99 / max; start to first training frame",
     10: "Evaluate: train.py while a panel evaluates its run at Full rendering vs alone; checkpoint-to-frame delay",
+    11: "Locomotion (Isaac-Ant-v0): Newton solver table, env.step() vs raw stepping",
 }
 
 

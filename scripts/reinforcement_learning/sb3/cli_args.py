@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX, backend_names
-from isaaclab_trainer.tasks import DEFAULT_TASK
+from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env
 from isaaclab_trainer.train.checks import (
     MAX_SEED,
     RANDOM_SEED,
@@ -102,7 +102,7 @@ def check_common_args(args: argparse.Namespace) -> None:
     else:
         check_backend(args.backend)
     if args.num_envs is not None:
-        check_num_envs(args.num_envs, args.device, name="--num_envs")
+        check_num_envs(args.num_envs, args.device, name="--num_envs", bytes_per_env=bytes_per_env(args.task))
     if args.seed is not None:
         check_seed(args.seed, name="--seed")
     if args.video:
@@ -120,23 +120,21 @@ def launch_kit_if_needed(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def env_cfg_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
     """The task's env config with the command line's overrides, its env count checked (UsageError)."""
-    from isaaclab_trainer.tasks import env_cfg_path, load_env_cfg
+    from isaaclab_trainer.tasks import env_cfg_path, load_env_cfg, override_env_cfg
 
     env_cfg = load_env_cfg(args.task)
-    env_cfg.backend = args.backend
-    if args.num_envs is not None:
-        env_cfg.num_envs = args.num_envs
-    if seed is not None:
-        env_cfg.seed = seed
+    if args.device is None:  # the task YAML's device must exist here too
+        check_device(env_cfg.device, name=f"{env_cfg_path(args.task)}: device")
+    if args.num_envs is None:  # --num_envs was checked with the other flags; the YAML's value is not yet
+        device = env_cfg.device if args.device is None else args.device
+        name = f"{env_cfg_path(args.task)}: num_envs"
+        check_num_envs(env_cfg.num_envs, device, name=name, bytes_per_env=bytes_per_env(args.task))
+    env_cfg = override_env_cfg(
+        env_cfg, "command line", backend=args.backend, num_envs=args.num_envs, seed=seed, device=args.device
+    )
     if env_cfg.seed == RANDOM_SEED:  # --seed -1 or a config's -1: draw one, as Isaac Lab does, and say which
         env_cfg.seed = resolve_seed(env_cfg.seed)
         print(f"[INFO] Random seed (-1): drew seed {env_cfg.seed}")
-    if args.device is not None:
-        env_cfg.device = args.device
-    else:  # the task YAML's device must exist here too
-        check_device(env_cfg.device, name=f"{env_cfg_path(args.task)}: device")
-    if args.num_envs is None:  # --num_envs was checked with the other flags; the YAML's value is not yet
-        check_num_envs(env_cfg.num_envs, env_cfg.device, name=f"{env_cfg_path(args.task)}: num_envs")
     return env_cfg
 
 

@@ -16,7 +16,7 @@ import sys
 
 from cli_args import OneLineParser, fail, positive_int
 
-from isaaclab_trainer.tasks import DEFAULT_TASK
+from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env
 from isaaclab_trainer.train.checks import (
     UsageError,
     check_device,
@@ -48,7 +48,7 @@ def main() -> None:
         if args.device is not None:
             check_device(args.device, name="--device")
         if args.num_envs is not None:
-            check_num_envs(args.num_envs, args.device, name="--num_envs")
+            check_num_envs(args.num_envs, args.device, name="--num_envs", bytes_per_env=bytes_per_env(args.task))
         if args.seed is not None:
             check_seed(args.seed, name="--seed")
         check_log_root(task_log_root(args.task, args.log_root))

@@ -1,7 +1,6 @@
-"""Batched RL envs in Isaac Lab's style (torch tensors, resets inside ``step()``)."""
+"""Batched RL envs in Isaac Lab's style (torch tensors, resets inside ``step()``); the tasks live in ``tasks/``."""
 
 from .base_env import BatchedTaskEnv
-from .cartpole_cfg import CartpoleEnvCfg
-from .cartpole_env import CartpoleDirectEnv, CartpoleEnv
+from .env_cfg import TaskEnvCfg
 
-__all__ = ["BatchedTaskEnv", "CartpoleDirectEnv", "CartpoleEnv", "CartpoleEnvCfg"]
+__all__ = ["BatchedTaskEnv", "TaskEnvCfg"]

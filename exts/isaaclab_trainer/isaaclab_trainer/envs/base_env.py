@@ -28,7 +28,7 @@ from gymnasium import spaces
 from isaaclab_trainer.sim.backends.base import PhysicsBackend
 from isaaclab_trainer.sim.backends.registry import make_backend
 
-from .cartpole_cfg import CartpoleEnvCfg
+from .env_cfg import TaskEnvCfg
 from .render import FrameRenderer
 
 logger = logging.getLogger(__name__)
@@ -45,8 +45,11 @@ class BatchedTaskEnv(gym.Env):
     observation_names: tuple[str, ...] = ()
     observation_units: tuple[str, ...] = ()
     action_names: tuple[str, ...] = ()
+    #: the action space's bounds, which SB3 clips the policy's actions to (Isaac Lab 3.0's SB3 wrapper gives an
+    #: unbounded action space these bounds)
+    action_bounds: tuple[float, float] = (-1.0, 1.0)
 
-    def __init__(self, cfg: CartpoleEnvCfg, render_mode: str | None = None, stage: Any = None):
+    def __init__(self, cfg: TaskEnvCfg, render_mode: str | None = None, stage: Any = None):
         if render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.cfg = cfg
@@ -60,11 +63,11 @@ class BatchedTaskEnv(gym.Env):
 
         from pxr import Usd
 
-        from isaaclab_trainer.sim.scene import build_scene
-
         self.stage = stage if stage is not None else Usd.Stage.CreateInMemory()
-        build_scene(self.stage, self.num_envs, env_spacing=cfg.env_spacing)
-        self.backend: PhysicsBackend = make_backend(cfg.backend, self.stage, self.num_envs, cfg.sim_dt, self.device)
+        self.build_scene(self.stage, cfg)
+        self.backend: PhysicsBackend = make_backend(
+            cfg.backend, self.stage, self.num_envs, cfg.sim_dt, self.device, **self.engine_options(cfg)
+        )
 
         obs_box, self.single_action_space = self.policy_spaces()
         self.single_observation_space = spaces.Dict({"policy": obs_box})
@@ -84,7 +87,8 @@ class BatchedTaskEnv(gym.Env):
     def policy_spaces(cls) -> tuple[spaces.Box, spaces.Box]:
         """One env's policy observation and action spaces, known without building the env (export needs them)."""
         obs = spaces.Box(-np.inf, np.inf, (cls.observation_dim,), dtype=np.float32)
-        return obs, spaces.Box(-np.inf, np.inf, (cls.action_dim,), dtype=np.float32)
+        low, high = cls.action_bounds
+        return obs, spaces.Box(low, high, (cls.action_dim,), dtype=np.float32)
 
     # -- gymnasium API -------------------------------------------------------------------
 
@@ -182,6 +186,21 @@ class BatchedTaskEnv(gym.Env):
         self.backend.close()
 
     # -- what a task defines ---------------------------------------------------------------
+
+    @staticmethod
+    def build_scene(stage: Any, cfg: TaskEnvCfg) -> None:
+        """Author ``cfg.num_envs`` copies of the task's scene into ``stage`` (the same for every backend)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def engine_options(cfg: TaskEnvCfg) -> dict[str, Any]:
+        """Engine settings for the physics backend (e.g. Newton's ``solver``); others ignore them."""
+        return {}
+
+    @classmethod
+    def action_metadata(cls, cfg: TaskEnvCfg) -> dict[str, Any]:
+        """What the env does with a policy's action (exported beside the policy files)."""
+        raise NotImplementedError
 
     def _pre_physics_step(self, action: torch.Tensor) -> None:
         raise NotImplementedError

@@ -36,11 +36,12 @@ VIEW_DIRECTION = (0.25, -1.0, 0.45)
 
 
 class FrameRenderer(Protocol):
-    """``renderer(joint_pos)`` -> an ``(H, W, 3)`` uint8 frame; ``joint_pos`` is ``(num_envs, num_dofs)``."""
+    """``renderer(joint_pos, root_pose)`` -> an ``(H, W, 3)`` uint8 frame; ``joint_pos`` is ``(num_envs, num_dofs)``,
+    ``root_pose`` ``(num_envs, 7)`` for floating robots (else None)."""
 
     description: str
 
-    def __call__(self, joint_pos: np.ndarray) -> np.ndarray: ...
+    def __call__(self, joint_pos: np.ndarray, root_pose: np.ndarray | None = None) -> np.ndarray: ...
 
     def close(self) -> None: ...
 
@@ -117,8 +118,9 @@ class SceneRenderer3D:
 
     A small render-only Newton model is built from the stage with visual shapes: env_0's robot
     replicated at the first envs' places in the stage, plus the stage's ground. Each frame copies the
-    simulated joint positions of those envs into it (matched by joint name), runs forward kinematics
-    and renders, so whichever backend simulates, the clip shows its state.
+    simulated joint positions of those envs into it (matched by joint name), and for a floating robot its
+    root pose (env frame), runs forward kinematics and renders, so whichever backend simulates, the clip
+    shows its state.
     """
 
     def __init__(
@@ -151,8 +153,13 @@ class SceneRenderer3D:
             load_visual_shapes=True,
         )
         names = [label.rsplit("/", 1)[-1] for label in robot.joint_label]
+        # a floating root (free joint, first) owns the first 7 coordinates of each world: the root pose
+        free = robot.joint_count > 0 and robot.joint_type[0] == newton.JointType.FREE
+        self._root_coords = 7 if free else 0
         # the render model's dof order by name (one coordinate per prismatic/revolute joint)
-        own = [names[j] for j in range(robot.joint_count) if robot.joint_qd_start[j] < _dof_end(robot, j)]
+        own = [
+            names[j] for j in range(1 if free else 0, robot.joint_count) if robot.joint_qd_start[j] < _dof_end(robot, j)
+        ]
         self._columns = [list(joint_names).index(name) for name in own]
         builder = newton.ModelBuilder()
         builder.replicate(
@@ -182,8 +189,13 @@ class SceneRenderer3D:
             f"3-D, first {len(env_paths)} env(s), {size[0]}x{size[1]}, Newton ViewerGL on OpenGL ({gl_renderer})"
         )
 
-    def __call__(self, joint_pos: np.ndarray) -> np.ndarray:
-        q = np.asarray(joint_pos, dtype=np.float32)[: len(self.origins)][:, self._columns]
+    def __call__(self, joint_pos: np.ndarray, root_pose: np.ndarray | None = None) -> np.ndarray:
+        n = len(self.origins)
+        q = np.asarray(joint_pos, dtype=np.float32)[:n][:, self._columns]
+        if self._root_coords:  # the root pose in the env frame, placed at the env's origin
+            root = np.array(root_pose, dtype=np.float32)[:n]
+            root[:, :3] += np.asarray(self.origins, dtype=np.float32)
+            q = np.concatenate((root, q), axis=1)
         self.state.joint_q.assign(q.reshape(-1))
         self._eval_fk(self.model, self.state.joint_q, self.state.joint_qd, self.state)
         self.viewer.begin_frame(self._time)
@@ -239,6 +251,28 @@ def make_renderer(
         reason = f"no OpenGL through EGL: {first}; install the Debian packages {' '.join(GL_PACKAGES)}"
     cart_size = (spec.cart_size[0], spec.cart_size[2])
     return _announce(SideView2D(joint_names, cart_bounds, spec.pole_length, cart_size, reason))
+
+
+def make_renderer_3d(
+    stage: Any,
+    num_envs: int,
+    joint_names: Sequence[str],
+    center: tuple[float, float, float],
+    half_extent: tuple[float, float, float],
+    envs_path: str = ENVS_PATH,
+) -> FrameRenderer:
+    """The 3-D renderer of the first :data:`VIDEO_ENVS` envs, each framed around ``center`` (+-``half_extent``)
+    of its env (tasks without a 2-D fallback); RuntimeError saying what to install when OpenGL is missing."""
+    shown = [f"{envs_path}/env_{i}" for i in range(min(num_envs, VIDEO_ENVS))]
+    try:
+        return _announce(SceneRenderer3D(stage, shown, joint_names, lambda o: frame_envs(o, center, half_extent)))
+    except ImportError as exc:
+        raise RuntimeError(f"3-D video needs {exc.name or exc} (the headless and video extras)") from exc
+    except Exception as exc:  # noqa: BLE001 - no EGL/OpenGL driver, or one that cannot give a context
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+        raise RuntimeError(
+            f"no OpenGL through EGL: {first}; install the Debian packages {' '.join(GL_PACKAGES)}"
+        ) from exc
 
 
 def _announce(renderer: FrameRenderer) -> FrameRenderer:

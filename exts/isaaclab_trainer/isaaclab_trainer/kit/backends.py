@@ -40,6 +40,7 @@ from pxr import Usd
 
 from isaaclab_trainer.sim.backends import register_backend
 from isaaclab_trainer.sim.backends.base import PhysicsBackend, canonical_device
+from isaaclab_trainer.sim.scene import env_origins
 
 from . import engines
 
@@ -48,7 +49,12 @@ PLAY_SIMULATIONS = "/app/player/playSimulations"
 
 
 class KitTensorBackend(PhysicsBackend):
-    """``num_envs`` cartpoles at ``/World/envs/env_<i>/Robot`` in the live stage, simulated by :attr:`ENGINE`."""
+    """``num_envs`` robots at ``/World/envs/env_<i>/Robot`` in the live stage, simulated by :attr:`ENGINE`.
+
+    ``engine_options`` (a task's Newton solver settings) are ignored: Isaac Sim's engines take theirs from
+    the stage. Poses come back in each env's frame (the env prim's origin subtracted, as the Newton backend
+    and Isaac Lab's ``root_pos_w - env_origins`` do).
+    """
 
     #: the Isaac Sim engine this backend drives (``kit.engines`` name)
     ENGINE: str
@@ -60,6 +66,7 @@ class KitTensorBackend(PhysicsBackend):
         physics_dt: float,
         device: str = "cpu",
         pattern: str = ROBOTS_PATTERN,
+        **engine_options: Any,
     ) -> None:
         context = omni.usd.get_context()
         if context.get_stage() is None or context.get_stage() != stage:
@@ -101,7 +108,11 @@ class KitTensorBackend(PhysicsBackend):
             raise
 
         self.joint_names = list(self._robots.shared_metatype.dof_names)
+        self.body_names = list(self._robots.shared_metatype.link_names)
         self._sim_device = torch.device(str(self._view.device))
+        envs = pattern.rsplit("/", 2)[0]
+        origins = env_origins(stage, [f"{envs}/env_{i}" for i in range(self.num_envs)])
+        self._origins = torch.as_tensor(origins, device=self.device)
         nd = len(self.joint_names)
         self._all = torch.arange(self.num_envs, dtype=torch.int32, device=self._sim_device)
         self._efforts = torch.zeros((self.num_envs, nd), dtype=torch.float32, device=self._sim_device)
@@ -153,17 +164,58 @@ class KitTensorBackend(PhysicsBackend):
 
     def write_joint_state(self, env_ids: torch.Tensor, pos: torch.Tensor, vel: torch.Tensor) -> None:
         self._check()
+        r = self._robots
+        self._write_rows(
+            env_ids, (r.get_dof_positions, r.set_dof_positions, pos), (r.get_dof_velocities, r.set_dof_velocities, vel)
+        )
+
+    def _write_rows(self, env_ids: torch.Tensor, *fields: tuple[Any, Any, torch.Tensor]) -> None:
+        """Write ``rows`` of each ``(getter, setter, rows)`` for ``env_ids``: the tensor API takes full
+        ``(count, ...)`` buffers and applies the rows named by indices."""
         if env_ids.numel() == 0:
             return
         ids = env_ids.to(device=self._sim_device, dtype=torch.int64)
-        # the tensor API takes full (count, dofs) buffers and applies the rows named by indices
-        full_pos = self._robots.get_dof_positions().clone()
-        full_vel = self._robots.get_dof_velocities().clone()
-        full_pos[ids] = pos.to(device=self._sim_device, dtype=torch.float32)
-        full_vel[ids] = vel.to(device=self._sim_device, dtype=torch.float32)
         indices = ids.to(torch.int32)
-        self._robots.set_dof_positions(full_pos, indices)
-        self._robots.set_dof_velocities(full_vel, indices)
+        for get, set_, rows in fields:
+            full = get().clone()
+            full[ids] = rows.to(device=self._sim_device, dtype=torch.float32)
+            set_(full, indices)
+
+    def joint_limits(self) -> torch.Tensor:
+        self._check()
+        return self._robots.get_dof_limits()[0].clone().to(self.device)
+
+    def root_pose(self) -> torch.Tensor:
+        self._check()
+        pose = self._robots.get_root_transforms().clone().to(self.device)
+        pose[:, :3] -= self._origins
+        return pose
+
+    def root_velocity(self) -> torch.Tensor:
+        self._check()
+        return self._robots.get_root_velocities().clone().to(self.device)
+
+    def write_root_state(self, env_ids: torch.Tensor, pose: torch.Tensor, velocity: torch.Tensor) -> None:
+        self._check()
+        r = self._robots
+        world = pose.to(self.device).clone()
+        world[:, :3] += self._origins[env_ids.to(self.device)]  # the tensor API takes world poses
+        self._write_rows(
+            env_ids,
+            (r.get_root_transforms, r.set_root_transforms, world),
+            (r.get_root_velocities, r.set_root_velocities, velocity),
+        )
+
+    def body_poses(self) -> torch.Tensor:
+        self._check()
+        poses = self._robots.get_link_transforms().clone().to(self.device)
+        poses[..., :3] -= self._origins.unsqueeze(1)
+        return poses
+
+    def body_incoming_wrenches(self) -> torch.Tensor:
+        # in each link's incoming joint's child frame, which the assets here author as the body frame
+        self._check()
+        return self._robots.get_link_incoming_joint_force().clone().to(self.device)
 
     def step(self) -> None:
         self._check()

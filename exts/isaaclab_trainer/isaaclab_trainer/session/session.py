@@ -25,7 +25,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from isaaclab_trainer.tasks import DEFAULT_TASK, load_agent_cfg, load_env_cfg
+from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env, load_agent_cfg, load_env_cfg, override_env_cfg
 from isaaclab_trainer.train import runs
 from isaaclab_trainer.train.checks import (
     RANDOM_SEED,
@@ -126,25 +126,22 @@ class TrainingSession:
         stage: Any = None,
     ):
         self.task = check_task(task)
-        self.env_cfg = cfg = load_env_cfg(self.task)
+        cfg = load_env_cfg(self.task)
         if agent_cfg is not None and not isinstance(agent_cfg, dict):
             raise ValueError(f"agent_cfg must be a mapping (dict) or None, got {agent_cfg!r}")
         self.agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
-        cfg.device = check_device(device) if device is not None else check_device(cfg.device, "task config device")
-        if num_envs is not None:
-            cfg.num_envs = num_envs
-        check_num_envs(cfg.num_envs, cfg.device)
+        device = check_device(device) if device is not None else check_device(cfg.device, "task config device")
+        check_num_envs(cfg.num_envs if num_envs is None else num_envs, device, bytes_per_env=bytes_per_env(self.task))
         asked = cfg.seed if seed is None else seed
-        cfg.seed = self.agent_cfg["seed"] = resolve_seed(check_seed(asked))  # -1: drawn, recorded in params/
+        seed = self.agent_cfg["seed"] = resolve_seed(check_seed(asked))  # -1: drawn, recorded in params/
         #: " (seed -1: drew N)" when the seed was drawn, for the status line; else ""
-        self._drawn_note = f" (seed -1: drew {cfg.seed})" if asked == RANDOM_SEED else ""
+        self._drawn_note = f" (seed -1: drew {seed})" if asked == RANDOM_SEED else ""
         if self._drawn_note:
-            logger.info("Random seed (-1): drew seed %d", cfg.seed)
+            logger.info("Random seed (-1): drew seed %d", seed)
         if not (is_number(frame_budget_ms) and 0 < frame_budget_ms < math.inf):
             raise ValueError(f"frame_budget_ms must be a number > 0, got {frame_budget_ms!r}")
-        if backend is not None:
-            cfg.backend = backend
-        check_backend(cfg.backend)
+        check_backend(cfg.backend if backend is None else backend)
+        self.env_cfg = cfg = override_env_cfg(cfg, num_envs=num_envs, seed=seed, device=device, backend=backend)
         check_log_root(log_root)
         self._settings = process_sb3_cfg(self.agent_cfg, cfg.num_envs)  # reject a bad agent config now
         self.log_root = Path(log_root)

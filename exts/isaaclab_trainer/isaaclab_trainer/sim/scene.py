@@ -1,4 +1,4 @@
-"""Multi-env cartpole scene, laid out like Isaac Lab's ``InteractiveScene`` / ``GridCloner``.
+"""Multi-env scenes, laid out like Isaac Lab's ``InteractiveScene`` / ``GridCloner``; every backend builds from them.
 
 ``/World/envs/env_<i>/Robot`` for every env, plus one ground plane, DomeLight and physics scene.
 env_0 is authored once with the USD API; the others are copied at the Sdf layer level
@@ -8,11 +8,12 @@ env_0 is authored once with the USD API; the others are copied at the Sdf layer 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from pxr import Gf, Sdf, Usd, UsdGeom
 
+from .ant import add_ant
 from .cartpole import CartpoleSpec, add_cartpole, add_ground_light_physics
 
 ENVS_PATH = "/World/envs"
@@ -38,19 +39,21 @@ def grid_positions(num_envs: int, env_spacing: float = 4.0) -> list[tuple[float,
     return out
 
 
-def build_scene(
+def clone_envs(
     stage: Usd.Stage,
     num_envs: int,
-    env_spacing: float = 4.0,
-    spec: CartpoleSpec | None = None,
+    env_spacing: float,
+    add_robot: Callable[[Usd.Stage, str], object],
     physics_dt: float | None = None,
+    place_clone: Callable[[Sdf.Layer, Sdf.Path, tuple[float, float, float]], None] | None = None,
 ) -> list[str]:
-    """Author ``num_envs`` cartpole envs (+ ground, light, physics scene) into ``stage``; return env prim paths.
+    """Author ``num_envs`` envs (+ ground, light, physics scene) into ``stage``; return env prim paths.
 
-    Works on any stage (in-memory, opened from disk, or Isaac Sim's live stage): it writes to the
-    stage's current edit target. Calling it again replaces ``/World/envs`` entirely.
+    ``add_robot(stage, path)`` authors env_0's robot at ``<env_0>/Robot``; the other envs are Sdf copies of
+    env_0 moved to their grid place, and ``place_clone(layer, env spec path, origin)`` fixes what a copy
+    cannot carry (world-anchored values). Works on any stage (in-memory, opened from disk, or Isaac Sim's
+    live stage): it writes to the stage's current edit target. Calling it again replaces ``/World/envs``.
     """
-    spec = spec or CartpoleSpec()
     add_ground_light_physics(stage, physics_dt=physics_dt)
     if stage.GetPrimAtPath(ENVS_PATH):
         stage.RemovePrim(ENVS_PATH)
@@ -62,7 +65,7 @@ def build_scene(
 
     env0 = UsdGeom.Xform.Define(stage, env_paths[0])
     env0.AddTranslateOp().Set(Gf.Vec3d(*positions[0]))
-    add_cartpole(stage, f"{env_paths[0]}/Robot", spec)
+    add_robot(stage, f"{env_paths[0]}/Robot")
 
     layer = stage.GetEditTarget().GetLayer()
     src = stage.GetEditTarget().MapToSpecPath(Sdf.Path(env_paths[0]))
@@ -74,12 +77,36 @@ def build_scene(
                 raise RuntimeError(f"Sdf.CopySpec failed for {dst}")
         for i in range(num_envs):
             dst = stage.GetEditTarget().MapToSpecPath(Sdf.Path(env_paths[i]))
-            x, y, z = positions[i]
-            layer.GetAttributeAtPath(dst.AppendProperty(translate)).default = Gf.Vec3d(x, y, z)
-            # the rail's world-anchored fixed joint: localPos0 is in world coordinates
-            joint = dst.AppendPath(Sdf.Path("Robot/root_joint")).AppendProperty("physics:localPos0")
-            layer.GetAttributeAtPath(joint).default = Gf.Vec3f(x, y, z + spec.root_height)
+            layer.GetAttributeAtPath(dst.AppendProperty(translate)).default = Gf.Vec3d(*positions[i])
+            if place_clone is not None:
+                place_clone(layer, dst, positions[i])
     return env_paths
+
+
+def build_scene(
+    stage: Usd.Stage,
+    num_envs: int,
+    env_spacing: float = 4.0,
+    spec: CartpoleSpec | None = None,
+    physics_dt: float | None = None,
+) -> list[str]:
+    """The cartpole scene: ``num_envs`` cartpoles on world-fixed rails (see :func:`clone_envs`)."""
+    spec = spec or CartpoleSpec()
+
+    def anchor_rail(layer: Sdf.Layer, env: Sdf.Path, origin: tuple[float, float, float]) -> None:
+        # the rail's world-anchored fixed joint: localPos0 is in world coordinates
+        x, y, z = origin
+        joint = env.AppendPath(Sdf.Path("Robot/root_joint")).AppendProperty("physics:localPos0")
+        layer.GetAttributeAtPath(joint).default = Gf.Vec3f(x, y, z + spec.root_height)
+
+    return clone_envs(
+        stage, num_envs, env_spacing, lambda s, path: add_cartpole(s, path, spec), physics_dt, anchor_rail
+    )
+
+
+def build_ant_scene(stage: Usd.Stage, num_envs: int, env_spacing: float = 5.0, physics_dt: float | None = None):
+    """The Ant scene: ``num_envs`` ants (Newton's asset, Isaac Lab's settings) on the ground plane."""
+    return clone_envs(stage, num_envs, env_spacing, add_ant, physics_dt)
 
 
 def env_origins(stage: Usd.Stage, env_paths: Sequence[str]) -> np.ndarray:

@@ -24,9 +24,8 @@ from isaaclab_trainer.sim.backends import registry
 from isaaclab_trainer.tasks import check_task as _registered_task
 from isaaclab_trainer.utils import SEED_MAX, is_seed, printable
 
-#: Host memory one env costs, conservatively. Measured on Newton (CPU, cartpole): building 4096
-#: envs (USD stage + Newton model/states + env buffers) takes ~41 KiB/env more than 16 envs; the
-#: SB3 rollout buffer adds < 1 KiB/env at n_steps 16. Rounded up by ~1.6x.
+#: Host memory one env costs when no task is named: the cartpole's (each task's spec holds its own,
+#: ``isaaclab_trainer.tasks.bytes_per_env``)
 BYTES_PER_ENV = 64 * 1024
 #: Memory the process needs whatever the env count (Python, torch, SB3, Newton/Warp, USD): ~0.5 GiB measured.
 FIXED_BYTES = 768 * 1024**2
@@ -184,22 +183,25 @@ def _device_memory(device: str | None) -> int | None:
         return None
 
 
-def max_num_envs(device: str | None = None) -> int:
-    """The most envs whose conservative memory estimate fits in what is available now."""
+def max_num_envs(device: str | None = None, bytes_per_env: int = BYTES_PER_ENV) -> int:
+    """The most envs whose conservative memory estimate (``bytes_per_env`` each) fits in what is available now."""
     budget = available_memory()
     gpu = _device_memory(device)
     if gpu is not None:
         budget = min(budget, gpu)
-    return max(0, (budget - FIXED_BYTES) // BYTES_PER_ENV)
+    return max(0, (budget - FIXED_BYTES) // bytes_per_env)
 
 
-def check_num_envs(num_envs: object, device: str | None = None, name: str = "num_envs") -> int:
-    """``num_envs`` if it is an integer >= 1 that fits in memory (the only cap), else UsageError naming it."""
+def check_num_envs(
+    num_envs: object, device: str | None = None, name: str = "num_envs", bytes_per_env: int = BYTES_PER_ENV
+) -> int:
+    """``num_envs`` if it is an integer >= 1 that fits in memory (the only cap; a task's ``bytes_per_env``
+    each), else UsageError naming it."""
     num_envs = check_count(num_envs, name)
-    limit = max_num_envs(device)
+    limit = max_num_envs(device, bytes_per_env)
     if num_envs > limit:
-        need = (FIXED_BYTES + num_envs * BYTES_PER_ENV) / 1024**3
-        have = (limit * BYTES_PER_ENV + FIXED_BYTES) / 1024**3
+        need = (FIXED_BYTES + num_envs * bytes_per_env) / 1024**3
+        have = (limit * bytes_per_env + FIXED_BYTES) / 1024**3
         where = "GPU" if _device_memory(device) is not None else "host"
         raise UsageError(
             f"{name} {num_envs} needs about {need:,.1f} GiB of {where} memory but about {have:,.1f} GiB is "

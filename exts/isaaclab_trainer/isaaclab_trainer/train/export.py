@@ -229,12 +229,9 @@ WRITERS = {"onnx": _write_onnx, "torchscript": _write_torchscript}
 
 def metadata(task: str, checkpoint: Path, agent: PPO, module: DeployablePolicy, files: dict[str, Path]) -> dict:
     """The JSON that says what goes in and out of the exported files, and what the env does with the action."""
-    from isaaclab_trainer.sim.cartpole import JOINT_NAMES, CartpoleSpec
-
     cls = env_class(task)
     params = checkpoint.parent / "params" / "env.yaml"
     env_cfg = load_env_cfg(task, params if params.is_file() else None)
-    limit = CartpoleSpec().effort_limit
     norm: dict[str, Any] = {"included": module.normalize}
     if module.normalize:
         norm.update(
@@ -268,14 +265,7 @@ def metadata(task: str, checkpoint: Path, agent: PPO, module: DeployablePolicy, 
             "low": module.low.tolist(),
             "high": module.high.tolist(),
         },
-        "action_scaling": {
-            "included": False,
-            "scale": env_cfg.action_scale,
-            "effort_limit": limit,
-            "joint": JOINT_NAMES[0],
-            "unit": "N",
-            "formula": f"effort = clamp(action * {env_cfg.action_scale}, -{limit}, {limit}) N on {JOINT_NAMES[0]}",
-        },
+        "action_scaling": cls.action_metadata(env_cfg),
         "control": {"step_dt": env_cfg.step_dt, "sim_dt": env_cfg.sim_dt, "decimation": env_cfg.decimation},
         "policy": "deterministic (the Gaussian's mean), as play.py runs it",
     }

@@ -27,7 +27,7 @@ import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import safe_mean
 
-from isaaclab_trainer.tasks import load_env_cfg
+from isaaclab_trainer.tasks import load_env_cfg, override_env_cfg
 from isaaclab_trainer.utils import ConfigError, closest_names, dataclass_from_dict, load_yaml
 
 from .checks import UsageError, check_checkpoint, check_count, check_num_envs, check_seed, resolve_seed
@@ -426,11 +426,8 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
     trial_id = tune.get_context().get_trial_id()
     agent_cfg = apply_overrides(spec["agent_cfg"], config)
     agent_cfg["n_timesteps"] = sweep.stop_timesteps  # params/agent.yaml records the trial's real budget
-    env_cfg = load_env_cfg(sweep.task)
-    if "num_envs" in config:
-        env_cfg.num_envs = int(config["num_envs"])
-    if agent_cfg.get("seed") is not None:
-        env_cfg.seed = agent_cfg["seed"]
+    num_envs = int(config["num_envs"]) if "num_envs" in config else None
+    env_cfg = override_env_cfg(load_env_cfg(sweep.task), "sweep trial", num_envs=num_envs, seed=agent_cfg.get("seed"))
     env_cfg.seed = resolve_seed(env_cfg.seed)  # a config's -1: drawn here, so the trial's params/ record it
     if agent_cfg.get("seed") is not None:
         agent_cfg["seed"] = env_cfg.seed

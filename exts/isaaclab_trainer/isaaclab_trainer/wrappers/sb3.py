@@ -22,17 +22,15 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices,
 _NO_INFO = types.MappingProxyType({})
 
 
-#: bounds SB3 clips actions to when the env's action space is unbounded (as Isaac Lab's wrapper does)
-ACTION_CLIP = 100.0
+#: bounds SB3 clips actions to when the env's action space is unbounded (Isaac Lab 3.0's wrapper default)
+UNBOUNDED_ACTION_CLIP = (-1.0, 1.0)
 
 
 def sb3_action_space(space: gym.Space) -> gym.Space:
-    """The action space SB3 sees: an unbounded Box becomes ``[-ACTION_CLIP, ACTION_CLIP]``.
-
-    SB3 clips actions to the space's bounds; an unbounded Box would make that a no-op.
-    """
+    """The action space SB3 sees, whose bounds it clips actions to: the env's own, as each task declares them
+    (``BatchedTaskEnv.action_bounds``); an unbounded Box gets :data:`UNBOUNDED_ACTION_CLIP`, as Isaac Lab's does."""
     if isinstance(space, gym.spaces.Box) and not space.is_bounded("both"):
-        return gym.spaces.Box(-ACTION_CLIP, ACTION_CLIP, space.shape, dtype=np.float32)
+        return gym.spaces.Box(*UNBOUNDED_ACTION_CLIP, space.shape, dtype=np.float32)
     return space
 
 

@@ -10,14 +10,21 @@ contacts, and the boxes carry no mass), so Newton's viewers (``newton.viewer``) 
 ``model`` / ``state`` as they are.
 
 Batched state is exposed through zero-copy ``wp.to_torch`` views of ``state.joint_q/joint_qd`` and
-``control.joint_f`` reshaped to ``(num_envs, num_dofs)`` (the fixed root joint has no dof, so each
-world owns exactly ``num_dofs`` contiguous coordinates). ``step()`` does no allocation and no
+``control.joint_f`` reshaped to ``(num_envs, coords per world)``: a fixed root (the cartpole's rail)
+has no coordinate, so the dofs are the whole row; a floating root (a legged robot, no root joint
+authored: Newton's importer gives it a free joint) owns the first 7 coordinates (position,
+quaternion ``x, y, z, w``) and 6 velocities (linear, angular), the dofs the rest. ``step()`` does no allocation and no
 per-env Python work. With Featherstone on CPU it replays a Warp graph of one substep captured at
 construction (Warp's CPU graph capture, replayed in C++) instead of ~15 Python kernel launches, and
 resets defer their ``eval_fk`` until ``state`` is read (trajectories bit-identical; figures in
 docs/benchmarks.md).
 
-Solver choice: Featherstone, faster than MuJoCo-Warp on the CPU for this cartpole and exact for its
+Contacts (``contacts=True``, the legged robots): a ``newton.CollisionPipeline`` finds them before
+every physics step; the ground plane and the robot's collision shapes take part. XPBD works in body
+coordinates, so after its steps the joint coordinates are recomputed (``eval_ik``) when first read,
+and a joint or root write is carried to the bodies at once (``eval_fk``).
+
+Solver choice for the cartpole: Featherstone, faster than MuJoCo-Warp on the CPU for this cartpole and exact for its
 explicit-force dynamics (a tree articulation, no contacts needed); MuJoCo-Warp integrates damping
 implicitly, so a step accelerates by F/(M_eff + c dt) instead of F/M_eff. Figures in
 docs/benchmarks.md ("Newton solver choice"; ``scripts/benchmarks/newton_solvers.py`` reruns them).
@@ -45,10 +52,12 @@ import newton  # noqa: E402
 from pxr import Usd, UsdGeom  # noqa: E402
 
 from ..scene import env_origins  # noqa: E402
-from .base import PhysicsBackend, canonical_device  # noqa: E402
+from .base import PhysicsBackend, canonical_device, quat_apply_inverse  # noqa: E402
 
-SOLVERS = ("featherstone", "mujoco")
+SOLVERS = ("featherstone", "mujoco", "xpbd")
 DEFAULT_SOLVER = "featherstone"
+#: coordinates / velocities a free (floating-base) root joint owns per world
+FREE_COORDS, FREE_DOFS = 7, 6
 
 
 class NewtonBackend(PhysicsBackend):
@@ -62,6 +71,9 @@ class NewtonBackend(PhysicsBackend):
         device: str = "cpu",
         env_root: str = "/World/envs/env_0/Robot",
         solver: str = DEFAULT_SOLVER,
+        contacts: bool = False,
+        solver_options: dict | None = None,
+        graph: bool = True,
     ) -> None:
         if solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -92,18 +104,21 @@ class NewtonBackend(PhysicsBackend):
             enable_self_collisions=False,
             load_visual_shapes=True,
         )
-        joint_names, dof_cols = [], []
+        free_root = env_builder.joint_count > 0 and env_builder.joint_type[0] == newton.JointType.FREE
+        self._root_coords, self._root_dofs = (FREE_COORDS, FREE_DOFS) if free_root else (0, 0)
+        joint_names = []
         for j, label in enumerate(env_builder.joint_label):
             start = env_builder.joint_qd_start[j]
             end = env_builder.joint_qd_start[j + 1] if j + 1 < env_builder.joint_count else env_builder.joint_dof_count
-            for k in range(start, end):
-                joint_names.append(label.rsplit("/", 1)[-1])
-                dof_cols.append(k)
-        if env_builder.joint_dof_count != env_builder.joint_coord_count:
-            raise NotImplementedError("only revolute/prismatic dofs (coord count == dof count) are supported")
+            if free_root and j == 0:
+                continue
+            joint_names.extend(label.rsplit("/", 1)[-1] for _ in range(start, end))
+        if env_builder.joint_dof_count - self._root_dofs != env_builder.joint_coord_count - self._root_coords:
+            raise NotImplementedError("only a fixed or free root and revolute/prismatic dofs are supported")
         self.joint_names = joint_names
         self.body_names = [label.rsplit("/", 1)[-1] for label in env_builder.body_label]
         nd = len(joint_names)
+        coords, dofs = nd + self._root_coords, nd + self._root_dofs
 
         # --- replicate & finalize ---
         builder = newton.ModelBuilder()
@@ -117,33 +132,54 @@ class NewtonBackend(PhysicsBackend):
         prefix = f"{env0.GetParent().GetPath()}/{env0.GetName().rsplit('_', 1)[0]}"
         #: ``(num_envs, 3)`` env origins in the stage (the grid places), e.g. a viewer's ``world_offsets``
         self.env_origins = env_origins(stage, [f"{prefix}_{i}" for i in range(self.num_envs)])
-        if self.model.joint_dof_count != nd * self.num_envs:
+        if self.model.joint_dof_count != dofs * self.num_envs:
             raise RuntimeError("unexpected dof layout after replication")
 
+        options = dict(solver_options or {})
         if solver == "featherstone":
             # angular_damping defaults to 0.05 (body-level artificial damping): off, we want USD physics only
-            self.solver = newton.solvers.SolverFeatherstone(self.model, angular_damping=0.0)
+            self.solver = newton.solvers.SolverFeatherstone(self.model, angular_damping=0.0, **options)
+        elif solver == "xpbd":
+            self.solver = newton.solvers.SolverXPBD(self.model, **options)
         else:
-            self.solver = newton.solvers.SolverMuJoCo(self.model, disable_contacts=True)
+            self.solver = newton.solvers.SolverMuJoCo(self.model, disable_contacts=not contacts, **options)
+        self._maximal = solver == "xpbd"  # integrates bodies: joint coordinates follow by inverse kinematics
+        self._pipeline = newton.CollisionPipeline(self.model) if contacts and solver != "mujoco" else None
+        self._contacts = self._pipeline.contacts() if self._pipeline is not None else None
+        # the joint wrenches (a foot's contact load) only where contacts are simulated
+        kind = self.solver.ObservableKind.BODY_PARENT_F
+        self._observables = (
+            self.solver.observables([kind], contacts=self._contacts)
+            if contacts and kind in self.solver.supported_observables
+            else None
+        )
 
         self._states = [self.model.state(), self.model.state()]
         self.control = self.model.control()
         newton.eval_fk(self.model, self.model.joint_q, self.model.joint_qd, self._states[0])
 
-        def view(a: wp.array) -> torch.Tensor:
-            return wp.to_torch(a).view(self.num_envs, nd)
+        def view(a: wp.array, width: int) -> torch.Tensor:
+            return wp.to_torch(a).view(self.num_envs, width)
 
-        self._q = [view(s.joint_q) for s in self._states]
-        self._qd = [view(s.joint_qd) for s in self._states]
-        self._f = view(self.control.joint_f)
+        self._q_all = [view(s.joint_q, coords) for s in self._states]
+        self._qd_all = [view(s.joint_qd, dofs) for s in self._states]
+        self._q = [q[:, self._root_coords :] for q in self._q_all]
+        self._qd = [qd[:, self._root_dofs :] for qd in self._qd_all]
+        self._f = view(self.control.joint_f, dofs)[:, self._root_dofs :]
         self._cur = 0
-        limits = self.model.joint_effort_limit.numpy()[:nd].astype(np.float32)
+        limits = self.model.joint_effort_limit.numpy()[self._root_dofs : dofs].astype(np.float32)
         self.effort_limit = torch.as_tensor(limits, device=self.device)
         self._neg_effort_limit = -self.effort_limit
+        lower = self.model.joint_limit_lower.numpy()[self._root_dofs : dofs]
+        upper = self.model.joint_limit_upper.numpy()[self._root_dofs : dofs]
+        self._joint_limits = torch.as_tensor(np.stack((lower, upper), axis=-1), dtype=torch.float32, device=self.device)
         self._fk_stale = False
-        # Featherstone on CPU: replay each substep from a captured Warp graph (C++ loop, same kernels
-        # and buffers) instead of ~15 Python kernel launches, each paying for its argument packing
-        self._graphs = self._capture_steps() if solver == "featherstone" and self._wp_device.is_cpu else None
+        self._ik_stale = False
+        # Featherstone and MuJoCo Warp on CPU (``graph``): replay each substep from a captured Warp graph (C++
+        # loop, same kernels and buffers) instead of ~15 (Featherstone) or ~170 (MuJoCo Warp, the ant) Python
+        # kernel launches, each paying for its argument packing
+        capture = graph and solver in ("featherstone", "mujoco") and self._wp_device.is_cpu and self._pipeline is None
+        self._graphs = self._capture_steps() if capture else None
 
     # --- PhysicsBackend ---
     @property
@@ -155,28 +191,77 @@ class NewtonBackend(PhysicsBackend):
             newton.eval_fk(self.model, s.joint_q, s.joint_qd, s)
         return self._states[self._cur]
 
+    def _sync_joints(self) -> None:
+        """After XPBD steps: the joint coordinates of the current state from its body poses."""
+        if self._ik_stale:
+            self._ik_stale = False
+            s = self._states[self._cur]
+            newton.eval_ik(self.model, s, s.joint_q, s.joint_qd)
+
     def joint_pos(self) -> torch.Tensor:
         """Live zero-copy view of the current joint positions (clone it to keep a snapshot)."""
+        self._sync_joints()
         return self._q[self._cur]
 
     def joint_vel(self) -> torch.Tensor:
         """Live zero-copy view of the current joint velocities (clone it to keep a snapshot)."""
+        self._sync_joints()
         return self._qd[self._cur]
+
+    def joint_limits(self) -> torch.Tensor:
+        return self._joint_limits
 
     def set_joint_efforts(self, efforts: torch.Tensor) -> None:
         torch.clamp(efforts.to(self._f.dtype), self._neg_effort_limit, self.effort_limit, out=self._f)
 
     def write_joint_state(self, env_ids: torch.Tensor, pos: torch.Tensor, vel: torch.Tensor) -> None:
+        self._sync_joints()
         q, qd = self._q[self._cur], self._qd[self._cur]
         q[env_ids] = pos.to(q.dtype)
         qd[env_ids] = vel.to(qd.dtype)
+        self._joints_written()
+
+    def _joints_written(self) -> None:
         # body poses follow the joints. Featherstone redoes FK from joint_q at the start of each step
         # and never reads state.body_qd, so for it FK is deferred to whoever reads ``state`` before the
-        # next step (one launch saved per reset); MuJoCo gets it at once, as before.
+        # next step (one launch saved per reset); the other solvers get it at once.
         if self.solver_name == "featherstone":
             self._fk_stale = True
         else:
             newton.eval_fk(self.model, self.state.joint_q, self.state.joint_qd, self.state)
+
+    def root_pose(self) -> torch.Tensor:
+        if not self._root_coords:  # a fixed root: its body's pose
+            return self.body_poses()[:, 0]
+        self._sync_joints()
+        return self._q_all[self._cur][:, :FREE_COORDS].clone()  # worlds sit at the origin: env-relative
+
+    def root_velocity(self) -> torch.Tensor:
+        if not self._root_dofs:
+            return torch.zeros(self.num_envs, 6, device=self.device)
+        self._sync_joints()
+        return self._qd_all[self._cur][:, :FREE_DOFS].clone()
+
+    def write_root_state(self, env_ids: torch.Tensor, pose: torch.Tensor, velocity: torch.Tensor) -> None:
+        if not self._root_coords:
+            raise RuntimeError("the articulation's root is fixed: it has no root state to write")
+        self._sync_joints()
+        q, qd = self._q_all[self._cur], self._qd_all[self._cur]
+        q[env_ids, :FREE_COORDS] = pose.to(q.dtype)
+        qd[env_ids, :FREE_DOFS] = velocity.to(qd.dtype)
+        self._joints_written()
+
+    def body_poses(self) -> torch.Tensor:
+        body_q = wp.to_torch(self.state.body_q)
+        return body_q.view(self.num_envs, len(self.body_names), 7).clone()
+
+    def body_incoming_wrenches(self) -> torch.Tensor:
+        if self._observables is None:
+            raise NotImplementedError(f"Newton's {self.solver_name} solver does not report joint wrenches")
+        # Newton reports them in the world frame: rotate into each body's frame, as PhysX reports them
+        f = wp.to_torch(self._observables.body_parent_f).view(self.num_envs, len(self.body_names), 2, 3)
+        quat = self.body_poses()[..., 3:].unsqueeze(2).expand(-1, -1, 2, -1)
+        return quat_apply_inverse(quat, f).flatten(-2)
 
     def step(self) -> None:
         if self._graphs is not None:
@@ -184,12 +269,18 @@ class NewtonBackend(PhysicsBackend):
         else:
             self._solver_step(self._cur)
         self._fk_stale = False  # the solver wrote the output state's body poses
+        self._ik_stale = self._maximal
         self._cur = 1 - self._cur
 
     def _solver_step(self, cur: int) -> None:
         s_in, s_out = self._states[cur], self._states[1 - cur]
         s_in.clear_forces()
-        self.solver.step(s_in, s_out, self.control, None, self.physics_dt)
+        if self._pipeline is not None:
+            self._pipeline.collide(s_in, self._contacts)
+        if self._observables is not None:
+            self.solver.step(s_in, s_out, self.control, self._contacts, self.physics_dt, observables=self._observables)
+        else:
+            self.solver.step(s_in, s_out, self.control, self._contacts, self.physics_dt)
 
     def _capture_steps(self) -> list:
         """Warp graphs of one substep from state 0 to 1 and from 1 to 0 (states left unchanged)."""
@@ -209,4 +300,4 @@ class NewtonBackend(PhysicsBackend):
         self.solver = None
         self._graphs = None
         self._states = []
-        self._q = self._qd = []
+        self._q = self._qd = self._q_all = self._qd_all = []

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
     from .base import PhysicsBackend
 
-#: ``factory(stage, num_envs=, physics_dt=, device=)`` builds a backend over the envs authored in ``stage``
+#: ``factory(stage, num_envs=, physics_dt=, device=, **options)`` builds a backend over the envs authored in
+#: ``stage``; ``options`` are a task's engine settings (e.g. Newton's ``solver=``, ``contacts=``), which an
+#: engine that chooses its own ignores
 BackendFactory = Callable[..., "PhysicsBackend"]
 
 AUTO = "auto"
@@ -60,10 +62,12 @@ def resolve_backend(name: str) -> str:
     return name
 
 
-def make_backend(name: str, stage: Usd.Stage, num_envs: int, physics_dt: float, device: str) -> PhysicsBackend:
-    """Build the backend ``name`` over the envs already authored in ``stage``."""
+def make_backend(
+    name: str, stage: Usd.Stage, num_envs: int, physics_dt: float, device: str, **options: Any
+) -> PhysicsBackend:
+    """Build the backend ``name`` over the envs already authored in ``stage`` (``options``: see BackendFactory)."""
     factory = _FACTORIES[resolve_backend(name)]
-    return factory(stage, num_envs=num_envs, physics_dt=physics_dt, device=device)
+    return factory(stage, num_envs=num_envs, physics_dt=physics_dt, device=device, **options)
 
 
 def owns_its_stage(name: str) -> bool:

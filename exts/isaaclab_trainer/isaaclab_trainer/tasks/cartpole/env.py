@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from isaaclab_trainer.envs.base_env import BatchedTaskEnv
+from isaaclab_trainer.envs.render import make_renderer
 from isaaclab_trainer.sim.cartpole import JOINT_NAMES, CartpoleSpec
+from isaaclab_trainer.sim.scene import build_scene
 
-from .base_env import BatchedTaskEnv
-from .cartpole_cfg import CartpoleEnvCfg
-from .render import make_renderer
+from .env_cfg import CartpoleEnvCfg
 
 
 def wrap_to_pi(angle: torch.Tensor) -> torch.Tensor:
@@ -36,12 +37,30 @@ class CartpoleEnv(BatchedTaskEnv):
     observation_names = ("cart_pos", "pole_pos", "cart_vel", "pole_vel")
     observation_units = ("m", "rad", "m/s", "rad/s")
     action_names = ("cart_effort",)
+    #: the SB3 wrapper's action clip of Isaac Lab 2.3 (the task's actions are unbounded efforts / 100 N)
+    action_bounds = (-100.0, 100.0)
 
     def __init__(self, cfg: CartpoleEnvCfg, render_mode: str | None = None, stage: Any = None):
         super().__init__(cfg, render_mode, stage)
         # dof columns by name: PhysX need not report them in authoring order
         self._cart, self._pole = (self.backend.joint_names.index(name) for name in JOINT_NAMES)
         self._efforts = torch.zeros(self.num_envs, self.backend.num_dofs, device=self.device)
+
+    @staticmethod
+    def build_scene(stage: Any, cfg: CartpoleEnvCfg) -> None:
+        build_scene(stage, cfg.num_envs, env_spacing=cfg.env_spacing)
+
+    @classmethod
+    def action_metadata(cls, cfg: CartpoleEnvCfg) -> dict[str, Any]:
+        limit = CartpoleSpec().effort_limit
+        return {
+            "included": False,
+            "scale": cfg.action_scale,
+            "effort_limit": limit,
+            "joint": JOINT_NAMES[0],
+            "unit": "N",
+            "formula": f"effort = clamp(action * {cfg.action_scale}, -{limit}, {limit}) N on {JOINT_NAMES[0]}",
+        }
 
     def _pre_physics_step(self, action: torch.Tensor) -> None:
         self._efforts[:, self._cart] = action[:, 0] * self.cfg.action_scale

@@ -1,0 +1,171 @@
+"""11. Locomotion (Isaac-Ant-v0) on Newton: the solver table, and env.step() against raw stepping.
+
+Solver table: 64 / 256 / 1024 copies of the task's ant scene (``build_ant_scene``, the task's own dt
+1/120 s, contacts every step) stepped by each Newton solver for articulated robots with contacts on the CPU,
+random efforts within the task's clip; physics env-steps/s, and what each does to the physics: the rest
+height of the ant dropped from Isaac Lab's default pose with zero effort (4 s, 16 envs; the geometry of its
+feet gives 0.42 m, ``tests/test_ant.py``), how far its hips tilt off their yaw-only axes (a revolute joint
+allows none), and NaN. ``use_mujoco_cpu`` is left out: it refuses a model with several worlds. Kamino is
+not measured yet.
+
+Env overhead: ``env.step()`` of Isaac-Ant-v0 (random actions, pre-drawn) against ``backend.step()`` alone,
+``decimation`` substeps per env step, the same model and solver (MuJoCo Warp, captured Warp graph),
+interleaved rounds. Ratio = raw seconds / env seconds for the same env steps (goal >= 0.8).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any
+
+import torch
+from common import interleaved, line, md_table, median, paired_ratio
+
+NAME = "locomotion"
+SOLVERS = ("mujoco", "xpbd", "featherstone")
+
+
+def _backend(solver: str, num_envs: int):
+    from pxr import Usd
+
+    from isaaclab_trainer.sim.backends.newton_backend import NewtonBackend
+    from isaaclab_trainer.sim.scene import build_ant_scene
+    from isaaclab_trainer.tasks.locomotion.ant.env import MJWARP_OPTIONS
+
+    stage = Usd.Stage.CreateInMemory()
+    build_ant_scene(stage, num_envs)
+    options = MJWARP_OPTIONS if solver == "mujoco" else {}
+    return NewtonBackend(stage, num_envs, 1.0 / 120.0, solver=solver, contacts=True, solver_options=options)
+
+
+def _default_pose(be) -> None:
+    from isaaclab_trainer.sim.ant import DEFAULT_JOINT_POS
+
+    n = be.num_envs
+    q = torch.tensor([[DEFAULT_JOINT_POS[j] for j in be.joint_names]] * n)
+    be.write_joint_state(torch.arange(n), q, torch.zeros_like(q))
+
+
+def solver_row(solver: str, num_envs: int, steps: int) -> dict[str, Any]:
+    be = _backend(solver, num_envs)
+    _default_pose(be)
+    g = torch.Generator().manual_seed(0)
+    efforts = [torch.rand(num_envs, be.num_dofs, generator=g) * 15 - 7.5 for _ in range(steps)]
+    for e in efforts[:3]:  # kernels loaded, graphs captured
+        be.set_joint_efforts(e)
+        be.step()
+    t = time.perf_counter()
+    for e in efforts:
+        be.set_joint_efforts(e)
+        be.step()
+    seconds = time.perf_counter() - t
+    finite = bool(torch.isfinite(be.joint_pos()).all())
+    be.close()
+    return {"solver": solver, "num_envs": num_envs, "env_steps_per_s": num_envs * steps / seconds, "finite": finite}
+
+
+def rest_check(solver: str, num_envs: int = 16, steps: int = 480) -> dict[str, Any]:
+    be = _backend(solver, num_envs)
+    _default_pose(be)
+    zero = torch.zeros(num_envs, be.num_dofs)
+    for _ in range(steps):
+        be.set_joint_efforts(zero)
+        be.step()
+    z = be.root_pose()[:, 2]
+    legs = [be.body_names.index(b) for b in be.body_names if b.endswith("_leg")]
+    # a hip turns its leg about the torso's vertical axis only: any x/y rotation of the leg is error
+    tilt = 2 * torch.asin(be.body_poses()[:, legs, 3:5].norm(dim=-1).clamp(max=1.0)).max()
+    out = {"rest_height_m": float(z.mean()), "hip_tilt_deg": math.degrees(float(tilt))}
+    out["rest_finite"] = bool(torch.isfinite(z).all())
+    be.close()
+    return out
+
+
+def env_overhead(num_envs: int, steps: int, repeats: int) -> dict[str, Any]:
+    from isaaclab_trainer.tasks import make_task_env
+
+    env = make_task_env("Isaac-Ant-v0", num_envs=num_envs)
+    env.reset(seed=0)
+    g = torch.Generator().manual_seed(0)
+    actions = [torch.rand(num_envs, env.action_dim, generator=g) * 2 - 1 for _ in range(steps)]
+    decimation = env.cfg.decimation
+
+    def ours() -> float:
+        t = time.perf_counter()
+        for a in actions:
+            env.step(a)
+        return num_envs * steps / (time.perf_counter() - t)
+
+    def raw() -> float:
+        t = time.perf_counter()
+        for _ in range(steps * decimation):
+            env.backend.step()
+        return num_envs * steps / (time.perf_counter() - t)
+
+    ours(), raw()  # warm
+    res = interleaved({"ours": ours, "raw": raw}, repeats, alternate=True)
+    env.close()
+    return {
+        "num_envs": num_envs,
+        "ours_env_steps_per_s": median(res["ours"]),
+        "raw_env_steps_per_s": median(res["raw"]),
+        "ratio": paired_ratio(res["ours"], res["raw"]),
+    }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    load = os.getloadavg()[0]
+    sizes = {64: 60, 256: 20, 1024: 6} if not quick else {64: 20, 256: 6, 1024: 2}
+    solvers = []
+    for solver in SOLVERS:
+        rest = rest_check(solver, steps=480 if not quick else 240)
+        for n, steps in sizes.items():
+            solvers.append({**solver_row(solver, n, steps), **rest})
+    overhead = [env_overhead(n, max(4, k // 2), 3 if not quick else 2) for n, k in sizes.items()]
+    r64 = overhead[0]["ratio"]
+    detail = "  ".join(f"{r['num_envs']}: {r['ratio']:.2f}" for r in overhead)
+    return {
+        "solvers": solvers,
+        "overhead": overhead,
+        "ratio": r64,
+        "load_avg_1m_at_start": load,
+        "target": ">= 0.8 env.step() / raw stepping",
+        "met": all(r["ratio"] >= 0.8 for r in overhead),
+        "line": line("11 locomotion", f"Ant env.step() vs raw MuJoCo Warp stepping, ours/raw: {detail}; at 64", r64),
+    }
+
+
+def markdown(res: dict[str, Any]) -> str:
+    solvers = md_table(
+        ["solver", "num_envs", "physics env-steps/s", "finite", "rest height m (expected 0.42)", "hip tilt deg"],
+        [
+            [
+                r["solver"],
+                r["num_envs"],
+                f"{r['env_steps_per_s']:.0f}",
+                r["finite"] and r["rest_finite"],
+                f"{r['rest_height_m']:.3f}",
+                f"{r['hip_tilt_deg']:.2f}",
+            ]
+            for r in res["solvers"]
+        ],
+    )
+    overhead = md_table(
+        ["num_envs", "env steps/s (env.step)", "env steps/s (raw stepping)", "ours / raw"],
+        [
+            [
+                r["num_envs"],
+                f"{r['ours_env_steps_per_s']:.0f}",
+                f"{r['raw_env_steps_per_s']:.0f}",
+                f"**{r['ratio']:.2f}**",
+            ]
+            for r in res["overhead"]
+        ],
+    )
+    load = res.get("load_avg_1m_at_start")
+    where = f"Load average {load:.1f} when this run started (other jobs on the cores). " if load is not None else ""
+    return (
+        f"{where}Solvers (the task's scene, 1/120 s, contacts every step):\n\n{solvers}\n\nEnv overhead:\n\n{overhead}"
+    )
