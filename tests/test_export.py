@@ -15,6 +15,9 @@ from conftest import BALANCED_MODEL, REPO, run_script
 
 EXPORT = REPO / "scripts" / "reinforcement_learning" / "sb3" / "export.py"
 TASK = "Isaac-Cartpole-v0"
+#: onnxruntime and torch round float32 differently: a few units in the last place of actions up to the clip bound
+#: (100; one ulp there is 7.6e-6, and 1.5e-5 was seen). A wrong graph differs by orders of magnitude more.
+FLOAT32_ROUNDING = 8 * float(np.finfo(np.float32).eps) * 100.0
 
 
 def _export(cwd: Path, *args: str) -> None:
@@ -90,7 +93,7 @@ def test_export_writes_files_and_metadata(normalized_run: Path, exported: Path, 
     assert len(meta["observation_normalization"]["mean"]) == 4
     assert meta["action_clipping"] == {"included": True, "low": [-100.0], "high": [100.0]}
     assert meta["action_scaling"]["scale"] == 100.0 and meta["action_scaling"]["effort_limit"] == 400.0
-    assert max(meta["verified"]["max_abs_diff_vs_sb3"].values()) < 1e-5
+    assert max(meta["verified"]["max_abs_diff_vs_sb3"].values()) < FLOAT32_ROUNDING
 
 
 def test_exported_files_give_sb3_actions_on_recorded_observations(normalized_run: Path):
@@ -104,8 +107,8 @@ def test_exported_files_give_sb3_actions_on_recorded_observations(normalized_run
     script = torch.jit.load(str(exported / "policy.pt"))
     script_actions = script(torch.from_numpy(obs)).detach().numpy()
     assert onnx_actions.shape == script_actions.shape == expected.shape == (1000, 1)
-    assert np.max(np.abs(onnx_actions - expected)) < 1e-5
-    assert np.max(np.abs(script_actions - expected)) < 1e-5
+    assert np.max(np.abs(onnx_actions - expected)) < FLOAT32_ROUNDING
+    assert np.max(np.abs(script_actions - expected)) < FLOAT32_ROUNDING
 
 
 def test_exported_files_clip_as_sb3_does(normalized_run: Path):
@@ -251,4 +254,4 @@ def test_direct_task_without_vecnormalize(tmp_path: Path):
     assert stats is None
     obs = sample_observations(None, 4, n=64, seed=1) / 1e2  # within the policy's range, no clipping
     session = ort.InferenceSession(str(result.files["onnx"]), providers=["CPUExecutionProvider"])
-    assert np.max(np.abs(session.run(["actions"], {"obs": obs})[0] - sb3_actions(agent, None, obs))) < 1e-5
+    assert np.max(np.abs(session.run(["actions"], {"obs": obs})[0] - sb3_actions(agent, None, obs))) < FLOAT32_ROUNDING
