@@ -307,6 +307,9 @@ def test_play_evaluate_bad_inputs(finished_run: Path, tmp_path: Path) -> None:
 def test_runs_model_selection_and_bad_choices(finished_run: Path) -> None:
     log_root = finished_run.parents[2]
     model = RunsModel(log_root)
+    deadline = time.monotonic() + 60  # the list is read on the model's own thread
+    while not model.refresh(TASK, None, idle=True).rows and time.monotonic() < deadline:
+        time.sleep(0.05)
     state = model.refresh(TASK, None, idle=True)
     assert [row.name for row in state.rows] == [finished_run.name] and state.selected == -1
     assert not state.play_enabled
@@ -320,10 +323,14 @@ def test_runs_model_selection_and_bad_choices(finished_run: Path) -> None:
     with pytest.raises(UsageError, match="is not in the list"):
         model.select("2000-01-01_00-00-00")
     # in the view-model, each is a status line
+    model.close()
     vm = PanelViewModel(log_root=str(log_root), tasks=[TASK])
-    vm.refresh()
+    deadline = time.monotonic() + 60
+    while not vm.refresh().runs.rows and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert vm.on_run_evaluate() is False
     assert vm.refresh().status_line == "Evaluate: select a run in the Runs list first"
     assert vm.on_select_run("nope") is False and "is not in the list" in vm.refresh().status_line
     assert vm.on_select_run(finished_run.name) and vm.on_run_play("best") is False
     assert vm.refresh().status_line.startswith(f"run {finished_run.name} has no best checkpoint")
+    vm.shutdown()

@@ -12,8 +12,7 @@ import dataclasses
 import logging
 import math
 import os
-import time
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,25 +98,45 @@ def pick_checkpoint(run: RunSummary, which: str) -> Path:
 class RunsModel:
     """The runs of a task on disk, newest first, and the one selected.
 
+    The disk is read on a thread of its own (started by the first :meth:`refresh`, ended by :meth:`close`),
+    every :data:`SCAN_PERIOD_S` or when woken: reading event files (and importing TensorBoard's reader)
+    takes tens of milliseconds that the panel's frame loop, which trains, must not wait for. The loop
+    only reads the latest list.
+
     Args:
         log_root: the folder that holds ``sb3/<task>/<run>`` (and ``ray/<task>/<sweep>/<trial>``).
-        clock: seconds, monotonic (a test passes its own to rescan at will).
     """
 
-    def __init__(self, log_root: str | os.PathLike, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, log_root: str | os.PathLike) -> None:
         self.log_root = log_root
-        self._clock = clock
         self._scanner = RunScanner()
         self._task: str | None = None
-        self._next_scan = 0.0
-        self.runs: list[RunSummary] = []
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        #: (task, its runs) of the latest scan, replaced whole by the scan thread
+        self._latest: tuple[str | None, list[RunSummary]] = (None, [])
         self._selected: str | None = None  # by path: the list reorders as runs start
         self._scans = 0
         self._cached: tuple[tuple[Any, ...], RunsState] | None = None  # the last state and what it was made of
 
     def rescan(self) -> None:
-        """Scan at the next :meth:`refresh` (a run was just started or stopped here)."""
-        self._next_scan = 0.0
+        """Scan now (a run was just started or stopped here)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        """End the scan thread."""
+        self._closed.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    @property
+    def runs(self) -> list[RunSummary]:
+        """The latest scan of the current task's runs (empty until the thread has scanned it)."""
+        task, found = self._latest
+        return found if task == self._task else []
 
     @property
     def selected(self) -> RunSummary | None:
@@ -137,23 +156,36 @@ class RunsModel:
             raise UsageError(f"{action}: select a run in the Runs list first")
         return run
 
+    def _scan_loop(self) -> None:
+        while not self._closed.is_set():
+            task = self._task
+            if task is not None:
+                try:
+                    found = self._scanner.scan(task, self.log_root)
+                except OSError:  # the log root is unreadable or went away: an empty list
+                    logger.exception("Isaac Lab panel: scanning the runs failed")
+                    found = []
+                except Exception:  # noqa: BLE001 - a broken event file must not end the scans
+                    logger.exception("Isaac Lab panel: scanning the runs failed")
+                    found = self.runs
+                self._latest = (task, found)
+                self._scans += 1
+            self._wake.wait(SCAN_PERIOD_S)
+            self._wake.clear()
+
     def _scan(self, task: str) -> None:
-        now = self._clock()
-        if task == self._task and now < self._next_scan:
-            return
-        self._task, self._next_scan = task, now + SCAN_PERIOD_S
-        self._scans += 1
-        try:
-            self.runs = self._scanner.scan(task, self.log_root)
-        except OSError:  # the log root itself is unreadable or went away: an empty list, said by the list
-            logger.exception("Isaac Lab panel: scanning the runs failed")
-            self.runs = []
+        if task != self._task:
+            self._task = task
+            self._wake.set()
+        if self._thread is None and not self._closed.is_set():
+            self._thread = threading.Thread(target=self._scan_loop, name="isaaclab-runs-scan", daemon=True)
+            self._thread.start()
 
     def refresh(self, task: str, evaluation: EvaluationStatus | None, idle: bool) -> RunsState:
         """The section's state for ``task`` (rescanned at most every :data:`SCAN_PERIOD_S`); ``idle``: the
         panel runs nothing now, so a run can be played, resumed or evaluated."""
         self._scan(task)
-        key = (self._scans, self._selected, evaluation, idle)
+        key = (self._scans, self._latest[0], self._task, self._selected, evaluation, idle)
         if self._cached is not None and self._cached[0] == key:  # most frames: nothing changed
             return self._cached[1]
         state = self._derive(evaluation, idle)

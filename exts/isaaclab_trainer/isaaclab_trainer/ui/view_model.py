@@ -834,5 +834,6 @@ class PanelViewModel:
 
     def shutdown(self) -> None:
         self.close_session()
+        self.runs.close()
         if self._export_thread is not None:
             self._export_thread.join()
