@@ -34,7 +34,14 @@ def train(seed: int, budget_s: float, workdir: Path) -> tuple[Path, float]:
     cmd = [sys.executable, str(TRAIN), "--task", TASK, "--headless", "--seed", str(seed)]
     t = time.monotonic()
     with open(workdir / "train.log", "w") as log:
-        proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+        # SIGINT back to default in the child: a background job inherits it ignored, and Python keeps that
+        proc = subprocess.Popen(
+            cmd,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         try:
             proc.wait(timeout=budget_s)
         except subprocess.TimeoutExpired:
