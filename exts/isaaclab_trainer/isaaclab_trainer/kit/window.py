@@ -12,7 +12,7 @@ import omni.ui as ui
 
 from isaaclab_trainer.ui.fields import BUTTONS, FIELD, Role, StateView
 from isaaclab_trainer.ui.runs_model import CHECKPOINT_CHOICES, RunsState
-from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelState, PanelViewModel
+from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelViewModel
 
 WINDOW_TITLE = "Isaac Lab"
 LABEL_WIDTH = 130
@@ -193,7 +193,7 @@ class TrainerWindow(StateView):
                             self.plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=90)
                             with _row(FIELD["run_dir"].label):
                                 self.run_label = ui.Label("-", word_wrap=True)
-                    self.runs_frame = RunsFrame(vm, self)
+                    self.runs_frame = self.runs_view = RunsFrame(vm, self)
                     with ui.CollapsableFrame(title="Rendering", collapsed=False, height=0):
                         with _row("Rendering Mode"):
                             self.render_combo = ui.ComboBox(len(RENDER_MODE_LABELS) - 1, *RENDER_MODE_LABELS)
@@ -280,13 +280,6 @@ class TrainerWindow(StateView):
         self._vm.on_export(self.path_model.get_value_as_string())
 
     # -- drawing: ui/fields.py says which widget shows which PanelState field -------------------
-
-    def apply(self, s: PanelState) -> None:
-        """Copy ``s`` into the widgets (only what changed since the last call), the Runs frames included."""
-        last = self.last_state
-        super().apply(s)
-        if last is None or last.runs != s.runs:
-            self.runs_frame.apply(last.runs if last is not None else None, s.runs)
 
     def set(self, role: Role, widget: Any, *values: Any) -> None:
         if role is Role.ENABLED:

@@ -27,7 +27,7 @@ from isaaclab_trainer.session.status import RenderMode, SessionState
 from isaaclab_trainer.ui.access import LOOPBACK, TOKEN_PARAM, TokenGate, token_gate
 from isaaclab_trainer.ui.fields import BUTTONS, FIELD, VALUE_ROWS, Role, StateView
 from isaaclab_trainer.ui.runs_model import CHECKPOINT_CHOICES, RunsState
-from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelState, PanelViewModel
+from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelViewModel
 
 # (``handle.value = x`` lines carry ``type: ignore[misc]``: mypy takes viser's generic ``value``
 # property for read-only, though viser defines its setter)
@@ -274,7 +274,7 @@ class BrowserPanel(StateView):
             self.load_play_btn = gui.add_button("Load & Play")
             self.play_stop_btn = gui.add_button("Stop playing")
             self.export_btn = gui.add_button("Export")
-        self.runs_section = RunsSection(self, order=-35)
+        self.runs_section = self.runs_view = RunsSection(self, order=-35)
         with gui.add_folder("Logs", order=-10):
             self.tb_txt = gui.add_text(FIELD["tensorboard_command"].label, "", disabled=True)
             self.tb_btn = gui.add_button("Start TensorBoard")
@@ -399,13 +399,6 @@ class BrowserPanel(StateView):
         self.viewer.log_state(backend.state)
         self.viewer.end_frame()
         self.scene_frames += 1
-
-    def apply(self, s: PanelState) -> None:
-        """Copy ``s`` into the widgets (only what changed since the last call), the Runs section included."""
-        last = self.last_state
-        super().apply(s)
-        if last is None or last.runs != s.runs:
-            self.runs_section.apply(last.runs if last is not None else None, s.runs)
 
     def set(self, role: Role, widget: Any, *values: Any) -> None:
         if role is Role.ENABLED:

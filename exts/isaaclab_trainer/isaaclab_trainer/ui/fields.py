@@ -73,6 +73,8 @@ class StateView:
 
     widgets: Mapping[str, Any]  # key -> widget, or a tuple of widgets; a key left out is not shown here
     last_state: PanelState | None = None
+    #: the view's Runs / Evaluate section, drawn from ``PanelState.runs`` by its ``apply(last_runs, runs)``
+    runs_view: Any = None
 
     def set(self, role: Role, widget: Any, *values: Any) -> None:
         """Show ``values`` (the field's ``reads``) on ``widget`` as ``role`` asks."""
@@ -90,3 +92,5 @@ class StateView:
                 continue
             for widget in targets if isinstance(targets, tuple) else (targets,):
                 self.set(field.role, widget, *values)
+        if self.runs_view is not None and (last is None or last.runs != s.runs):
+            self.runs_view.apply(last.runs if last is not None else None, s.runs)
