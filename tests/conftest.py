@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -21,6 +22,12 @@ sys.path.insert(0, str(TRAIN.parent))
 # (not "ignore") gives the children the default again, so they turn SIGINT into KeyboardInterrupt.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+# Mesa's llvmpipe (the 3-D videos' software OpenGL) and triton (in the 3.12 venv's CUDA torch) each bring their own
+# LLVM, and loading triton after Mesa in one process segfaults (in triton/knobs.py). The scripts build PPO, whose
+# optimizer imports torch._dynamo and so triton, before they draw a frame; a test process that draws one first
+# (test_ant.py's video test, before any PPO) would not, so triton is loaded here first wherever it is installed.
+if importlib.util.find_spec("triton") is not None:
+    import triton  # noqa: F401
 
 
 def run_script(script: Path, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
