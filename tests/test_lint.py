@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,8 @@ from conftest import REPO
 
 
 def _tool(name: str) -> list[str]:
-    exe = shutil.which(name, path=str(REPO / ".venv" / "bin")) or shutil.which(name)
+    """``name`` from the running interpreter's venv (either leg's, .venv or .venv-py312), else from PATH."""
+    exe = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if exe is None:
         pytest.fail(f"{name} is not installed (it is in the package's [test] extra)")
     return [exe]
