@@ -212,7 +212,8 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserApp) -> None:
     play_from = time.monotonic()
     click(page, "Load & Play")
     wait_until(lambda: state(page) == "Playing policy", 30, "the checkpoint to play", page)
-    assert field(page, "Rendering Mode").input_value() == "Full rendering"
+    # the state label and the dropdown are separate widget updates: the dropdown may reach the page a frame later
+    wait_until(lambda: field(page, "Rendering Mode").input_value() == "Full rendering", 10, "Full rendering to play", page)
     wait_until(lambda: watcher.moving(play_from), 30, "the played policy to move the cart/pole transforms", page)
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -451,7 +452,8 @@ def test_evaluate_a_run_that_train_py_writes(browser, tmp_path: Path) -> None:
         assert train.wait(timeout=600) == 0
         final = RunScanner().summary(run)
         wait_until(lambda: field(page, "Run state").input_value() == "finished", 60, "the run to show finished", page)
-        assert field(page, "Last return").input_value() == f"{final.last_return:.2f}"
+        last = f"{final.last_return:.2f}"  # a widget update of its own, possibly a frame after the state's
+        wait_until(lambda: field(page, "Last return").input_value() == last, 30, f"the final return {last}", page)
         page.close()
     finally:
         train.kill()

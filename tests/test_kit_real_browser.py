@@ -81,7 +81,8 @@ def test_browser_panel_click_through_in_real_kit(kit_python: Path, browser: Any,
         wait_until(lambda: field(page, "Checkpoint").input_value() == str(model), 30, "the newest checkpoint", page)
         click(page, "Load & Play")
         wait_until(lambda: state(page) == "Playing policy", 60, "the checkpoint to play", page)
-        assert field(page, "Rendering Mode").input_value() == "Full rendering"
+        # the state label and the dropdown are separate widget updates: the dropdown may reach the page a frame later
+        wait_until(lambda: field(page, "Rendering Mode").input_value() == "Full rendering", 10, "Full rendering", page)
         click(page, "Stop playing")
         wait_until(lambda: state(page) == "Built", 30, "playing to stop", page)
         page.close()
