@@ -213,7 +213,7 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserApp) -> None:
     click(page, "Load & Play")
     wait_until(lambda: state(page) == "Playing policy", 30, "the checkpoint to play", page)
     # the state label and the dropdown are separate widget updates: the dropdown may reach the page a frame later
-    wait_until(lambda: field(page, "Rendering Mode").input_value() == "Full rendering", 10, "Full rendering to play", page)
+    wait_until(lambda: field(page, "Rendering Mode").input_value() == "Full rendering", 10, "Full rendering", page)
     wait_until(lambda: watcher.moving(play_from), 30, "the played policy to move the cart/pole transforms", page)
 
     ARTIFACTS.mkdir(exist_ok=True)
