@@ -15,7 +15,7 @@ import torch
 from conftest import PLAY, TRAIN, run_script
 from isaaclab_trainer.session import RenderMode, SessionState, TrainingSession
 from isaaclab_trainer.session.handoff import LoopLearner
-from isaaclab_trainer.session.session import STEPS_PER_FRAME
+from isaaclab_trainer.session.session import REENTRY_ERROR, STEPS_PER_FRAME
 
 # Learning bounds, from benchmark 8 (docs/benchmarks.md): the README's default command (this config, its
 # full 500k budget, bit-identical to this session's run) over seeds 0-19 on a 2-core machine. The rollout
@@ -42,6 +42,24 @@ def drive(session: TrainingSession, until, max_frames: int = 1_000_000) -> list[
 
 def running(status) -> bool:
     return status.state not in (SessionState.TRAINING, SessionState.PAUSED)
+
+
+def around_physics_step(session: TrainingSession, around) -> None:
+    """Every physics step of the built ``session`` becomes ``around(real_step)`` (a test's hook into it)."""
+    backend = session.env.unwrapped.backend
+    real_step = backend.step
+    backend.step = lambda: around(real_step)
+
+
+def env_steps_per_frame(session: TrainingSession, total_timesteps: int) -> list[int]:
+    """Train ``total_timesteps`` through update(); the env steps each update() ran."""
+    session.start_training(total_timesteps=total_timesteps)
+    num_envs, per_frame = session.env_cfg.num_envs, []
+    while not running(session.status):
+        before = session.status.timesteps
+        session.update()
+        per_frame.append((session.status.timesteps - before) // num_envs)
+    return per_frame
 
 
 def policy_weights(model_zip: Path) -> dict[str, torch.Tensor]:
@@ -171,21 +189,15 @@ def test_update_runs_only_the_env_steps_that_fit_in_the_frame_budget(tmp_path):
     budget_ms, step_s, num_envs = 1000.0, 0.050, 4  # >= 2 steps need only 2 x 50 ms of a 500-1000 ms frame
     session = TrainingSession(num_envs=num_envs, log_root=tmp_path, frame_budget_ms=budget_ms)
     session.build()
-    backend, decimation = session.env.unwrapped.backend, session.env_cfg.decimation
-    real_step = backend.step
+    decimation = session.env_cfg.decimation
 
-    def slow_step():
+    def slow_step(real_step):
         real_step()
         time.sleep(step_s / decimation)
 
-    backend.step = slow_step
+    around_physics_step(session, slow_step)
     session.set_render_mode(RenderMode.NO_RENDERING)
-    session.start_training(total_timesteps=num_envs * 16 * 3)
-    per_frame = []
-    while not running(session.status):
-        before = session.status.timesteps
-        session.update()
-        per_frame.append((session.status.timesteps - before) // num_envs)
+    per_frame = env_steps_per_frame(session, num_envs * 16 * 3)
     session.close()
     assert session.status.state != SessionState.ERROR, session.status.error
     assert max(per_frame) <= int(budget_ms / 1000 / step_s)  # never more than fit
@@ -201,12 +213,7 @@ def test_render_mode_sets_the_env_steps_of_a_frame(tmp_path, mode):
     session = TrainingSession(num_envs=num_envs, log_root=tmp_path, frame_budget_ms=60_000.0)
     session.build()
     session.set_render_mode(mode)
-    session.start_training(total_timesteps=num_envs * 16 * 3)
-    per_frame = []
-    while not running(session.status):
-        before = session.status.timesteps
-        session.update()
-        per_frame.append((session.status.timesteps - before) // num_envs)
+    per_frame = env_steps_per_frame(session, num_envs * 16 * 3)
     assert session.status.state == SessionState.DONE, session.status.error
     session.close()
     assert set(per_frame) - {0} == {STEPS_PER_FRAME[mode]}, per_frame  # n_steps 16: whole allowances
@@ -238,17 +245,16 @@ def test_physics_runs_on_the_update_thread_and_a_slow_step_does_not_stall(tmp_pa
     is its own."""
     session = TrainingSession(num_envs=8, log_root=tmp_path, frame_budget_ms=20.0)
     session.build()
-    backend = session.env.unwrapped.backend
-    real_step, threads, calls = backend.step, set(), {"n": 0}
+    threads, calls = set(), {"n": 0}
 
-    def watched_step():
+    def watched_step(real_step):
         calls["n"] += 1
         threads.add(threading.get_ident())
         if calls["n"] == 30:
             time.sleep(0.05)  # 50 ms: longer than the 20 ms budget
         real_step()
 
-    backend.step = watched_step
+    around_physics_step(session, watched_step)
     session.set_render_mode(RenderMode.NO_RENDERING)
     session.start_training(total_timesteps=4 * 16 * 8)
     torch.set_grad_enabled(False)  # the app's own setting; PPO's update needs grad inside update()
@@ -266,16 +272,15 @@ def test_physics_runs_on_the_update_thread_and_a_slow_step_does_not_stall(tmp_pa
 def test_error_in_env_is_isolated(tmp_path, caplog):
     session = TrainingSession(num_envs=8, log_root=tmp_path)
     session.build()
-    backend = session.env.unwrapped.backend
-    real_step, calls = backend.step, {"n": 0}
+    calls = {"n": 0}
 
-    def failing_step():
+    def failing_step(real_step):
         calls["n"] += 1
         if calls["n"] == 40:
             raise RuntimeError("physics exploded at step 40")
         real_step()
 
-    backend.step = failing_step
+    around_physics_step(session, failing_step)
     session.start_training(total_timesteps=10_000)
     session.set_render_mode(RenderMode.NO_RENDERING)
     drive(session, running, max_frames=10_000)  # update() must never raise
@@ -294,20 +299,79 @@ def test_error_in_env_is_isolated(tmp_path, caplog):
     fresh.close()
 
 
+@pytest.mark.parametrize("every", [40, 1], ids=["every 40th step", "every step"])
+def test_update_called_from_inside_an_env_step_is_refused(tmp_path, caplog, every):
+    """An env step that runs the app's update (in Kit, Isaac Lab's Kit visualizer or its PhysX manager call
+    omni.kit.app.get_app().update(), whose update observers call session.update()): the nested update() changes
+    nothing and logs one line; the running update() then ends training, model.zip is saved, and the session is
+    in ERROR with that line. A stop() from inside the step is refused with its own line."""
+    session = TrainingSession(num_envs=8, log_root=tmp_path)
+    session.build()
+    calls, seen = {"n": 0}, []
+
+    def app_update():
+        """The app's loop: one update runs the session's frame (Kit's update event, in Kit)."""
+        session.update()
+
+    def step_that_updates_the_app(real_step):
+        calls["n"] += 1
+        if calls["n"] % every == 0:
+            before = (session.status.state, session.status.timesteps, session.stepping)
+            app_update()
+            seen.append(before == (session.status.state, session.status.timesteps, True))
+        real_step()
+
+    around_physics_step(session, step_that_updates_the_app)
+    session.set_render_mode(RenderMode.NO_RENDERING)
+    session.start_training(total_timesteps=100_000)
+    drive(session, running, max_frames=10_000)
+    status = session.status
+    assert status.state == SessionState.ERROR and not session.stepping
+    model = Path(status.run_dir) / "model.zip"
+    assert status.error.startswith(REENTRY_ERROR) and status.error.endswith(f"saved {model}")
+    assert model.is_file() and seen and all(seen)
+    assert 0 < status.timesteps < 100_000
+    (logged,) = [r for r in caplog.records if r.name == "isaaclab_trainer.session.session"]  # one line, however many
+    assert logged.getMessage() == f"TrainingSession: {REENTRY_ERROR}" and "app_update" in logged.stack_info
+    steps = calls["n"]
+    session.update()  # the loop goes on; nothing steps
+    session.close()
+    assert calls["n"] == steps and session.status.error == status.error
+
+    playing = TrainingSession(num_envs=8, log_root=tmp_path)  # the same while playing
+    playing.build()
+    around_physics_step(playing, lambda real_step: (playing.update(), real_step()))
+    playing.load_checkpoint(status.last_checkpoint)
+    playing.play()
+    playing.update()
+    assert playing.status.state == SessionState.ERROR and playing.status.error == REENTRY_ERROR
+    assert playing._player is None
+    playing.close()
+
+    stopping = TrainingSession(num_envs=8, log_root=tmp_path)  # stop() from inside a step
+    stopping.build()
+    around_physics_step(stopping, lambda real_step: (stopping.stop(), real_step()))
+    stopping.start_training(total_timesteps=100_000)
+    drive(stopping, running, max_frames=100)
+    assert stopping.status.error == "RuntimeError: the session cannot stop from inside its own env step; " + (
+        "stop it between app updates"
+    )
+    stopping.close()
+
+
 def test_stop_saves_model_and_close_leaves_no_thread(tmp_path):
     before = set(threading.enumerate())
     session = TrainingSession(num_envs=8, log_root=tmp_path)
     for call in (session.pause, session.resume, session.stop):  # safe in any state
         call()
     session.build()
-    backend = session.env.unwrapped.backend
-    real_step, calls = backend.step, {"n": 0}
+    calls = {"n": 0}
 
-    def counted_step():
+    def counted_step(real_step):
         calls["n"] += 1
         real_step()
 
-    backend.step = counted_step
+    around_physics_step(session, counted_step)
     session.start_training(total_timesteps=100_000)
     drive(session, lambda s: s.timesteps >= 8 * 40)
     session.stop()

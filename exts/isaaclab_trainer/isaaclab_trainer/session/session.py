@@ -66,6 +66,14 @@ RETURN_WINDOW = 100  # episodes in the mean return, as SB3's ep_info_buffer
 HISTORY_POINTS = 400
 #: Evaluate switches to a newer checkpoint when an episode ends, or after this many seconds at most
 SWITCH_WAIT_S = 0.5
+#: what a re-entered update() logs and the session's ERROR says: an env step ran the app's own update loop
+#: (in Isaac Sim ``omni.kit.app.get_app().update()``, which Kit runs in full, update observers included)
+REENTRY_ERROR = (
+    "update() was called again from inside an env step (the env ran the app's update, e.g. "
+    "omni.kit.app.get_app().update()); the nested call was refused and the session stopped. Let the session's "
+    "render modes draw the envs, not the env's own app updates (an Isaac Lab env: no Kit visualizer or RTX "
+    "camera rendering every step, render_enabled=False, and keep Isaac Sim's timeline playing)"
+)
 
 
 class BoundedCurve:
@@ -157,6 +165,9 @@ class TrainingSession:
         self._learner: LoopLearner | None = None
         self._player: PolicyPlayer | None = None
         self._watch: CheckpointWatch | None = None
+        #: True while the session steps its envs (inside update(), or stop() ending learn()); see :attr:`stepping`
+        self._stepping = False
+        self._reentered = False
         self._reset_progress(0)
 
     # -- properties ----------------------------------------------------------------------------
@@ -165,6 +176,15 @@ class TrainingSession:
     def default_total_timesteps(self) -> int:
         """The agent config's training budget (``n_timesteps``)."""
         return self._settings.n_timesteps
+
+    @property
+    def stepping(self) -> bool:
+        """True while the session steps its envs (inside :meth:`update`, or :meth:`stop` ending ``learn()``).
+
+        An :meth:`update` meanwhile can only come from inside an env step (the env ran the app's update): it is
+        refused. A front end checks this before it runs anything of its own in such a nested app update.
+        """
+        return self._stepping
 
     @property
     def status(self) -> SessionStatus:
@@ -255,8 +275,17 @@ class TrainingSession:
 
     def update(self) -> None:
         """Advance training or playing by at most one frame's work, bounded by the render mode and the
-        frame budget, then return. Never raises: an error puts the session in ERROR (and the log)."""
+        frame budget, then return. Never raises: an error puts the session in ERROR (and the log).
+
+        Called again while it runs (an env step ran the app's update, whose handler calls this), the nested
+        call does nothing but log :data:`REENTRY_ERROR` once; the running update() then ends training (saving
+        ``model.zip``) or playing and puts the session in ERROR with that line.
+        """
+        if self._stepping:
+            self._refuse_reentry()
+            return
         try:
+            self._stepping = True
             if self._state == SessionState.TRAINING:
                 self._train_frame()
             elif self._state == SessionState.PLAYING:
@@ -264,6 +293,10 @@ class TrainingSession:
         except Exception as exc:
             self._learner = None  # an exception ends learn(); nothing is left to stop
             self._fail(exc)
+        finally:
+            self._stepping = False
+        if self._reentered and self._state != SessionState.ERROR:
+            self.stop()
 
     def pause(self) -> None:
         """Freeze the simulation and learning (the learner is not resumed until :meth:`resume`) or playing."""
@@ -279,7 +312,9 @@ class TrainingSession:
     def stop(self) -> None:
         """End training (``learn()`` returns and saves ``model.zip`` with its statistics) or playing.
 
-        Safe in any state; finishes the learner's current PPO update first.
+        Safe in any state but one; finishes the learner's current PPO update first. From inside an env step (a
+        click handled by an app update that the env ran) it raises ``RuntimeError``: it would drive the learner
+        from inside the learner.
         """
         activity = self._paused_from if self._state == SessionState.PAUSED else self._state
         if activity == SessionState.TRAINING:
@@ -289,6 +324,9 @@ class TrainingSession:
         elif activity == SessionState.PLAYING:
             self._player, self._watch, self._eval_run = None, None, None
             self._state, self._message = SessionState.BUILT, "stopped playing"
+        if self._reentered and self._state != SessionState.ERROR:  # what ran went on to its end; say why
+            saved = f"; {self._saved_text()}" if self._final_model is not None else ""
+            self._fail_line(f"{REENTRY_ERROR}{saved}")
 
     def set_render_mode(self, mode: RenderMode | int) -> None:
         """How much one :meth:`update` does; switching never changes what is learned."""
@@ -484,20 +522,33 @@ class TrainingSession:
         """End ``learn()`` at its next env step (``model.zip`` is saved) and wait for it."""
         if self._learner is None:
             return
+        if self._stepping:  # e.g. a Stop click handled by an app update that an env step ran
+            raise RuntimeError("the session cannot stop from inside its own env step; stop it between app updates")
         try:
+            self._stepping = True
             self._learner.close()
         except Exception as exc:  # the learner failed on its way out: report it as update() does
             self._learner = None
             self._fail(exc)
             return
+        finally:
+            self._stepping = False
         self._finish_learner()
+
+    def _refuse_reentry(self) -> None:
+        """An update() inside update(): log it once (with the stack that called it), change nothing."""
+        if not self._reentered:
+            logger.error("TrainingSession: %s", REENTRY_ERROR, stack_info=True)
+        self._reentered = True
 
     def _fail(self, exc: BaseException) -> None:
         """ERROR with ``exc``'s one line in the status; its traceback goes to the log."""
         logger.error("TrainingSession: %s", one_line(exc), exc_info=exc)
+        self._fail_line(one_line(exc))
+
+    def _fail_line(self, line: str) -> None:
         self._state = SessionState.ERROR
-        self._error = one_line(exc)
-        self._message = self._error
+        self._error = self._message = line
 
 
 __all__ = ["RenderMode", "SessionState", "SessionStatus", "TrainingSession"]
