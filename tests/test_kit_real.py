@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from kit_harness import EXTS, KIT_VENV, REPO, run_kit, start_kit
 
+from isaaclab_trainer.session.session import REENTRY_ERROR
+
 SCENARIOS = Path(__file__).resolve().parent / "kit_scenarios"
 UPDATE_OBSERVER = "isaaclab_trainer.kit.extension._on_update"
 PIPAPI_PACKAGES = ("gymnasium", "stable_baselines3", "tensorboard", "greenlet")
@@ -121,3 +123,23 @@ def test_manifest_without_pipapi_dependency_fails(kit_python, tmp_path):
     exts = _broken_copy(tmp_path, "config/extension.toml", '"omni.kit.pipapi" = {}', "")
     run = run_kit(kit_python, SCENARIOS / "startup.py", tmp_path / "run", ext_folder=exts)
     assert any("No module named 'gymnasium'" in e.get("message", "") for e in run.errors), run.problems()
+
+
+def test_env_step_running_kits_update_is_refused(kit_python, tmp_path):
+    """Kit 110.4 runs an update called from inside an update observer in full (the nested update reaches every
+    observer). An env step doing that inside the extension's frame (as Isaac Lab 3.0's Kit visualizer and PhysX
+    manager do) runs nothing of the panel nested (a queued click waits), the session refuses it with one error line,
+    training ends with model.zip, and Kit and the panel go on with nothing stepping."""
+    run = run_kit(kit_python, SCENARIOS / "reentry.py", tmp_path)
+    res = run.scenario
+    assert res["kit"]["depths"] == [1, 1, 2, 1]  # the second update's observer ran a third one, nested, in full
+    before, after = res["kit"]["update_numbers"]
+    assert after == before + 1
+    # the run's only problems: the session's one error line, as Kit's error event and in Kit's log file
+    problems = run.problems()
+    assert len(problems) == 2 and all(f"TrainingSession: {REENTRY_ERROR}" in p for p in problems), problems
+    assert res["nested_updates"] == res["steps"] >= 1
+    assert res["error"].startswith(REENTRY_ERROR) and res["error"].endswith("model.zip") and res["model_zip"]
+    assert res["status_line"] == res["error"]
+    assert res["clicks_ran_while_stepping"] == [False]
+    assert res["steps_after"] == 0

@@ -89,3 +89,20 @@ def assert_nothing_left(kit: Any, log_root: str, threads_before: set) -> dict[st
     left = {name: value for name, value in found.items() if value}
     assert not left, f"the disabled extension left behind: {left}"
     return found
+
+
+def state(ext: Any) -> str:
+    """The panel's session state ("IDLE" before a Build)."""
+    session = ext.view_model.session
+    return "IDLE" if session is None else session.status.state.value
+
+
+def build_and_start(kit: Any, ext: Any, num_envs: int, total: int) -> None:
+    """Build ``num_envs`` envs and Start training ``total`` timesteps, clicking the window as a user does."""
+    standins, win = kit.standins, ext.window
+    win.num_envs_model.set_value(num_envs)
+    standins.click("Build")
+    assert state(ext) == "BUILT", ext.view_model.refresh().status_line
+    win.total_model.set_value(str(total))
+    standins.click("Start")
+    kit.update_until(lambda: state(ext) == "TRAINING", max_frames=10)

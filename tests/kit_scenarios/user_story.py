@@ -14,7 +14,16 @@ import sys
 import carb.settings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import UPDATE_OBSERVER, assert_nothing_left, disable, enable, snapshot, update_observers  # noqa: E402
+from common import (  # noqa: E402
+    UPDATE_OBSERVER,
+    assert_nothing_left,
+    build_and_start,
+    disable,
+    enable,
+    snapshot,
+    state,
+    update_observers,
+)
 
 NUM_ENVS = 16
 TRAIN_FRAMES = 300
@@ -27,24 +36,9 @@ STOP_TRAINING, STOP_PLAYING, RESUME_TRAINING, USE_NEWEST = 0, 1, 0, 0
 MODULES = ("torch", "numpy", "yaml", "gymnasium", "stable_baselines3", "tensorboard", "greenlet", "pxr", "newton")
 
 
-def state(ext) -> str:
-    session = ext.view_model.session
-    return "IDLE" if session is None else session.status.state.value
-
-
 def joint_pos(standins):
     """Joint positions of the newest articulation view (the Newton backend behind the omni.physics.tensors stand-in)."""
     return list(standins.articulations.values())[-1].backend.joint_pos().clone()
-
-
-def build_and_start(kit, ext, total: int = TOTAL_TIMESTEPS) -> None:
-    standins, win = kit.standins, ext.window
-    win.num_envs_model.set_value(NUM_ENVS)
-    standins.click("Build")
-    assert state(ext) == "BUILT", ext.view_model.refresh().status_line
-    win.total_model.set_value(str(total))
-    standins.click("Start")
-    kit.update_until(lambda: state(ext) == "TRAINING", max_frames=10)
 
 
 def scenario(kit) -> None:
@@ -64,7 +58,7 @@ def scenario(kit) -> None:
     res["module_files"] = {name: sys.modules[name].__file__ for name in MODULES if name in sys.modules}
 
     # Build 16 envs, Start: the extension's update observer trains, one budget of env steps per Kit frame
-    build_and_start(kit, ext)
+    build_and_start(kit, ext, NUM_ENVS, TOTAL_TIMESTEPS)
     session = ext.view_model.session
     frames_before, ext_frames_before = kit.frames, ext._frame
     viewport = standins.viewport()
@@ -119,7 +113,7 @@ def scenario(kit) -> None:
     # enable again: a new window, and training starts again
     ext = enable(kit)
     res["update_observers_after_enable"] = update_observers()
-    build_and_start(kit, ext, total=NUM_ENVS * 64)
+    build_and_start(kit, ext, NUM_ENVS, NUM_ENVS * 64)
     start = ext.view_model.session.status.timesteps
     kit.update(20)
     res["retrained_timesteps"] = ext.view_model.session.status.timesteps - start

@@ -3,8 +3,11 @@
 Each app update (Events 2.0 ``GLOBAL_EVENT_UPDATE``) runs the clicks queued by the browser panel, then
 calls ``PanelViewModel.tick()``, which runs ``session.update()`` (the session's own per-frame time budget
 of env steps) and derives the panel state; each view copies it into its widgets (every frame, or every
-5th in NO_RENDERING). A change of ``status.render_mode`` is applied to the viewport here. ``on_shutdown``
-undoes everything, so the extension can be disabled and enabled again.
+5th in NO_RENDERING). A change of ``status.render_mode`` is applied to the viewport here. An app update
+that something inside that work runs (an env step or Isaac Lab's ``sim.reset()`` calling
+``omni.kit.app.get_app().update()``, which Kit 110 runs in full, update events included) runs none of it:
+``PanelViewModel.nested_tick()`` only lets a stepping session refuse it. ``on_shutdown`` undoes everything,
+so the extension can be disabled and enabled again.
 
 The setting ``exts."isaaclab_trainer".browser_port`` (-1: off) also serves the browser panel
 (``ui/browser.py``) as a second view of the same view-model, for a headless Isaac Sim on a remote
@@ -81,6 +84,7 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
         self._frame = 0
         self._applied_mode: RenderMode | None = None
         self._update_failed = False
+        self._in_update = False  # an update event arriving while True was dispatched from inside _on_update
         self.actions = ActionQueue()  # clicks from the browser panel, run at the next update
         self.browser = self._serve_browser(*(settings.get(path) for path in BROWSER_SETTINGS))
 
@@ -142,6 +146,10 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
     # -- frame loop ----------------------------------------------------------------------------
 
     def _on_update(self, _event: Any) -> None:
+        if self._in_update:  # Kit runs an app update called from inside ours in full, this observer included
+            self.view_model.nested_tick()
+            return
+        self._in_update = True
         try:
             self.actions.run_pending()
             state = self.view_model.tick()
@@ -166,6 +174,8 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
             if not self._update_failed:
                 carb.log_error(f"[isaaclab_trainer] panel update failed: {type(exc).__name__}: {exc}")
             self._update_failed = True
+        finally:
+            self._in_update = False
 
     # -- teardown ------------------------------------------------------------------------------
 

@@ -70,6 +70,9 @@ class SessionLike(Protocol):
     @property
     def default_total_timesteps(self) -> int: ...
 
+    @property
+    def stepping(self) -> bool: ...
+
     def build(self) -> Any: ...
 
     def start_training(self, total_timesteps: int | None = None, checkpoint: str | None = None) -> Any: ...
@@ -755,6 +758,14 @@ class PanelViewModel:
         if self.session is not None:
             self.session.update()
         return self.refresh()
+
+    def nested_tick(self) -> None:
+        """An app frame run inside the front end's own frame (something it called ran the app's update: an env
+        step, or an Isaac Lab env's ``sim.reset()`` during Build): nothing of the panel runs in it. A session
+        stepping its envs is told; its ``update()`` refuses the nested frame and ends the run with one clear line.
+        """
+        if self.session is not None and self.session.stepping:
+            self.session.update()
 
     def refresh(self) -> PanelState:
         """Read ``session.status`` once and derive every widget value."""
