@@ -52,6 +52,35 @@ CAMERA_PITCH, CAMERA_YAW = -20.0, 135.0
 ERROR_COLOR, INFO_COLOR = "#e03131", "#868e96"
 
 
+def draw_uplot(
+    server: Any,
+    folder: Any,
+    plot: Any,
+    data: tuple[np.ndarray, ...] | None,
+    x_label: str,
+    lines: tuple[tuple[str, str], ...],
+    **options: Any,
+) -> Any:
+    """A uPlot line chart of ``data`` (x first, then one array per ``(label, color)`` of ``lines``) in
+    ``folder``: made with its first points, updated after, hidden while ``data`` is None. Returns the chart
+    (None until made); ``options`` go to ``add_uplot`` (e.g. ``order``)."""
+    from viser import uplot
+
+    if data is None:
+        if plot is not None:
+            plot.visible = False
+        return plot
+    if plot is None:
+        series = (uplot.Series(label=x_label), *(uplot.Series(label=n, stroke=c, width=2) for n, c in lines))
+        with folder:
+            return server.gui.add_uplot(
+                data=data, series=series, scales={"x": uplot.Scale(time=False)}, aspect=2.0, **options
+            )
+    plot.data = data
+    plot.visible = True
+    return plot
+
+
 class _NoClosedBeforeRequest(logging.Filter):
     """Drops websockets' "opening handshake failed" record of a connection closed before it sent a request.
 
@@ -161,35 +190,18 @@ class RunsSection:
     def _draw_plot(self, s: RunsState) -> None:
         """Each evaluated checkpoint's play return against its timesteps, beside the run's training curve
         (its rollout mean return at the same timesteps, from the event files)."""
-        from viser import uplot
-
-        if not s.eval_curve:
-            if self.plot is not None:
-                self.plot.visible = False
-            return
-        x = np.asarray([steps for steps, _ in s.eval_curve], dtype=np.float64)
-        played = np.asarray([r for _, r in s.eval_curve], dtype=np.float64)
-        if s.train_curve:
-            tx, ty = (np.asarray(v, dtype=np.float64) for v in zip(*s.train_curve, strict=True))
-            trained = np.interp(x, tx, ty)
-        else:
-            trained = np.full_like(x, np.nan)
-        data = (x, played, trained)
-        if self.plot is None:
-            with self.evaluate_folder:
-                self.plot = self._server.gui.add_uplot(
-                    data=data,
-                    series=(
-                        uplot.Series(label="timesteps"),
-                        uplot.Series(label="play return", stroke="#e8590c", width=2),
-                        uplot.Series(label="training return", stroke="#3b82f6", width=2),
-                    ),
-                    scales={"x": uplot.Scale(time=False)},
-                    aspect=2.0,
-                )
-        else:
-            self.plot.data = data
-            self.plot.visible = True
+        data = None
+        if s.eval_curve:
+            x = np.asarray([steps for steps, _ in s.eval_curve], dtype=np.float64)
+            played = np.asarray([r for _, r in s.eval_curve], dtype=np.float64)
+            if s.train_curve:
+                tx, ty = (np.asarray(v, dtype=np.float64) for v in zip(*s.train_curve, strict=True))
+                trained = np.interp(x, tx, ty)
+            else:
+                trained = np.full_like(x, np.nan)
+            data = (x, played, trained)
+        lines = (("play return", "#e8590c"), ("training return", "#3b82f6"))
+        self.plot = draw_uplot(self._server, self.evaluate_folder, self.plot, data, "timesteps", lines)
 
 
 class BrowserPanel(StateView):
@@ -313,28 +325,10 @@ class BrowserPanel(StateView):
 
     def _draw_plot(self, values: tuple[float, ...]) -> None:
         """The mean return per rollout, as a uPlot chart under the Training values (hidden while empty)."""
-        from viser import uplot
-
-        if not values:
-            if self.plot is not None:
-                self.plot.visible = False
-            return
-        data = (np.arange(len(values), dtype=np.float64), np.asarray(values, dtype=np.float64))
-        if self.plot is None:
-            with self.training_folder:
-                self.plot = self.server.gui.add_uplot(
-                    data=data,
-                    series=(
-                        uplot.Series(label="rollout"),
-                        uplot.Series(label="mean return", stroke="#3b82f6", width=2),
-                    ),
-                    scales={"x": uplot.Scale(time=False)},
-                    aspect=2.0,
-                    order=self.values["run_dir"].order + 0.5,
-                )
-        else:
-            self.plot.data = data
-            self.plot.visible = True
+        data = (np.arange(len(values), dtype=np.float64), np.asarray(values, dtype=np.float64)) if values else None
+        lines = (("mean return", "#3b82f6"),)
+        order = self.values["run_dir"].order + 0.5
+        self.plot = draw_uplot(self.server, self.training_folder, self.plot, data, "rollout", lines, order=order)
 
     @staticmethod
     def _from_client(fn: Callable[[], None]) -> Callable[[Any], None]:
