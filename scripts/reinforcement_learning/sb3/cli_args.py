@@ -81,7 +81,12 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Flags train.py and play.py both take, named as in Isaac Lab."""
     parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task")
     parser.add_argument("--num_envs", type=positive_int, default=None, help="number of parallel environments")
-    parser.add_argument("--seed", type=seed_arg, default=None, help="seed (-1 draws a random one)")
+    parser.add_argument(
+        "--seed",
+        type=seed_arg,
+        default=None,
+        help="seed (default: the agent config's, else the task config's; -1 draws a random one)",
+    )
     parser.add_argument("--device", type=str, default=None, help="simulation device: cpu, cuda or cuda:N")
     parser.add_argument(
         "--backend", choices=backend_names(), default=AUTO, help="physics: PhysX in Isaac Sim, else Newton"

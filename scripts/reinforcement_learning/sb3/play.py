@@ -26,7 +26,7 @@ from cli_args import (
     resolve_checkpoint,
 )
 
-from isaaclab_trainer.train.checks import UsageError, check_checkpoint_task
+from isaaclab_trainer.train.checks import UsageError, check_checkpoint_task, run_seed
 from isaaclab_trainer.train.follow import POLL_PERIOD_S, CheckpointWatch, check_run_dir, checkpoint_timesteps
 from isaaclab_trainer.train.runs import list_runs, task_log_root
 
@@ -73,11 +73,12 @@ def main() -> None:
 
     app, stage = launch_kit_if_needed(args)  # Isaac Sim and its stage for --backend physx, else None
 
+    from isaaclab_trainer.tasks import load_agent_cfg
     from isaaclab_trainer.train.player import evaluate, load_policy
     from isaaclab_trainer.train.trainer import make_env
 
-    try:  # before the scene is built
-        env_cfg = env_cfg_from_args(args, seed=args.seed)
+    try:  # before the scene is built; the seed by Isaac Lab's rule, as train.py
+        env_cfg = env_cfg_from_args(args, seed=run_seed(args.seed, load_agent_cfg(args.task)))
         if args.evaluate is None:
             check_checkpoint_task(checkpoint, args.task)
     except ValueError as exc:

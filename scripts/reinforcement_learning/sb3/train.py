@@ -19,7 +19,7 @@ from cli_args import (
     record_video,
 )
 
-from isaaclab_trainer.train.checks import check_checkpoint, check_checkpoint_task, check_log_root
+from isaaclab_trainer.train.checks import check_checkpoint, check_checkpoint_task, check_log_root, run_seed
 from isaaclab_trainer.train.runs import new_run_dir, release_run_dir, task_log_root
 
 parser = OneLineParser(prog="train.py", description=__doc__.splitlines()[0])
@@ -51,11 +51,10 @@ def main() -> None:
 
     try:  # everything checkable is checked before the scene is built and the run folder created
         agent_cfg = load_agent_cfg(args.task, path=args.agent)
-        if args.seed is not None:
-            agent_cfg["seed"] = args.seed
-        env_cfg = env_cfg_from_args(args, seed=agent_cfg.get("seed"))  # a seed of -1 is drawn there, and printed
-        if agent_cfg.get("seed") is not None:
-            agent_cfg["seed"] = env_cfg.seed  # the drawn one too: params/agent.yaml records it
+        # Isaac Lab's rule: --seed, else the agent config's, else the task config's; a seed of -1 is drawn (and
+        # printed) in env_cfg_from_args, and the agent's is the env's, the drawn one too (params/ record it)
+        env_cfg = env_cfg_from_args(args, seed=run_seed(args.seed, agent_cfg))
+        agent_cfg["seed"] = env_cfg.seed
         settings = process_sb3_cfg(agent_cfg, env_cfg.num_envs, source=args.agent or "agent config")
         if args.max_iterations is not None:
             agent_cfg["n_timesteps"] = args.max_iterations * settings.rollout_size(env_cfg.num_envs)

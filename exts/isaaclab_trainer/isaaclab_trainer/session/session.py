@@ -40,6 +40,7 @@ from isaaclab_trainer.train.checks import (
     check_seed,
     check_task,
     resolve_seed,
+    run_seed,
 )
 from isaaclab_trainer.train.follow import CheckpointWatch, checkpoint_timesteps
 from isaaclab_trainer.train.player import PolicyPlayer, evaluate, load_policy
@@ -115,10 +116,10 @@ def latest_checkpoint(task: str, log_root: str | os.PathLike = runs.LOG_ROOT) ->
 class TrainingSession:
     """Build a task's envs, train PPO on them or play a checkpoint, driven by :meth:`update`.
 
-    Inputs are checked at construction (``ValueError`` with a clear message). ``num_envs``, ``seed``,
-    ``backend`` and ``device`` default to the task's config (``config/tasks/<task>.yaml``); the
-    seed is the agent's too. ``stage`` is the USD stage to author the envs into (Isaac Sim's live
-    stage in the panel; a new in-memory stage when None).
+    Inputs are checked at construction (``ValueError`` with a clear message). ``num_envs``, ``backend`` and
+    ``device`` default to the task's config (``config/tasks/<task>.yaml``); ``seed`` to the agent config's, else
+    the task config's (Isaac Lab's rule, as train.py), and it is the env's and the agent's. ``stage`` is the USD
+    stage to author the envs into (Isaac Sim's live stage in the panel; a new in-memory stage when None).
     """
 
     def __init__(
@@ -140,7 +141,7 @@ class TrainingSession:
         self.agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
         device = check_device(device) if device is not None else check_device(cfg.device, "task config device")
         check_num_envs(cfg.num_envs if num_envs is None else num_envs, device, bytes_per_env=bytes_per_env(self.task))
-        asked = cfg.seed if seed is None else seed
+        asked = run_seed(seed, self.agent_cfg, cfg.seed)  # seed, else the agent config's, as train.py
         seed = self.agent_cfg["seed"] = resolve_seed(check_seed(asked))  # -1: drawn, recorded in params/
         #: " (seed -1: drew N)" when the seed was drawn, for the status line; else ""
         self._drawn_note = f" (seed -1: drew {seed})" if asked == RANDOM_SEED else ""

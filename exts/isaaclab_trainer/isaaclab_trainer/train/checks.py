@@ -16,9 +16,10 @@ import re
 import sys
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from isaaclab_trainer.sim.backends import registry
 from isaaclab_trainer.tasks import check_task as _registered_task
@@ -51,6 +52,7 @@ __all__ = [
     "check_task",
     "check_video_packages",
     "resolve_seed",
+    "run_seed",
 ]
 
 
@@ -75,6 +77,20 @@ def check_seed(seed: object, name: str = "seed", random_ok: bool = True) -> int:
         accepted = f"an integer from 0 to {MAX_SEED}"
         raise UsageError(f"{name} must be {'-1 (random) or ' if random_ok else ''}{accepted}, got {seed!r}")
     return seed  # type: ignore[return-value]
+
+
+@overload
+def run_seed(seed: int | None, agent_cfg: Mapping[str, Any], default: int) -> int: ...
+@overload
+def run_seed(seed: int | None, agent_cfg: Mapping[str, Any], default: None = None) -> int | None: ...
+def run_seed(seed: int | None, agent_cfg: Mapping[str, Any], default: int | None = None) -> int | None:
+    """The seed a run asks for, by Isaac Lab's rule (its sb3 train.py sets ``agent_cfg["seed"]`` from
+    ``--seed`` when given, then ``env_cfg.seed = agent_cfg["seed"]``): ``seed`` (``--seed``) when given, else
+    the agent config's ``seed``, else ``default`` (the task config's). -1 is drawn later (:func:`resolve_seed`)."""
+    if seed is not None:
+        return seed
+    agent_seed = agent_cfg.get("seed")
+    return default if agent_seed is None else agent_seed
 
 
 def resolve_seed(seed: int) -> int:

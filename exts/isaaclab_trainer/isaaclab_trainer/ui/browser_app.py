@@ -53,7 +53,8 @@ class BrowserApp:
     """The view-model, the loop thread and the browser panel of ``panel.py``.
 
     Args:
-        task, num_envs, seed: initial values of the Task fields (None: the task config's).
+        task, num_envs, seed: initial values of the Task fields (None: the task config's; for the seed the agent
+            config's, else the task config's, as train.py).
         device: simulation device of the sessions it builds (None: the task config's).
         log_root: folder of ``sb3/<task>/<run>``.
         host, port, token: where the panel listens and the token it requires (``ui/access.py``).

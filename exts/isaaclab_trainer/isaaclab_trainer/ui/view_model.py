@@ -29,6 +29,7 @@ from isaaclab_trainer.train.checks import (
     check_num_envs,
     check_seed,
     check_task,
+    run_seed,
 )
 from isaaclab_trainer.train.runs import BEST, CHECKPOINT_SELECTORS, LATEST, LOG_ROOT, is_selector, task_log_root
 from isaaclab_trainer.utils import one_line, printable
@@ -318,10 +319,11 @@ def _default_session_factory(**kwargs: Any) -> SessionLike:
 
 
 def _default_build_args(task: str) -> BuildArgs:
-    from isaaclab_trainer.tasks import load_env_cfg
+    from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg
 
     cfg = load_env_cfg(task)
-    return BuildArgs(task=task, num_envs=cfg.num_envs, seed=cfg.seed, backend=cfg.backend)
+    seed = run_seed(None, load_agent_cfg(task), cfg.seed)  # the agent config's, else the task's (as train.py)
+    return BuildArgs(task=task, num_envs=cfg.num_envs, seed=seed, backend=cfg.backend)
 
 
 def _default_tasks() -> list[str]:
