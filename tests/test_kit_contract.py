@@ -495,7 +495,7 @@ def test_evaluate_a_run_that_train_py_writes(kit: FakeKit, tmp_path: Path):
         assert kit.frames_until(lambda: win.runs_frame.row_labels[0].text != ""), "train.py's run in the Runs list"
         select = [kw for args, kw in kit.world.calls_to("omni.ui.Button") if args == ("Select",)][0]
         select["clicked_fn"]()
-        assert kit.frames_until(lambda: win.runs_frame.state_label.text == "running"), vm.refresh().runs
+        assert kit.frames_until(lambda: win.runs_frame.widgets["state_text"].text == "running"), vm.refresh().runs
         kit.click("Evaluate")
         seen: list[int] = []
 
@@ -507,10 +507,10 @@ def test_evaluate_a_run_that_train_py_writes(kit: FakeKit, tmp_path: Path):
 
         assert kit.frames_until(advanced, timeout_s=300), (seen, vm.refresh().status_line)
         assert train.poll() is None and seen == sorted(seen)
-        assert win.runs_frame.playing_label.text.startswith(f"model_{seen[-1]}_steps.zip")
+        assert win.runs_frame.widgets["playing_text"].text.startswith(f"model_{seen[-1]}_steps.zip")
         assert train.wait(timeout=600) == 0
-        assert kit.frames_until(lambda: win.runs_frame.state_label.text == "finished")
-        assert win.runs_frame.returns_label.text.split(" / ")[0] != "-"
+        assert kit.frames_until(lambda: win.runs_frame.widgets["state_text"].text == "finished")
+        assert win.runs_frame.widgets["last_return_text"].text != "-"
         assert kit.world.violations == []
     finally:
         train.kill()

@@ -10,7 +10,7 @@ from typing import Any
 
 import omni.ui as ui
 
-from isaaclab_trainer.ui.fields import BUTTONS, FIELD, Role, StateView
+from isaaclab_trainer.ui.fields import BUTTONS, EVALUATE_VALUE_ROWS, FIELD, RUN_BUTTONS, RUN_VALUE_ROWS, Role, StateView
 from isaaclab_trainer.ui.runs_model import CHECKPOINT_CHOICES, RunsState
 from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelViewModel
 
@@ -33,11 +33,14 @@ RUN_ROWS = 6
 
 class RunsFrame:
     """The "Runs" and "Evaluate" frames: a list of the task's newest runs, the selected run's actions, and
-    what Evaluate plays (its checkpoint and each evaluated checkpoint's return)."""
+    what Evaluate plays (its checkpoint and each evaluated checkpoint's return); its value rows and buttons
+    (``widgets``, by ``ui/fields.py``'s ``RUN_FIELDS`` keys) are drawn by the window."""
 
     def __init__(self, vm: PanelViewModel, window: TrainerWindow) -> None:
         self._vm = vm
+        self._window = window
         self._rows: tuple[str, ...] = ()
+        self.widgets: dict[str, Any] = {}
         with ui.CollapsableFrame(title="Runs", collapsed=False, height=0):
             with ui.VStack(spacing=4, height=0):
                 self.row_labels, self.row_buttons = [], []
@@ -45,14 +48,7 @@ class RunsFrame:
                     with ui.HStack(height=22, spacing=4):
                         self.row_labels.append(ui.Label("", word_wrap=True))
                         self.row_buttons.append(ui.Button("Select", width=60, clicked_fn=lambda i=i: self._select(i)))
-                with _row("Run state"):
-                    self.state_label = ui.Label("-")
-                with _row("Timesteps"):
-                    self.timesteps_label = ui.Label("-")
-                with _row("Last / best return"):
-                    self.returns_label = ui.Label("-")
-                with _row("Checkpoints"):
-                    self.checkpoints_label = ui.Label("-", word_wrap=True)
+                self._value_rows(RUN_VALUE_ROWS)
                 with _row("Checkpoint"):
                     self.which_combo = ui.ComboBox(0, *CHECKPOINT_CHOICES)
                 with ui.HStack(height=26, spacing=4):
@@ -62,17 +58,20 @@ class RunsFrame:
                     )
                     self.export_btn = ui.Button("Export", clicked_fn=lambda: vm.on_run_export(self._which()))
                     self.evaluate_btn = ui.Button("Evaluate", clicked_fn=vm.on_run_evaluate)
-                    self.tb_btn = ui.Button("TensorBoard", clicked_fn=vm.on_run_tensorboard)
+                    self.tensorboard_btn = ui.Button("TensorBoard", clicked_fn=vm.on_run_tensorboard)
         with ui.CollapsableFrame(title="Evaluate", collapsed=False, height=0):
             with ui.VStack(spacing=4, height=0):
-                with _row("Evaluating"):
-                    self.evaluated_label = ui.Label("-")
-                with _row("Playing checkpoint"):
-                    self.playing_label = ui.Label("-", word_wrap=True)
+                self._value_rows(EVALUATE_VALUE_ROWS)
                 with _row("Play return"):
                     self.plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=60)
                 with _row("Training return"):
                     self.train_plot = ui.Plot(ui.Type.LINE, 0.0, 1.0, 0.0, value_stride=1, height=60)
+        self.widgets.update({key: getattr(self, f"{key}_btn") for key in RUN_BUTTONS})
+
+    def _value_rows(self, fields: tuple[Any, ...]) -> None:
+        for field in fields:
+            with _row(field.label):
+                self.widgets[field.key] = ui.Label("-", word_wrap=True)
 
     @staticmethod
     def _plot(plot: Any, curve: tuple[tuple[int, float], ...]) -> None:
@@ -90,7 +89,7 @@ class RunsFrame:
             self._vm.on_select_run(self._rows[i])
 
     def apply(self, last: RunsState | None, s: RunsState) -> None:
-        """Copy ``s`` into the frames' widgets (only what changed)."""
+        """Copy ``s`` into the run list and the curves (only what changed)."""
         changed = (lambda name: True) if last is None else (lambda name: getattr(last, name) != getattr(s, name))
         if changed("rows") or changed("selected"):
             self._rows = tuple(row.name for row in s.rows[:RUN_ROWS])
@@ -98,26 +97,6 @@ class RunsFrame:
                 row = s.rows[i] if i < len(s.rows) else None
                 label.text = ("> " if i == s.selected else "") + row.label if row is not None else ""
                 button.enabled = row is not None
-        for name, label in (
-            ("state_text", self.state_label),
-            ("timesteps_text", self.timesteps_label),
-            ("checkpoints_text", self.checkpoints_label),
-            ("evaluated_run_text", self.evaluated_label),
-            ("playing_text", self.playing_label),
-        ):
-            if changed(name):
-                label.text = getattr(s, name)
-        if changed("last_return_text") or changed("best_return_text"):
-            self.returns_label.text = f"{s.last_return_text} / {s.best_return_text}"
-        for name, button in (
-            ("play_enabled", self.play_btn),
-            ("resume_enabled", self.resume_btn),
-            ("export_enabled", self.export_btn),
-            ("evaluate_enabled", self.evaluate_btn),
-            ("tensorboard_enabled", self.tb_btn),
-        ):
-            if changed(name):
-                button.enabled = getattr(s, name)
         if changed("eval_curve"):
             self._plot(self.plot, s.eval_curve)
         if changed("train_curve"):

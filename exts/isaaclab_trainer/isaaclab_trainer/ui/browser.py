@@ -25,7 +25,16 @@ import numpy as np
 
 from isaaclab_trainer.session.status import RenderMode, SessionState
 from isaaclab_trainer.ui.access import LOOPBACK, TOKEN_PARAM, TokenGate, token_gate
-from isaaclab_trainer.ui.fields import BUTTONS, FIELD, VALUE_ROWS, Role, StateView
+from isaaclab_trainer.ui.fields import (
+    BUTTONS,
+    EVALUATE_VALUE_ROWS,
+    FIELD,
+    RUN_BUTTONS,
+    RUN_VALUE_ROWS,
+    VALUE_ROWS,
+    Role,
+    StateView,
+)
 from isaaclab_trainer.ui.runs_model import CHECKPOINT_CHOICES, RunsState
 from isaaclab_trainer.ui.view_model import RENDER_MODE_LABELS, PanelViewModel
 
@@ -116,22 +125,14 @@ def newton_backend(session: Any) -> Any | None:
 
 #: the Runs dropdown's first entry, selected while no run is
 NO_RUN = "(choose a run)"
-#: RunsState fields drawn as read-only text rows of the Runs section
-RUN_ROWS = (
-    ("state_text", "Run state"),
-    ("timesteps_text", "Run timesteps"),
-    ("last_return_text", "Last return"),
-    ("best_return_text", "Best return"),
-    ("checkpoints_text", "Checkpoints"),
-)
-EVALUATE_ROWS = (("evaluated_run_text", "Evaluating"), ("playing_text", "Playing checkpoint"))
-RUN_BUTTONS = (
-    ("play_enabled", "Play run"),
-    ("resume_enabled", "Resume run"),
-    ("export_enabled", "Export run"),
-    ("evaluate_enabled", "Evaluate"),
-    ("tensorboard_enabled", "TensorBoard for run"),
-)
+#: the labels of the Runs section's buttons (ui/fields.py's RUN_BUTTONS), told apart from the Training section's
+RUN_BUTTON_LABELS = {
+    "play": "Play run",
+    "resume": "Resume run",
+    "export": "Export run",
+    "evaluate": "Evaluate",
+    "tensorboard": "TensorBoard for run",
+}
 
 
 def run_name(label: str) -> str:
@@ -149,11 +150,12 @@ class RunsSection:
         self.plot: Any = None
         with gui.add_folder("Runs", order=order):
             self.run_dd = gui.add_dropdown("Run", (NO_RUN,), initial_value=NO_RUN)
-            self.values = {name: gui.add_text(label, "-", disabled=True) for name, label in RUN_ROWS}
+            self.widgets: dict[str, Any] = {f.key: gui.add_text(f.label, "-", disabled=True) for f in RUN_VALUE_ROWS}
             self.which_dd = gui.add_dropdown("Run checkpoint", CHECKPOINT_CHOICES, initial_value=CHECKPOINT_CHOICES[0])
-            self.buttons = {name: gui.add_button(label, disabled=True) for name, label in RUN_BUTTONS}
+            buttons = {key: gui.add_button(RUN_BUTTON_LABELS[key], disabled=True) for key in RUN_BUTTONS}
         with gui.add_folder("Evaluate", order=order + 1) as self.evaluate_folder:
-            self.eval_values = {name: gui.add_text(label, "-", disabled=True) for name, label in EVALUATE_ROWS}
+            self.widgets.update({f.key: gui.add_text(f.label, "-", disabled=True) for f in EVALUATE_VALUE_ROWS})
+        self.widgets.update(buttons)
 
         def selected() -> None:
             if self.run_dd.value != NO_RUN:
@@ -161,14 +163,14 @@ class RunsSection:
 
         self.run_dd.on_update(panel._from_client(selected))
         which = lambda: self.which_dd.value  # noqa: E731 - read on viser's thread, used on the loop's
-        self.buttons["play_enabled"].on_click(lambda _e: panel._post_value(vm.on_run_play, which()))
-        self.buttons["resume_enabled"].on_click(lambda _e: panel._post_value(vm.on_run_resume, panel.total_txt.value))
-        self.buttons["export_enabled"].on_click(lambda _e: panel._post_value(vm.on_run_export, which()))
-        self.buttons["evaluate_enabled"].on_click(lambda _e: panel.post(vm.on_run_evaluate))
-        self.buttons["tensorboard_enabled"].on_click(lambda _e: panel.post(vm.on_run_tensorboard))
+        buttons["play"].on_click(lambda _e: panel._post_value(vm.on_run_play, which()))
+        buttons["resume"].on_click(lambda _e: panel._post_value(vm.on_run_resume, panel.total_txt.value))
+        buttons["export"].on_click(lambda _e: panel._post_value(vm.on_run_export, which()))
+        buttons["evaluate"].on_click(lambda _e: panel.post(vm.on_run_evaluate))
+        buttons["tensorboard"].on_click(lambda _e: panel.post(vm.on_run_tensorboard))
 
     def apply(self, last: RunsState | None, s: RunsState) -> None:
-        """Copy ``s`` into the section's widgets (only what changed)."""
+        """Copy ``s`` into the run dropdown and the curve (only what changed; the panel draws ``widgets``)."""
 
         def changed(name: str) -> bool:
             return last is None or getattr(last, name) != getattr(s, name)
@@ -178,12 +180,6 @@ class RunsSection:
             chosen = s.rows[s.selected].label if s.selected >= 0 else NO_RUN
             if self.run_dd.value != chosen:
                 self.run_dd.value = chosen  # type: ignore[misc]
-        for name, handle in (*self.values.items(), *self.eval_values.items()):
-            if changed(name):
-                handle.value = getattr(s, name)  # type: ignore[misc]
-        for name, button in self.buttons.items():
-            if changed(name):
-                button.disabled = not getattr(s, name)
         if changed("eval_curve") or changed("train_curve"):
             self._draw_plot(s)
 

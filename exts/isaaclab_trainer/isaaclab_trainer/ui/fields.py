@@ -2,7 +2,8 @@
 
 The omni.ui window (``kit/window.py``) and the browser panel (``ui/browser.py``) both derive from
 :class:`StateView`: each names its widgets by the table's keys and says how it sets a widget of each role;
-:meth:`StateView.apply` walks the table and touches only what changed.
+:meth:`StateView.apply` walks the table and touches only what changed. The Runs and Evaluate sections draw
+``PanelState.runs`` (a :class:`RunsState`) from their own table, :data:`RUN_FIELDS`, the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from isaaclab_trainer.ui.runs_model import RunsState
 from isaaclab_trainer.ui.view_model import PanelState
 
 
@@ -67,13 +69,35 @@ VALUE_ROWS: tuple[Field, ...] = tuple(
     FIELD[k] for k in ("progress_text", "steps_per_second", "mean_return", "episodes", "run_dir")
 )
 
+#: the Runs section's buttons: each enabled by RunsState's ``<key>_enabled``; each view names its widget ``<key>_btn``
+RUN_BUTTONS: tuple[str, ...] = ("play", "resume", "export", "evaluate", "tensorboard")
+#: the Runs section's read-only value rows (RunsState fields), in order
+RUN_VALUE_ROWS: tuple[Field, ...] = (
+    _text("state_text", "state_text", "Run state"),
+    _text("timesteps_text", "timesteps_text", "Run timesteps"),
+    _text("last_return_text", "last_return_text", "Last return"),
+    _text("best_return_text", "best_return_text", "Best return"),
+    _text("checkpoints_text", "checkpoints_text", "Checkpoints"),
+)
+#: the Evaluate section's read-only value rows (RunsState fields), in order
+EVALUATE_VALUE_ROWS: tuple[Field, ...] = (
+    _text("evaluated_run_text", "evaluated_run_text", "Evaluating"),
+    _text("playing_text", "playing_text", "Playing checkpoint"),
+)
+RUN_FIELDS: tuple[Field, ...] = (
+    *(_enabled(key, f"{key}_enabled") for key in RUN_BUTTONS),
+    *RUN_VALUE_ROWS,
+    *EVALUATE_VALUE_ROWS,
+)
+
 
 class StateView:
     """A drawer of :class:`PanelState`: :attr:`widgets` maps table keys to widgets, :meth:`set` sets one."""
 
     widgets: Mapping[str, Any]  # key -> widget, or a tuple of widgets; a key left out is not shown here
     last_state: PanelState | None = None
-    #: the view's Runs / Evaluate section, drawn from ``PanelState.runs`` by its ``apply(last_runs, runs)``
+    #: the view's Runs / Evaluate section: its ``widgets`` (by :data:`RUN_FIELDS` key) are drawn from
+    #: ``PanelState.runs`` here, the rest (run list, curves) by its ``apply(last_runs, runs)``
     runs_view: Any = None
 
     def set(self, role: Role, widget: Any, *values: Any) -> None:
@@ -83,8 +107,22 @@ class StateView:
     def apply(self, s: PanelState) -> None:
         """Copy ``s`` into the widgets (only what changed since the last call)."""
         last, self.last_state = self.last_state, s
-        for field in FIELDS:
-            targets = self.widgets.get(field.key)
+        self.draw_fields(FIELDS, self.widgets, last, s)
+        if self.runs_view is not None and (last is None or last.runs != s.runs):
+            last_runs = last.runs if last is not None else None
+            self.draw_fields(RUN_FIELDS, self.runs_view.widgets, last_runs, s.runs)
+            self.runs_view.apply(last_runs, s.runs)
+
+    def draw_fields(
+        self,
+        fields: tuple[Field, ...],
+        widgets: Mapping[str, Any],
+        last: PanelState | RunsState | None,
+        s: PanelState | RunsState,
+    ) -> None:
+        """Set the widgets (by key) of the ``fields`` whose values in ``s`` differ from ``last`` (all when None)."""
+        for field in fields:
+            targets = widgets.get(field.key)
             if targets is None:
                 continue
             values = tuple(getattr(s, name) for name in field.reads)
@@ -92,5 +130,3 @@ class StateView:
                 continue
             for widget in targets if isinstance(targets, tuple) else (targets,):
                 self.set(field.role, widget, *values)
-        if self.runs_view is not None and (last is None or last.runs != s.runs):
-            self.runs_view.apply(last.runs if last is not None else None, s.runs)
