@@ -9,6 +9,12 @@ training advanced), then the timed run, from Start to DONE, with every ``app.upd
 loop sees it (the session's frame budget of env steps plus Kit's own work). The direct side gets one untimed
 warm-up in this process. Both sides start their timed run after a full garbage collection. Ratio = Kit
 steps/s / direct steps/s. Needs Python 3.12 (the Kit kernel wheel).
+
+A third, diagnostic side runs the same Kit round with the profile function that Kit 110.4's ``carb.profiler``
+Python binding sets on Kit's main thread removed (``sys.setprofile(None)`` before the timed run): Kit never runs
+so, and the side only says how much of the gap that hook of Kit's is. Each Kit round also reports where its
+process's CPU time went (the learner, the rest of ``app.update()``, Kit's other threads by name) and what the
+hook costs one Python call.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ import kit_harness  # noqa: E402
 NAME = "kit_loop"
 TARGET_RATIO = 0.9
 SCENARIO = TESTS / "kit_scenarios" / "bench_training.py"
+#: the name (Linux comm, 15 characters) of Kit 110.4's carb profiler thread, which runs whatever the capture mask
+PROFILER_THREAD = "Profiler proces"
 
 
 def direct_round(total: int, cpu_s: list[float]) -> tuple[float, int]:
@@ -46,8 +54,11 @@ def direct_round(total: int, cpu_s: list[float]) -> tuple[float, int]:
     return sec, steps
 
 
-def kit_round(python: Path, total: int, warmup: int, rounds: list[dict[str, Any]]) -> tuple[float, int]:
-    """One Kit process: warm-up run, then the timed run; its facts are appended to ``rounds``."""
+def kit_round(
+    python: Path, total: int, warmup: int, rounds: list[dict[str, Any]], clear_profile_hook: bool = False
+) -> tuple[float, int]:
+    """One Kit process: warm-up run, then the timed run; its facts are appended to ``rounds``
+    (``clear_profile_hook``: the diagnostic side, see the module docstring)."""
     run = kit_harness.run_kit(
         python,
         SCENARIO,
@@ -57,6 +68,7 @@ def kit_round(python: Path, total: int, warmup: int, rounds: list[dict[str, Any]
             "/bench/total_timesteps": total,
             "/bench/warmup_timesteps": warmup,
             "/bench/torch_threads": torch.get_num_threads(),
+            "/bench/clear_profile_hook": clear_profile_hook,
         },
     )
     run.check()
@@ -76,12 +88,16 @@ def run(quick: bool) -> dict[str, Any]:
     repeats = 2 if quick else 4
     steps: dict[str, int] = {}
     rounds: list[dict[str, Any]] = []
+    unhooked: list[dict[str, Any]] = []
     direct_cpu: list[float] = []
     direct(warmup)  # warm-up: first-use costs count for neither side
     rates = interleaved(
         {
             "kit": steps_per_s("kit", lambda: kit_round(python, total, warmup, rounds), steps),
             "direct": steps_per_s("direct", lambda: direct_round(total, direct_cpu), steps),
+            "kit_unhooked": steps_per_s(
+                "kit_unhooked", lambda: kit_round(python, total, warmup, unhooked, clear_profile_hook=True), steps
+            ),
         },
         repeats,
         alternate=True,
@@ -95,6 +111,7 @@ def run(quick: bool) -> dict[str, Any]:
     kit_per_cpu = [r["timesteps"] / r["process_cpu_s"] for r in rounds]
     direct_per_cpu = [total / c for c in direct_cpu]
     cpu_ratio = paired_ratio(kit_per_cpu, direct_per_cpu)
+    unhooked_per_cpu = [r["timesteps"] / r["process_cpu_s"] for r in unhooked]
     res = {
         "num_envs": NUM_ENVS,
         "timesteps_per_run": total,
@@ -115,6 +132,17 @@ def run(quick: bool) -> dict[str, Any]:
         "kit_steps_per_cpu_s": median(kit_per_cpu),
         "direct_steps_per_cpu_s": median(direct_per_cpu),
         "cpu_ratio": cpu_ratio,
+        "kit_unhooked_steps_per_s": median(rates["kit_unhooked"]),
+        "kit_unhooked_all": rates["kit_unhooked"],
+        "ratio_unhooked": paired_ratio(rates["kit_unhooked"], rates["direct"]),
+        "kit_unhooked_steps_per_cpu_s": median(unhooked_per_cpu),
+        "cpu_ratio_unhooked": paired_ratio(unhooked_per_cpu, direct_per_cpu),
+        # CPU seconds of one timed run (medians over the Kit rounds as Kit runs, and of the direct runs)
+        "cpu_split_s": cpu_split(rounds),
+        "cpu_split_unhooked_s": cpu_split(unhooked),
+        "direct_cpu_s": median(direct_cpu),
+        "call_ns_as_run": median([r["call_ns_as_run"] for r in rounds]),
+        "call_ns_without_hook": median([r["call_ns_without_hook"] for r in rounds]),
         "frame_budget_ms": rounds[0]["frame_budget_ms"],
         "update_calls": len(update_ms),
         "update_ms_median": median(update_ms),
@@ -142,6 +170,22 @@ def run(quick: bool) -> dict[str, Any]:
     return res
 
 
+def cpu_split(rounds: list[dict[str, Any]]) -> dict[str, float]:
+    """Median CPU seconds of a timed Kit run by where they went: the learner (env steps, PPO), the rest of
+    ``app.update()`` on the main thread, Kit's profiler thread, every other thread, and the whole process."""
+
+    def other(r: dict[str, Any]) -> float:
+        return sum(s for name, s in r["threads_cpu_s"].items() if name not in ("main", PROFILER_THREAD))
+
+    return {
+        "learner": median([r["learner_cpu_s"] for r in rounds]),
+        "rest of app.update()": median([r["main_thread_cpu_s"] - r["learner_cpu_s"] for r in rounds]),
+        "Kit's profiler thread": median([r["threads_cpu_s"].get(PROFILER_THREAD, 0.0) for r in rounds]),
+        "other threads": median([other(r) for r in rounds]),
+        "process": median([r["process_cpu_s"] for r in rounds]),
+    }
+
+
 def markdown(res: dict[str, Any]) -> str:
     a = md_table(
         [f"path ({res['num_envs']} envs, seed 42, No rendering)", "env steps/s", "ratio"],
@@ -152,6 +196,11 @@ def markdown(res: dict[str, Any]) -> str:
                 f"**{res['ratio']:.2f}**",
             ],
             ["train.py path (make_env + setup_training + run_learning)", res["direct_steps_per_s"], "1.00"],
+            [
+                "diagnostic: real Kit 110.4 with carb.profiler's profile hook removed from the main thread",
+                res["kit_unhooked_steps_per_s"],
+                f"{res['ratio_unhooked']:.2f}",
+            ],
         ],
     )
     share = md_table(
@@ -170,7 +219,27 @@ def markdown(res: dict[str, Any]) -> str:
         [
             ["real Kit 110.4 (Kit's own threads included)", res["kit_steps_per_cpu_s"], f"**{res['cpu_ratio']:.2f}**"],
             ["train.py path", res["direct_steps_per_cpu_s"], "1.00"],
+            [
+                "diagnostic: Kit with the profile hook removed",
+                res["kit_unhooked_steps_per_cpu_s"],
+                f"{res['cpu_ratio_unhooked']:.2f}",
+            ],
         ],
+    )
+    cols = list(res["cpu_split_s"])
+    direct_cpu = f"{res['direct_cpu_s']:.2f}"
+    split = md_table(
+        ["CPU s of one timed run (median over rounds)", *cols],
+        [
+            ["real Kit 110.4", *(f"{res['cpu_split_s'][k]:.2f}" for k in cols)],
+            ["Kit, profile hook removed (diagnostic)", *(f"{res['cpu_split_unhooked_s'][k]:.2f}" for k in cols)],
+            ["train.py path (one thread does it all)", direct_cpu, "", "", "", direct_cpu],
+        ],
+    )
+    hook = (
+        f"A call of a trivial Python function on Kit's main thread costs {res['call_ns_as_run']:.0f} ns of CPU as "
+        f"Kit runs it and {res['call_ns_without_hook']:.0f} ns once ``sys.setprofile(None)`` has removed the "
+        "profile hook (median over the Kit rounds, measured after each timed run)."
     )
     b = md_table(
         [
@@ -216,4 +285,4 @@ def markdown(res: dict[str, Any]) -> str:
         "project's Newton backend; the direct side steps the same Newton backend through zero-copy views. The "
         "ratio therefore holds Kit's loop, the shell's tensor-view path and the stand-ins, against train.py."
     )
-    return "\n\n".join([load, a, cpu, share, note, b, c])
+    return "\n\n".join([load, a, cpu, split, hook, share, note, b, c])

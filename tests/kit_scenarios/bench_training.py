@@ -2,19 +2,71 @@
 training at No rendering driven by Kit's update loop, every app.update() timed as Kit's run loop sees it.
 
 Settings (carb, given by the benchmark): /bench/num_envs, /bench/total_timesteps, /bench/warmup_timesteps,
-/bench/torch_threads (the benchmark process's own, so both sides compute alike).
+/bench/torch_threads (the benchmark process's own, so both sides compute alike), /bench/clear_profile_hook
+(diagnostic: ``sys.setprofile(None)`` before the timed run, which removes the C-level profile function that
+Kit 110.4's ``carb.profiler`` Python binding sets on Kit's main thread, so that the benchmark can say what that
+hook costs; Kit itself never runs so).
+
+Besides the timing, each run measures what the process's CPU time went to: the learner (``run_frame``: env
+steps and PPO), the rest of each ``app.update()`` (Kit's own per-frame work, the extension's handler, the
+panel state), Kit's other threads by name (``/proc/self/task``), and, at its end, what the profile hook
+costs a plain Python call (the same loop timed before and after ``sys.setprofile(None)``).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import resource
+import sys
 import time
 
 import carb.settings
 import torch
 
 MAX_FRAMES = 1_000_000
+#: calls of a trivial function timed to price the profile hook of a Python call
+HOOK_PROBE_CALLS = 200_000
+
+
+def _thread_cpu_s() -> dict[str, tuple[str, float]]:
+    """CPU seconds of each of this process's threads so far: ``{tid: (name, seconds)}`` (Linux /proc; Kit's
+    main thread, the one running this scenario and the update loop, is named ``main``)."""
+    tick, main = os.sysconf("SC_CLK_TCK"), str(os.getpid())
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        out[tid] = ("main" if tid == main else name, (int(fields[11]) + int(fields[12])) / tick)  # utime + stime
+    return out
+
+
+def _threads_cpu_since(before: dict[str, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds per thread name since ``before`` (threads of the same name summed)."""
+    spent: dict[str, float] = {}
+    for tid, (name, cpu) in _thread_cpu_s().items():
+        spent[name] = spent.get(name, 0.0) + cpu - before.get(tid, (name, 0.0))[1]
+    return {name: s for name, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s > 0}
+
+
+def _call_ns() -> float:
+    """Thread CPU nanoseconds of one call of a trivial Python function (best of 3 loops)."""
+
+    def f(x: int) -> int:
+        return x + 1
+
+    best = float("inf")
+    for _ in range(3):
+        n, t = 0, time.thread_time_ns()
+        for _ in range(HOOK_PROBE_CALLS):
+            n = f(n)
+        best = min(best, (time.thread_time_ns() - t) / HOOK_PROBE_CALLS)
+    return best
 
 
 def _state(ext) -> str:
@@ -63,7 +115,11 @@ def scenario(kit) -> None:
             full[0] += 1
 
     update_ms, update_cpu_ms, with_gc, steps_at = [], [], [], []
+    if settings.get("/bench/clear_profile_hook"):
+        sys.setprofile(None)
     start = _train(kit, ext, num_envs, total)
+    learner_cpu = _time_learner(ext.view_model.session._learner)
+    threads = _thread_cpu_s()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     in_standins, in_solver = kit.standins.world.call_s, kit.standins.simulate_s
     gc.callbacks.append(on_gc)
@@ -79,6 +135,7 @@ def scenario(kit) -> None:
         gc.callbacks.remove(on_gc)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
+    threads_cpu = _threads_cpu_since(threads)
     in_standins, in_solver = kit.standins.world.call_s - in_standins, kit.standins.simulate_s - in_solver
     process_cpu_s = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     status = ext.view_model.session.status
@@ -96,4 +153,25 @@ def scenario(kit) -> None:
         update_ms=update_ms,
         update_with_full_gc=with_gc,
         frame_budget_ms=ext.view_model.session.frame_budget_s * 1e3,
+        learner_cpu_s=learner_cpu[0],
+        threads_cpu_s=threads_cpu,
     )
+    # the profile hook's price, measured last (clearing it cannot touch the timed run any more)
+    res["call_ns_as_run"] = _call_ns()
+    sys.setprofile(None)
+    res["call_ns_without_hook"] = _call_ns()
+
+
+def _time_learner(learner) -> list[float]:
+    """Wrap ``learner.run_frame`` so that its thread CPU seconds add up in the returned one-item list."""
+    spent, run_frame = [0.0], learner.run_frame
+
+    def timed(*args, **kwargs):
+        t = time.thread_time()
+        try:
+            return run_frame(*args, **kwargs)
+        finally:
+            spent[0] += time.thread_time() - t
+
+    learner.run_frame = timed
+    return spent
