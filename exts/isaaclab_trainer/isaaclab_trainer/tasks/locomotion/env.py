@@ -127,8 +127,7 @@ class LocomotionEnv(BatchedTaskEnv):
             "effort_limit": cfg.joint_values("effort_clip"),
             "joint": list(cls.joints),
             "unit": "N m",
-            "formula": "effort[i] = clamp(action[i] * scale[i], -effort_limit[i], effort_limit[i]) N m "
-            "on joint[i]",
+            "formula": "effort[i] = clamp(action[i] * scale[i], -effort_limit[i], effort_limit[i]) N m on joint[i]",
         }
 
     def render(self) -> np.ndarray | None:

@@ -73,7 +73,8 @@ class LocomotionEnvCfg(TaskEnvCfg):
                 raise self.bad(key, "a number between 0 and 1 (exclusive)", source)
         for key, _ in JOINT_TABLES:
             table = getattr(self, key)
-            if isinstance(table, dict) and not all(isinstance(k, str) and is_number(v) and math.isfinite(v) for k, v in table.items()):
+            entries = table.items() if isinstance(table, dict) else ()
+            if not all(isinstance(k, str) and is_number(v) and math.isfinite(v) for k, v in entries):
                 raise self.bad(key, "a number or a mapping of joint-name patterns to finite numbers", source)
             try:
                 values = self.joint_values(key)
