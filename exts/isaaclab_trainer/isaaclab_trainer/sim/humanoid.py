@@ -14,6 +14,7 @@ MJCF hinges of one body merged into one D6 joint (``lower_waist``, ``<side>_thig
 setting                    Isaac Lab (``HUMANOID_CFG``)                     here
 =========================  ==============================================  =================================
 root position              (0, 0, 1.34)                                     the same (``ROOT_HEIGHT``)
+articulation root          the robot prim                                   moved there from the torso
 joint drive                implicit PD to 0, stiffness / damping per        DriveAPI per axis, the same tables
                            joint name (``STIFFNESS``, ``DAMPING``)          (USD: per degree)
 effort limit               150 N m                                          DriveAPI maxForce 150
@@ -118,6 +119,12 @@ def joint_axes(prim: Usd.Prim) -> list[tuple[str, str]]:
 def add_humanoid(stage: Usd.Stage, prim_path: str, height: float = ROOT_HEIGHT) -> Usd.Prim:
     """Author the humanoid at ``prim_path`` (its parent must exist), root at ``height`` above its parent's origin."""
     root = copy_asset(stage, asset_path(), "/nv_humanoid", prim_path, height)
+    # the articulation root on the robot's prim (Newton's file has it on the torso), where every env's
+    # articulation is found by one pattern (Kit's /World/envs/*/Robot), as on the Ant
+    torso = root.GetChild("torso")
+    for schema in ("PhysicsArticulationRootAPI", "PhysxArticulationAPI"):
+        torso.RemoveAppliedSchema(schema)
+        root.AddAppliedSchema(schema)
     joints = [p for p in Usd.PrimRange(root) if p.IsA(UsdPhysics.Joint)]
     layer = stage.GetEditTarget().GetLayer()
     for prim in joints:  # each joint named after its child body, as Isaac Sim's humanoid names them
