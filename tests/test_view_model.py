@@ -189,7 +189,7 @@ def test_num_envs_rejects(value, words):
 
 def test_num_envs_cap_is_the_tasks_memory_per_env():
     """The Environments field caps by the selected task's memory per env: a count the cartpole fits and the
-    humanoid (8x the memory each) does not is accepted for one and refused for the other, in the build args too."""
+    humanoid (12x the memory each) does not is accepted for one and refused for the other, in the build args too."""
     from isaaclab_trainer.tasks import bytes_per_env
     from isaaclab_trainer.train.checks import max_num_envs
 
