@@ -194,6 +194,26 @@ def test_scene_is_usd_physics_every_engine_reads():
             assert drive.GetMaxForceAttr().Get() == EFFORT_LIMIT
 
 
+def test_video_frames_show_the_robot_where_the_physics_has_it():
+    """3-D frames place each dof of the multi-axis joints by name: bending the hip (left_thigh:1) alone moves the
+    left leg in the picture, and the frame of the default pose is drawn again for the default pose."""
+    env = make_task_env(TASK, num_envs=1, render_mode="rgb_array")
+    try:
+        env.reset(seed=0)
+        bent = torch.zeros(env.action_dim)
+        bent[env.joints.index("left_thigh:1")] = -1.5
+        frames = []
+        for q in (torch.zeros(env.action_dim), bent, torch.zeros(env.action_dim)):
+            set_state(env, q=q)
+            frames.append(env.render().astype(int))
+    finally:
+        env.close()
+    assert frames[0].shape == (540, 960, 3)
+    moved = (abs(frames[0] - frames[1]).sum(-1) > 60).mean()
+    assert moved > 0.001  # the leg swung in the picture
+    assert (abs(frames[0] - frames[2]).sum(-1) > 60).mean() < moved / 10  # and back
+
+
 def test_short_training_run_writes_a_playable_model(tmp_path):
     res = run_script(
         TRAIN, "--task", "Isaac-Humanoid", "--num_envs", "4", "--max_iterations", "2", "--headless", cwd=tmp_path
