@@ -14,6 +14,7 @@ from conftest import PLAY, TRAIN, run_script
 from isaaclab_trainer.sim.ant import DEFAULT_JOINT_POS, ROOT_HEIGHT
 from isaaclab_trainer.tasks import make_task_env
 from isaaclab_trainer.tasks.locomotion import mdp
+from locomotion_states import set_state, yaw_quat
 
 TASK = "Isaac-Ant-v0"
 EXPORT = TRAIN.parent / "export.py"
@@ -30,25 +31,6 @@ def env():
     env.reset(seed=0)
     yield env
     env.close()
-
-
-def set_state(env, pos=(0.0, 0.0, ROOT_HEIGHT), quat=(0.0, 0.0, 0.0, 1.0), vel=(0.0,) * 6, q=None, qd=0.0):
-    """Every env to one root state and joint state (joint values in the task's JOINTS order)."""
-    n, be = env.num_envs, env.backend
-    ids = torch.arange(n)
-    pose = torch.tensor((*pos, *quat)).expand(n, 7)
-    be.write_root_state(ids, pose, torch.tensor(vel).expand(n, 6))
-    q = env._default_q if q is None else torch.as_tensor(q, dtype=torch.float32)
-    pos_all = torch.zeros(n, be.num_dofs)
-    vel_all = torch.zeros(n, be.num_dofs)
-    pos_all[:, env._dofs] = q.expand(n, -1)
-    vel_all[:, env._dofs] = qd
-    be.write_joint_state(ids, pos_all, vel_all)
-    env._frame = None  # the env reads the new state (it caches one read per step)
-
-
-def yaw_quat(angle: float) -> tuple[float, float, float, float]:
-    return (0.0, 0.0, math.sin(angle / 2), math.cos(angle / 2))
 
 
 # -- physics ---------------------------------------------------------------------------------------

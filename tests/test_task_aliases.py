@@ -31,13 +31,15 @@ PAIRS = [
     ("Isaac-Cartpole", "Isaac-Cartpole-v0"),
     ("Isaac-Cartpole-Direct", "Isaac-Cartpole-Direct-v0"),
     ("Isaac-Ant", "Isaac-Ant-v0"),
+    ("Isaac-Humanoid", "Isaac-Humanoid-v0"),
 ]
 
 
 def test_aliases_are_isaac_lab_3_names_of_existing_tasks():
     assert dict(PAIRS) == ALIASES
-    assert registered_tasks() == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]  # each once
-    assert task_ids() == [*registered_tasks(), "Isaac-Cartpole", "Isaac-Cartpole-Direct", "Isaac-Ant"]
+    # each once
+    assert registered_tasks() == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0", "Isaac-Humanoid-v0"]
+    assert task_ids() == [*registered_tasks(), *(alias for alias, _ in PAIRS)]
     for alias, task in PAIRS:
         assert check_task(alias) == alias  # kept as typed: the run folder uses it
         assert env_class(alias) is env_class(task)

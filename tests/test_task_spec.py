@@ -77,6 +77,32 @@ def test_ant_config_rejects_values_no_run_can_use(key, value, match):
         override_env_cfg(load_env_cfg("Isaac-Ant-v0"), **{key: value})
 
 
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [
+        ({".*_knee": 90.0}, "'joint_gear': '.\\*_knee' matches no joint"),
+        ({".*_thigh.*": 45.0, ".*_thigh:1": 135.0}, "'left_thigh:1' is matched by both"),
+        ({"(": 1.0}, "'\\(' is not a regular expression"),
+        ({".*": 0.0}, "'joint_gear' must be a number > 0 for every joint"),
+        ({".*": "big"}, "'joint_gear' must be a number or a mapping of joint-name patterns to finite numbers"),
+    ],
+)
+def test_joint_tables_are_resolved_against_the_task_dofs(table, match):
+    """Isaac Lab's joint-name tables: per dof (multi-axis joints as <joint>:<axis>), one pattern per dof, each
+    pattern used, checked with the config before any scene is built."""
+    with pytest.raises(ConfigError, match=match):
+        override_env_cfg(load_env_cfg("Isaac-Humanoid-v0"), joint_gear=table)
+
+
+def test_humanoid_joint_tables_resolve_per_axis():
+    cfg = load_env_cfg("Isaac-Humanoid-v0")
+    gear = dict(zip(cfg.joint_names, cfg.joint_values("joint_gear"), strict=True))
+    assert (gear["left_thigh:0"], gear["left_thigh:1"], gear["left_thigh:2"]) == (45.0, 135.0, 45.0)
+    assert (gear["lower_waist:1"], gear["pelvis"], gear["right_shin"], gear["right_foot:0"]) == (67.5, 67.5, 90.0, 22.5)
+    assert cfg.joint_values("effort_clip") == cfg.joint_values("action_scale") == list(gear.values())
+    assert load_env_cfg("Isaac-Ant-v0").joint_values("action_scale") == [7.5] * 8  # a number: every joint
+
+
 def test_overrides_are_checked_like_the_yaml():
     cfg = load_env_cfg("Isaac-Cartpole-v0")
     same = override_env_cfg(cfg, num_envs=None, seed=None)

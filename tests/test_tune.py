@@ -311,3 +311,17 @@ def test_ctrl_c_keeps_the_run_and_resume_finishes_it(ray_node, tmp_path):
     first, second = sorted(runs)
     assert Path(row["run_dir"]) == second and (second / "model.zip").is_file()
     assert "seed 1" not in res.stdout and "final rollout/ep_rew_mean" in res.stdout
+
+
+def test_sweep_num_envs_are_capped_by_the_tasks_memory_per_env(tmp_path):
+    """A num_envs value the cartpole fits and the humanoid (12x the memory each) does not: the humanoid's sweep
+    file is refused naming it, the cartpole's accepted, before Ray starts."""
+    from isaaclab_trainer.tasks import bytes_per_env, load_agent_cfg
+    from isaaclab_trainer.train.checks import UsageError, max_num_envs
+
+    count = 2 * max_num_envs(bytes_per_env=bytes_per_env("Isaac-Humanoid-v0"))  # margin: free memory moves
+    path = write(tmp_path / "big.yaml", {"space": {"num_envs": {"choice": [8, count]}}})
+    sweep = sw.load_sweep(path, "Isaac-Cartpole-v0", load_agent_cfg("Isaac-Cartpole-v0"), 64)
+    assert sweep.space["num_envs"]
+    with pytest.raises(UsageError, match=f"space.num_envs {count} needs about"):
+        sw.load_sweep(path, "Isaac-Humanoid-v0", load_agent_cfg("Isaac-Humanoid-v0"), 64)

@@ -187,6 +187,22 @@ def test_num_envs_rejects(value, words):
         vmod.parse_num_envs(value)
 
 
+def test_num_envs_cap_is_the_tasks_memory_per_env():
+    """The Environments field caps by the selected task's memory per env: a count the cartpole fits and the
+    humanoid (12x the memory each) does not is accepted for one and refused for the other, in the build args too."""
+    from isaaclab_trainer.tasks import bytes_per_env
+    from isaaclab_trainer.train.checks import max_num_envs
+
+    humanoid = max_num_envs(bytes_per_env=bytes_per_env("Isaac-Humanoid-v0"))
+    assert humanoid < max_num_envs(bytes_per_env=bytes_per_env("Isaac-Cartpole-v0")) / 4
+    count = 2 * humanoid  # a margin both ways: other processes change the free memory between the calls
+    assert vmod.parse_num_envs(count, "Isaac-Cartpole-v0") == count
+    with pytest.raises(InputError, match=f"number of environments {count} needs about"):
+        vmod.parse_num_envs(count, "Isaac-Humanoid-v0")
+    with pytest.raises(InputError, match="number of environments"):
+        vmod.parse_build_args("Isaac-Humanoid-v0", count, 0, "newton", ["newton"])
+
+
 def test_other_fields():
     assert vmod.parse_seed("0") == 0
     assert vmod.parse_seed("-1") == -1  # the session draws one at Build, as train.py --seed -1

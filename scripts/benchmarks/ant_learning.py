@@ -1,12 +1,15 @@
-"""Ant learning benchmark: train the default Isaac-Ant-v0 command for a wall-clock budget per seed, then play the
-trained policy and a random one on the same envs; report the mean return and the mean distance the torso moved
-toward the target per episode (goal: >= 3 m for every seed).
+"""Locomotion learning benchmark: train the default Isaac-Ant-v0 (or ``--task Isaac-Humanoid-v0``) command for a
+wall-clock budget per seed, then play the trained policy and a random one on the same envs; report the mean return
+and the mean distance the torso moved toward the target per episode (Ant goal: >= 3 m for every seed; Humanoid:
+a return well above the random policy's).
 
 ./isaaclab.sh -p scripts/benchmarks/ant_learning.py --seeds 1,2,3 --budget_s 1800
+./isaaclab.sh -p scripts/benchmarks/ant_learning.py --task Isaac-Humanoid-v0 --seeds 1 --budget_s 900
 ./isaaclab.sh -p scripts/benchmarks/ant_learning.py --evaluate logs/sb3/Isaac-Ant-v0/<run>   # a run already made
 
-Training is ``train.py --task Isaac-Ant-v0 --headless --seed <s>`` as a user runs it; at the budget it gets
-Ctrl+C (SIGINT), which saves ``model.zip`` like a finished run. Results go to ``docs/benchmarks_ant.json``.
+Training is ``train.py --task <task> --headless --seed <s>`` as a user runs it; at the budget it gets
+Ctrl+C (SIGINT), which saves ``model.zip`` like a finished run. Results go to ``docs/benchmarks_ant.json``
+(``docs/benchmarks_humanoid.json`` for the Humanoid).
 """
 
 from __future__ import annotations
@@ -25,13 +28,13 @@ import torch
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "scripts" / "reinforcement_learning" / "sb3" / "train.py"
-TASK = "Isaac-Ant-v0"
+TASKS = {"Isaac-Ant-v0": "ant", "Isaac-Humanoid-v0": "humanoid"}
 
 
-def train(seed: int, budget_s: float, workdir: Path) -> tuple[Path, float]:
+def train(task: str, seed: int, budget_s: float, workdir: Path) -> tuple[Path, float]:
     """Run train.py for at most ``budget_s`` seconds; returns the run folder and the seconds it ran."""
     workdir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(TRAIN), "--task", TASK, "--headless", "--seed", str(seed)]
+    cmd = [sys.executable, str(TRAIN), "--task", task, "--headless", "--seed", str(seed)]
     t = time.monotonic()
     with open(workdir / "train.log", "w") as log:
         # SIGINT back to default in the child: a background job inherits it ignored, and Python keeps that
@@ -47,22 +50,22 @@ def train(seed: int, budget_s: float, workdir: Path) -> tuple[Path, float]:
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGINT)  # saves model.zip
             proc.wait()
-    (run,) = sorted((workdir / "logs" / "sb3" / TASK).iterdir())[-1:]
+    (run,) = sorted((workdir / "logs" / "sb3" / task).iterdir())[-1:]
     return run, time.monotonic() - t
 
 
-def evaluate(run: Path | None, episodes: int, num_envs: int = 16, seed: int = 0) -> dict[str, float]:
+def evaluate(task: str, run: Path | None, episodes: int, num_envs: int = 16, seed: int = 0) -> dict[str, float]:
     """Mean return and torso distance toward the target per episode: the run's model.zip, or random actions."""
     from isaaclab_trainer.tasks import make_task_env
     from isaaclab_trainer.tasks.locomotion import mdp
     from isaaclab_trainer.train.checks import check_checkpoint
     from isaaclab_trainer.train.player import load_policy
 
-    env = make_task_env(TASK, num_envs=num_envs, seed=seed)
+    env = make_task_env(task, num_envs=num_envs, seed=seed)
     base = env.unwrapped
     target = base._target.expand(num_envs, 3)
     if run is not None:
-        player = load_policy(check_checkpoint(str(run / "model.zip"), TASK), env, TASK)
+        player = load_policy(check_checkpoint(str(run / "model.zip"), task), env, task)
         vec, act = player.vec_env, lambda obs: player.agent.predict(obs, deterministic=True)[0]
     else:
         from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
@@ -90,28 +93,33 @@ def evaluate(run: Path | None, episodes: int, num_envs: int = 16, seed: int = 0)
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--task", choices=list(TASKS), default="Isaac-Ant-v0")
     p.add_argument("--seeds", type=str, default="1,2,3")
     p.add_argument("--budget_s", type=float, default=1800.0)
     p.add_argument("--episodes", type=int, default=32)
     p.add_argument("--evaluate", type=Path, default=None, help="evaluate this run folder only (no training)")
-    p.add_argument("--workdir", type=Path, default=Path("logs/benchmarks/ant_learning"))
-    p.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks_ant.json")
+    p.add_argument("--workdir", type=Path, default=None, help="default: logs/benchmarks/<robot>_learning")
+    p.add_argument("--out", type=Path, default=None, help="default: docs/benchmarks_<robot>.json")
     args = p.parse_args()
+    robot = TASKS[args.task]
+    args.workdir = args.workdir or Path(f"logs/benchmarks/{robot}_learning")
+    args.out = args.out or REPO / "docs" / f"benchmarks_{robot}.json"
     import isaaclab_trainer  # noqa: F401  (registers the tasks)
 
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
-    random_policy = evaluate(None, args.episodes)
+    random_policy = evaluate(args.task, None, args.episodes)
     runs = []
     if args.evaluate is not None:
         runs.append((args.evaluate, None, None))
     else:
         for seed in (int(s) for s in args.seeds.split(",")):
-            run, seconds = train(seed, args.budget_s, args.workdir / f"seed_{seed}")
+            run, seconds = train(args.task, seed, args.budget_s, args.workdir / f"seed_{seed}")
             runs.append((run, seed, seconds))
     for run, seed, seconds in runs:
-        trained = evaluate(run, args.episodes)
+        trained = evaluate(args.task, run, args.episodes)
         row = {
             "run": str(run),
+            "task": args.task,
             "seed": seed,
             "train_s": seconds,
             "trained": trained,
@@ -121,7 +129,7 @@ def main() -> None:
         }
         results["runs"].append(row)
         print(
-            f"[ant learning] seed {seed}: trained return {trained['mean_return']:.1f}, "
+            f"[{robot} learning] seed {seed}: trained return {trained['mean_return']:.1f}, "
             f"{trained['mean_distance_m']:.2f} m toward the target per episode; "
             f"random {random_policy['mean_return']:.1f}, {random_policy['mean_distance_m']:.2f} m",
             flush=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import sys
 import types
 import typing
@@ -173,3 +174,29 @@ def closest_names(name: str, choices: list[str], n: int = 3) -> list[str]:
     """Registered names that look like ``name`` (case-insensitive), best first."""
     lowered = {c.lower(): c for c in choices}
     return [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.4)]
+
+
+def resolve_matching_values(
+    values: float | dict[str, float], names: typing.Sequence[str], default: float, what: str = "value"
+) -> list[float]:
+    """One value per name from a scalar (every name) or a ``{regex: value}`` table, as Isaac Lab resolves
+    joint-name keyed settings (``resolve_matching_names_values``): a pattern must match a whole name, a name
+    matched by two patterns and a pattern matching no name are errors, unmatched names take ``default``.
+    Multi-axis joints are one name per axis (``<joint>:<axis>``), so ``".*_thigh:1"`` picks one axis."""
+    if not isinstance(values, dict):
+        return [float(values)] * len(names)
+    out: list[float | None] = [None] * len(names)
+    owner: list[str | None] = [None] * len(names)
+    for pattern, value in values.items():
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{what}: '{pattern}' is not a regular expression ({exc})") from None
+        hits = [i for i, name in enumerate(names) if regex.fullmatch(name)]
+        if not hits:
+            raise ConfigError(f"{what}: '{pattern}' matches no joint (joints: {', '.join(names)})")
+        for i in hits:
+            if owner[i] is not None:
+                raise ConfigError(f"{what}: '{names[i]}' is matched by both '{owner[i]}' and '{pattern}'")
+            owner[i], out[i] = pattern, float(value)
+    return [default if v is None else v for v in out]

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sb3"))
 
 from cli_args import OneLineParser, fail, positive_int  # noqa: E402
 
-from isaaclab_trainer.tasks import DEFAULT_TASK, load_agent_cfg, load_env_cfg  # noqa: E402
+from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env, load_agent_cfg, load_env_cfg  # noqa: E402
 from isaaclab_trainer.train import sweep as sw  # noqa: E402
 from isaaclab_trainer.train.checks import UsageError, check_log_root, check_num_envs, check_task  # noqa: E402
 from isaaclab_trainer.train.runs import LOG_ROOT, claim_run_dir  # noqa: E402
@@ -74,7 +74,11 @@ def checked_sweep(args) -> tuple[sw.Sweep, dict]:
         raise UsageError("give one of --sweep FILE (hyperparameters) or --seeds 1,2,3 (the task's config per seed)")
     agent_cfg = load_agent_cfg(args.task)
     env_cfg = load_env_cfg(args.task)
-    num_envs = check_num_envs(args.num_envs, name="--num_envs") if args.num_envs else env_cfg.num_envs
+    num_envs = (
+        check_num_envs(args.num_envs, name="--num_envs", bytes_per_env=bytes_per_env(args.task))
+        if args.num_envs
+        else env_cfg.num_envs
+    )
     if args.seeds is not None:
         sweep = sw.seeds_sweep(
             args.task, sw.parse_seeds(args.seeds), agent_cfg, num_envs, args.metric, args.stop_timesteps

@@ -141,6 +141,7 @@ class SceneRenderer3D:
         import newton
         from newton.viewer import ViewerGL
 
+        from isaaclab_trainer.sim.backends.newton_backend import FREE_COORDS, dof_names, has_free_root
         from isaaclab_trainer.sim.scene import env_origins
 
         self.origins = [tuple(float(c) for c in o) for o in env_origins(stage, env_paths)]
@@ -152,15 +153,10 @@ class SceneRenderer3D:
             enable_self_collisions=False,
             load_visual_shapes=True,
         )
-        names = [label.rsplit("/", 1)[-1] for label in robot.joint_label]
         # a floating root (free joint, first) owns the first 7 coordinates of each world: the root pose
-        free = robot.joint_count > 0 and robot.joint_type[0] == newton.JointType.FREE
-        self._root_coords = 7 if free else 0
-        # the render model's dof order by name (one coordinate per prismatic/revolute joint)
-        own = [
-            names[j] for j in range(1 if free else 0, robot.joint_count) if robot.joint_qd_start[j] < _dof_end(robot, j)
-        ]
-        self._columns = [list(joint_names).index(name) for name in own]
+        self._root_coords = FREE_COORDS if has_free_root(robot) else 0
+        # the render model's dof order by name (one coordinate per revolute/prismatic axis, named as the backend)
+        self._columns = [list(joint_names).index(name) for name in dof_names(robot)]
         builder = newton.ModelBuilder()
         builder.replicate(
             robot,
@@ -206,10 +202,6 @@ class SceneRenderer3D:
 
     def close(self) -> None:
         self.viewer.close()
-
-
-def _dof_end(builder: Any, j: int) -> int:
-    return builder.joint_qd_start[j + 1] if j + 1 < builder.joint_count else builder.joint_dof_count
 
 
 class SideView2D:

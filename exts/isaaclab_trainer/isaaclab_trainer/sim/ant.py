@@ -21,11 +21,11 @@ default joint positions    legs 0, feet +-45 deg (sign per foot)       ``DEFAULT
 
 from __future__ import annotations
 
-import importlib.util
-import math
 from pathlib import Path
 
-from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics
+from pxr import Usd, UsdPhysics
+
+from .assets import copy_asset, newton_asset, set_armature, set_drive
 
 #: Isaac Lab's ``ANT_CFG.init_state.pos`` z [m]
 ROOT_HEIGHT = 0.5
@@ -48,40 +48,17 @@ FEET: tuple[str, ...] = ("front_left_foot", "front_right_foot", "left_back_foot"
 
 
 def asset_path() -> Path:
-    """Newton's bundled ``ant.usda`` (installed with the ``newton`` package, no download; not imported here)."""
-    found = importlib.util.find_spec("newton")
-    if found is None or found.origin is None:
-        raise FileNotFoundError("the Ant scene reads Newton's bundled ant.usda: install newton (the headless extra)")
-    return Path(found.origin).parent / "examples" / "assets" / "ant.usda"
+    """Newton's bundled ``ant.usda``."""
+    return newton_asset("ant.usda")
 
 
 def add_ant(stage: Usd.Stage, prim_path: str, height: float = ROOT_HEIGHT) -> Usd.Prim:
     """Author the ant at ``prim_path`` (its parent must exist), root at ``height`` above its parent's origin."""
-    src = Sdf.Layer.FindOrOpen(str(asset_path()))
-    if src is None:
-        raise FileNotFoundError(f"Newton's ant asset is missing: {asset_path()}")
-    layer = stage.GetEditTarget().GetLayer()
-    dst = stage.GetEditTarget().MapToSpecPath(Sdf.Path(prim_path))
-    Sdf.CreatePrimInLayer(layer, dst)
-    if not Sdf.CopySpec(src, Sdf.Path("/ant"), layer, dst):  # relationship targets inside /ant follow the copy
-        raise RuntimeError(f"Sdf.CopySpec failed for {prim_path}")
-    root = stage.GetPrimAtPath(prim_path)
-    xf = UsdGeom.Xformable(root)
-    xf.ClearXformOpOrder()
-    for name in root.GetPropertyNames():
-        if name.startswith("xformOp:"):
-            root.RemoveProperty(name)
-    xf.AddTranslateOp().Set(Gf.Vec3d(0.0, 0.0, height))
+    root = copy_asset(stage, asset_path(), "/ant", prim_path, height)
     for prim in Usd.PrimRange(root):
         if prim.HasAPI(UsdPhysics.RigidBodyAPI):
             UsdPhysics.MassAPI.Apply(prim).CreateDensityAttr().Set(DENSITY)
         elif prim.IsA(UsdPhysics.RevoluteJoint):
-            drive = UsdPhysics.DriveAPI.Apply(prim, UsdPhysics.Tokens.angular)
-            drive.CreateStiffnessAttr().Set(0.0)
-            drive.CreateDampingAttr().Set(DAMPING * math.pi / 180.0)  # USD angular drives are per degree
-            drive.CreateMaxForceAttr().Set(EFFORT_LIMIT)
-            drive.CreateTargetPositionAttr().Set(0.0)
-            drive.CreateTargetVelocityAttr().Set(0.0)
-            for attr in ("newton:armature", "physxJoint:armature"):
-                prim.CreateAttribute(attr, Sdf.ValueTypeNames.Float).Set(ARMATURE)
+            set_drive(prim, UsdPhysics.Tokens.angular, 0.0, DAMPING, EFFORT_LIMIT)
+            set_armature(prim, ARMATURE)
     return root

@@ -15,6 +15,7 @@ from pxr import Gf, Sdf, Usd, UsdGeom
 
 from .ant import add_ant
 from .cartpole import CartpoleSpec, add_cartpole, add_ground_light_physics
+from .humanoid import add_humanoid
 
 ENVS_PATH = "/World/envs"
 
@@ -107,6 +108,13 @@ def build_scene(
 def build_ant_scene(stage: Usd.Stage, num_envs: int, env_spacing: float = 5.0, physics_dt: float | None = None):
     """The Ant scene: ``num_envs`` ants (Newton's asset, Isaac Lab's settings) on the ground plane."""
     return clone_envs(stage, num_envs, env_spacing, add_ant, physics_dt)
+
+
+def build_humanoid_scene(
+    stage: Usd.Stage, num_envs: int, env_spacing: float = 5.0, physics_dt: float | None = None
+) -> list[str]:
+    """The Humanoid scene: ``num_envs`` humanoids (Newton's asset, Isaac Lab's settings) on the ground plane."""
+    return clone_envs(stage, num_envs, env_spacing, add_humanoid, physics_dt)
 
 
 def env_origins(stage: Usd.Stage, env_paths: Sequence[str]) -> np.ndarray:

@@ -27,7 +27,7 @@ import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import safe_mean
 
-from isaaclab_trainer.tasks import load_env_cfg, override_env_cfg
+from isaaclab_trainer.tasks import bytes_per_env, load_env_cfg, override_env_cfg
 from isaaclab_trainer.utils import ConfigError, closest_names, dataclass_from_dict, load_yaml
 
 from .checks import UsageError, check_checkpoint, check_count, check_num_envs, check_seed, resolve_seed
@@ -180,15 +180,18 @@ def apply_overrides(agent_cfg: dict[str, Any], config: dict[str, Any]) -> dict[s
     return cfg
 
 
-def _check_value(key: str, value: Any, agent_cfg: dict[str, Any], num_envs: int, where: str) -> None:
-    """One value a trial may get, through the same checks as an agent config (or ``--num_envs``)."""
+def _check_value(key: str, value: Any, agent_cfg: dict[str, Any], num_envs: int, where: str, task: str) -> None:
+    """One value a trial may get, through the same checks as an agent config (or ``--num_envs``, with the
+    task's memory per env)."""
     if key == "num_envs":
-        check_num_envs(value, name=where.partition(" (")[0])
+        check_num_envs(value, name=where.partition(" (")[0], bytes_per_env=bytes_per_env(task))
         return
     process_sb3_cfg(apply_overrides(agent_cfg, {key: value}), num_envs, source=where)
 
 
-def _check_dimension(key: str, spec: Any, agent_cfg: dict[str, Any], num_envs: int, source: str) -> dict[str, Any]:
+def _check_dimension(
+    key: str, spec: Any, agent_cfg: dict[str, Any], num_envs: int, source: str, task: str
+) -> dict[str, Any]:
     where = f"{source}: space.{key}"
     if "." in key and key.partition(".")[0] != "policy_kwargs":
         raise ConfigError(f"{where}: only policy_kwargs.<name> keys may have a dot")
@@ -201,7 +204,7 @@ def _check_dimension(key: str, spec: Any, agent_cfg: dict[str, Any], num_envs: i
         if not isinstance(arg, list) or not arg:
             raise ConfigError(f"{where}: {kind} takes a non-empty list of values, got {arg!r}")
         for value in arg:
-            _check_value(key, value, agent_cfg, num_envs, f"{where} ({kind} value {value!r})")
+            _check_value(key, value, agent_cfg, num_envs, f"{where} ({kind} value {value!r})", task)
         return {kind: arg}
     if not isinstance(arg, list) or len(arg) != 2:
         raise ConfigError(f"{where}: {kind} takes [low, high], got {arg!r}")
@@ -213,7 +216,7 @@ def _check_dimension(key: str, spec: Any, agent_cfg: dict[str, Any], num_envs: i
     if kind == "loguniform" and low <= 0:
         raise ConfigError(f"{where}: loguniform needs low > 0, got {low:g}")
     for value in (low, high, (low + high) / 2):  # a drawn value is a float between the bounds
-        _check_value(key, value, agent_cfg, num_envs, f"{where} ({kind} draws floats such as {value:g})")
+        _check_value(key, value, agent_cfg, num_envs, f"{where} ({kind} draws floats such as {value:g})", task)
     return {kind: [low, high]}
 
 
@@ -249,7 +252,7 @@ def load_sweep(
             raise ConfigError(
                 f"{source}: space.{key}: every trial trains stop_timesteps (--stop_timesteps); sweep other keys"
             )
-        space[str(key)] = _check_dimension(str(key), spec, agent_cfg, num_envs, source)
+        space[str(key)] = _check_dimension(str(key), spec, agent_cfg, num_envs, source, task)
     if top.stop_timesteps is not None:
         check_count(top.stop_timesteps, f"{source}: stop_timesteps")
     if search.seed is not None:

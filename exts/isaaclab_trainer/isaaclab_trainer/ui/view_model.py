@@ -256,9 +256,15 @@ def _parse_int(text: str | int, name: str) -> int:
         raise InputError(f"{name} must be an integer, got '{str(text).strip()}'") from None
 
 
-def parse_num_envs(text: str | int) -> int:
-    """The Environments field, by the same rule (and memory cap) as ``--num_envs`` and the session."""
-    return check_num_envs(_parse_int(text, "number of environments"), name="number of environments")
+def parse_num_envs(text: str | int, task: str | None = None) -> int:
+    """The Environments field, by the same rule (and memory cap: ``task``'s memory per env, the cartpole's
+    when none is given) as ``--num_envs`` and the session."""
+    from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env
+
+    per_env = bytes_per_env(task or DEFAULT_TASK)
+    return check_num_envs(
+        _parse_int(text, "number of environments"), name="number of environments", bytes_per_env=per_env
+    )
 
 
 def parse_seed(text: str | int) -> int:
@@ -300,9 +306,10 @@ def parse_build_args(
     task: str, num_envs: str | int, seed: str | int, backend: str, backends: Sequence[str], device: str | None = None
 ) -> BuildArgs:
     """All Task-section fields checked before anything is built; the first problem raises a ValueError."""
+    task = parse_task(task)
     return BuildArgs(
-        task=parse_task(task),
-        num_envs=parse_num_envs(num_envs),
+        task=task,
+        num_envs=parse_num_envs(num_envs, task),
         seed=parse_seed(seed),
         backend=parse_backend(backend, backends),
         device=parse_device(device),

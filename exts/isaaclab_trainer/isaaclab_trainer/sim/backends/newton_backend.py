@@ -60,6 +60,24 @@ DEFAULT_SOLVER = "featherstone"
 FREE_COORDS, FREE_DOFS = 7, 6
 
 
+def has_free_root(builder: newton.ModelBuilder) -> bool:
+    """Whether the builder's first joint is a free (floating-base) root."""
+    return builder.joint_count > 0 and builder.joint_type[0] == newton.JointType.FREE
+
+
+def dof_names(builder: newton.ModelBuilder) -> list[str]:
+    """One name per dof of the builder's joints (a free root left out), as Isaac Lab 3.0's Newton articulation
+    names them: a one-dof joint by its prim name, each axis of a multi-axis joint (D6, spherical) as
+    ``<joint>:<axis index>``, so that Isaac Lab's joint-name tables (``".*_thigh:1"``) apply per axis."""
+    names = []
+    for j in range(1 if has_free_root(builder) else 0, builder.joint_count):
+        start = builder.joint_qd_start[j]
+        end = builder.joint_qd_start[j + 1] if j + 1 < builder.joint_count else builder.joint_dof_count
+        joint = builder.joint_label[j].rsplit("/", 1)[-1]
+        names.extend(joint if end - start == 1 else f"{joint}:{axis}" for axis in range(end - start))
+    return names
+
+
 class NewtonBackend(PhysicsBackend):
     """``num_envs`` replicas of the articulation at ``env_root`` simulated by Newton."""
 
@@ -74,6 +92,8 @@ class NewtonBackend(PhysicsBackend):
         contacts: bool = False,
         solver_options: dict | None = None,
         graph: bool = True,
+        self_collisions: bool = False,
+        substeps: int = 1,
     ) -> None:
         if solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -81,6 +101,8 @@ class NewtonBackend(PhysicsBackend):
         self.physics_dt = float(physics_dt)
         self.device = canonical_device(device)
         self.solver_name = solver
+        #: solver steps per :meth:`step` (Isaac Lab's ``NewtonCfg.num_substeps``), each ``physics_dt / substeps``
+        self.substeps = int(substeps)
         self._wp_device = wp.get_device(self.device)
 
         # --- parse env_0 from USD, with its env origin moved to the world origin ---
@@ -101,18 +123,12 @@ class NewtonBackend(PhysicsBackend):
             stage,
             root_path=env_root,
             xform=wp.transform(wp.vec3(*(-float(c) for c in env_origin)), wp.quat_identity()),
-            enable_self_collisions=False,
+            enable_self_collisions=self_collisions,
             load_visual_shapes=True,
         )
-        free_root = env_builder.joint_count > 0 and env_builder.joint_type[0] == newton.JointType.FREE
+        free_root = has_free_root(env_builder)
         self._root_coords, self._root_dofs = (FREE_COORDS, FREE_DOFS) if free_root else (0, 0)
-        joint_names = []
-        for j, label in enumerate(env_builder.joint_label):
-            start = env_builder.joint_qd_start[j]
-            end = env_builder.joint_qd_start[j + 1] if j + 1 < env_builder.joint_count else env_builder.joint_dof_count
-            if free_root and j == 0:
-                continue
-            joint_names.extend(label.rsplit("/", 1)[-1] for _ in range(start, end))
+        joint_names = dof_names(env_builder)
         if env_builder.joint_dof_count - self._root_dofs != env_builder.joint_coord_count - self._root_coords:
             raise NotImplementedError("only a fixed or free root and revolute/prismatic dofs are supported")
         self.joint_names = joint_names
@@ -264,23 +280,25 @@ class NewtonBackend(PhysicsBackend):
         return quat_apply_inverse(quat, f).flatten(-2)
 
     def step(self) -> None:
-        if self._graphs is not None:
-            wp.capture_launch(self._graphs[self._cur])
-        else:
-            self._solver_step(self._cur)
+        for _ in range(self.substeps):
+            if self._graphs is not None:
+                wp.capture_launch(self._graphs[self._cur])
+            else:
+                self._solver_step(self._cur)
+            self._cur = 1 - self._cur
         self._fk_stale = False  # the solver wrote the output state's body poses
         self._ik_stale = self._maximal
-        self._cur = 1 - self._cur
 
     def _solver_step(self, cur: int) -> None:
         s_in, s_out = self._states[cur], self._states[1 - cur]
+        dt = self.physics_dt / self.substeps
         s_in.clear_forces()
         if self._pipeline is not None:
             self._pipeline.collide(s_in, self._contacts)
         if self._observables is not None:
-            self.solver.step(s_in, s_out, self.control, self._contacts, self.physics_dt, observables=self._observables)
+            self.solver.step(s_in, s_out, self.control, self._contacts, dt, observables=self._observables)
         else:
-            self.solver.step(s_in, s_out, self.control, self._contacts, self.physics_dt)
+            self.solver.step(s_in, s_out, self.control, self._contacts, dt)
 
     def _capture_steps(self) -> list:
         """Warp graphs of one substep from state 0 to 1 and from 1 to 0 (states left unchanged)."""
