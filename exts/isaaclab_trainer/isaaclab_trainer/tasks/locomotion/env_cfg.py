@@ -32,7 +32,6 @@ class LocomotionEnvCfg(TaskEnvCfg):
     effort_clip: float | dict[str, float]
     joint_gear: float | dict[str, float]
     # observation scales
-    base_ang_vel_scale: float
     joint_vel_scale: float
     feet_force_scale: float
     # the walk target [m] in the env's frame
@@ -54,6 +53,9 @@ class LocomotionEnvCfg(TaskEnvCfg):
     # reset: uniform offsets from the default joint state
     reset_joint_pos: tuple[float, float]
     reset_joint_vel: tuple[float, float]
+    # observation scale of the base angular velocity (1.0 is Isaac Lab's Ant; a default, so Ant runs written
+    # before the field existed still load their params/env.yaml)
+    base_ang_vel_scale: float = 1.0
 
     range_fields: ClassVar[tuple[str, ...]] = ("reset_joint_pos", "reset_joint_vel")
     #: the task's dofs, which the joint tables are resolved against (the task's config class names them)
