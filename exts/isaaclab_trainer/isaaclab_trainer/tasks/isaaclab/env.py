@@ -1,0 +1,52 @@
+"""An ``isaaclab:`` task's env: Isaac Lab's own env (``gym.make(<id>, cfg=...)``) in Isaac Lab's kitless launch,
+with the config :func:`.configs.build_env_cfg` resolved.
+
+It speaks this package's env contract as Isaac Lab 3.0 does: ``{"policy": obs}`` tensors, finished envs reset
+inside ``step()``, and (``compute_final_obs``) their pre-reset observation in ``extras["final_obs"]``, which the SB3
+wrapper hands on as ``terminal_observation``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import gymnasium as gym
+
+from isaaclab_trainer.utils import ConfigError
+
+from .configs import build_env_cfg
+from .env_cfg import IsaacLabEnvCfg
+
+
+class IsaacLabEnv(gym.Wrapper):
+    """Isaac Lab's env of ``cfg.task``; ``unwrapped`` is Isaac Lab's ``ManagerBasedRLEnv`` / ``DirectRLEnv``."""
+
+    def __init__(self, cfg: IsaacLabEnvCfg, render_mode: str | None = None, stage: Any = None):
+        if stage is not None:
+            raise ConfigError(f"isaaclab:{cfg.task} builds its own scene; it cannot be given a USD stage")
+        from isaaclab.app.sim_launcher import launch_simulation, validate_launch
+
+        env_cfg = build_env_cfg(cfg)
+        launch_args = {"headless": True}
+        _, kit_sources = validate_launch(env_cfg, launch_args)
+        if kit_sources:
+            raise ConfigError(
+                f"isaaclab:{cfg.task} needs Isaac Sim (Kit) for {', '.join(kit_sources)}; kitless Newton runs here "
+                "(try the override physics=newton_mjwarp)"
+            )
+        self._launch = contextlib.ExitStack()
+        self._launch.enter_context(launch_simulation(env_cfg, launch_args))
+        try:
+            env = gym.make(cfg.task, cfg=env_cfg, render_mode=render_mode)
+        except BaseException:
+            self._launch.close()
+            raise
+        super().__init__(env)
+        self.cfg = cfg
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._launch.close()
