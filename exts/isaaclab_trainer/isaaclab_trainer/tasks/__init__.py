@@ -32,8 +32,8 @@ import gymnasium as gym
 from isaaclab_trainer.utils import ConfigError, closest_names, config_dir, dataclass_from_dict, load_yaml
 
 from .cartpole import SPECS as _CARTPOLE
-from .locomotion import SPECS as _LOCOMOTION
 from .isaaclab import SOURCE as _ISAACLAB
+from .locomotion import SPECS as _LOCOMOTION
 from .spec import OWN_SOURCE, TaskSource, TaskSpec  # noqa: I001 - before the task folders, which import it
 
 __all__ = ["TaskSource", "TaskSpec"]

@@ -24,8 +24,8 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from isaaclab_trainer.sim.backends.registry import NEWTON, owns_its_stage
 from isaaclab_trainer import tasks
+from isaaclab_trainer.sim.backends.registry import NEWTON, owns_its_stage
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 from .callbacks import AtomicCheckpointCallback, BestModelCallback, SummaryCallback, save_checkpoint

@@ -63,7 +63,9 @@ class IsaacLabSource:
     """The ``isaaclab:`` task source (see the module docstring)."""
 
     prefix = PREFIX
-    description = f"with Isaac Lab {SUPPORTED_VERSION} installed, its own tasks that have an SB3 config as {PREFIX}:<id>"
+    description = (
+        f"with Isaac Lab {SUPPORTED_VERSION} installed, its own tasks that have an SB3 config as {PREFIX}:<id>"
+    )
 
     @functools.cache  # noqa: B019 - one source object, one Isaac Lab registry per process
     def specs(self) -> list[TaskSpec]:

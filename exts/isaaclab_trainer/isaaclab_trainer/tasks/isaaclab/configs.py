@@ -50,7 +50,9 @@ def default_env_values(task_id: str) -> dict[str, Any]:
 
     env_cfg = load_cfg_from_registry(task_id, ENV_ENTRY_POINT)
     seed = agent_values(task_id).get("seed", 42)
-    return dict(task=task_id, num_envs=int(env_cfg.scene.num_envs), seed=seed, device="cpu", backend="auto", overrides=[])
+    return dict(
+        task=task_id, num_envs=int(env_cfg.scene.num_envs), seed=seed, device="cpu", backend="auto", overrides=[]
+    )
 
 
 def agent_values(task_id: str) -> dict[str, Any]:

@@ -29,7 +29,9 @@ class IsaacLabEnvCfg:
         if self.num_envs < 1:
             raise ConfigError(f"{source}: 'num_envs' must be an integer >= 1, got {self.num_envs!r}")
         if not is_seed(self.seed, random_ok=True):
-            raise ConfigError(f"{source}: 'seed' must be -1 (random) or an integer from 0 to {SEED_MAX}, got {self.seed!r}")
+            raise ConfigError(
+                f"{source}: 'seed' must be -1 (random) or an integer from 0 to {SEED_MAX}, got {self.seed!r}"
+            )
         if self.backend not in BACKENDS:
             raise ConfigError(
                 f"{source}: Isaac Lab tasks run here on Isaac Lab's kitless Newton; 'backend' must be one of "

@@ -1,0 +1,160 @@
+"""Isaac Lab 3.0's own tasks as the ``isaaclab:`` task source.
+
+Without ``isaaclab`` (the 3.11 and 3.12 venvs): nothing of it is imported, our tasks are unchanged, its ids say how
+to install it, and a wrong version is named. With it (``./isaaclab.sh -i isaaclab``): Isaac Lab's own
+``Isaac-Cartpole`` trains through train.py offline (our cartpole USD substituted by an override, no ground), play.py
+scores it, and bad input gets one line before anything is built.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import PLAY, REPO, TRAIN, run_script
+
+EXT = REPO / "exts" / "isaaclab_trainer"
+HAS_ISAACLAB = importlib.util.find_spec("isaaclab_tasks") is not None
+needs_isaaclab = pytest.mark.skipif(
+    not HAS_ISAACLAB, reason="Isaac Lab 3.0 is not installed in this venv (./isaaclab.sh -i isaaclab)"
+)
+TASK = "isaaclab:Isaac-Cartpole"
+
+
+def _python(code: str, *, path: list[Path] = ()) -> dict:
+    """Run ``code`` (which prints one JSON line last) in a fresh interpreter with the package (and ``path``)."""
+    pythonpath = ":".join(str(p) for p in (*path, EXT))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": pythonpath}, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
+    """The script failed with exit status 2 and one stderr line holding every needle; returns that line."""
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert len(lines) == 1, proc.stderr[-3000:]
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+LIST_TASKS = """
+import json, sys
+from isaaclab_trainer import tasks
+from isaaclab_trainer.tasks import isaaclab as source
+ids = tasks.registered_tasks()
+try:
+    tasks.check_task("isaaclab:Isaac-Cartpole")
+    error = None
+except ValueError as exc:
+    error = str(exc)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("isaaclab", "isaaclab_tasks", "isaaclab_rl"))
+print(json.dumps({"ids": ids, "error": error, "loaded": loaded, "help": tasks.task_help()}))
+"""
+
+
+@pytest.mark.skipif(HAS_ISAACLAB, reason="checks a venv without Isaac Lab; this one has it")
+def test_without_isaaclab_nothing_changes_and_nothing_is_imported():
+    got = _python(LIST_TASKS)
+    assert got["ids"] == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]
+    assert got["loaded"] == []
+    assert "not installed" in got["error"] and "./isaaclab.sh -i isaaclab" in got["error"]
+    assert "isaaclab:<id>" in got["help"]
+
+
+def test_a_wrong_isaaclab_version_is_named(tmp_path):
+    """An ``isaaclab`` 2.3.0 (a distribution's metadata and an ``isaaclab_tasks`` package, first on the path)."""
+    (tmp_path / "isaaclab_tasks").mkdir()
+    (tmp_path / "isaaclab_tasks" / "__init__.py").write_text("raise ImportError('must not be imported')\n")
+    info = tmp_path / "isaaclab-2.3.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: isaaclab\nVersion: 2.3.0\n")
+    got = _python(LIST_TASKS, path=[tmp_path])
+    assert got["ids"] == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]
+    assert "need Isaac Lab 3.0.x; isaaclab 2.3.0 is installed" in got["error"]
+    assert got["loaded"] == []
+
+
+def test_our_tasks_refuse_overrides(workdir):
+    proc = run_script(TRAIN, "--task", "Isaac-Cartpole-v0", "env.scene.num_envs=4", cwd=workdir)
+    _one_line_error(proc, "env.scene.num_envs=4", "isaaclab:<id>")
+    assert not (workdir / "logs").exists()
+
+
+# -- with Isaac Lab installed ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cartpole_usd(tmp_path_factory) -> Path:
+    """Our cartpole as a USD file (its root the default prim), Isaac Lab's robot asset offline."""
+    from isaaclab_trainer.sim.cartpole import write_cartpole_usd
+
+    return Path(write_cartpole_usd(str(tmp_path_factory.mktemp("usd") / "cartpole.usda")))
+
+
+def offline(usd: Path) -> list[str]:
+    """The overrides that run Isaac Lab's Isaac-Cartpole without NVIDIA's asset server."""
+    return [f"env.scene.robot.spawn.usd_path={usd}", "env.scene.ground=None"]
+
+
+@needs_isaaclab
+def test_isaaclab_tasks_are_listed_with_their_source():
+    from isaaclab_trainer import tasks
+
+    ids = tasks.registered_tasks()
+    assert ids[:3] == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]
+    assert TASK in ids and "isaaclab:Isaac-Cartpole-Direct" in ids
+    assert "isaaclab:Isaac-Cartpole-Camera" not in ids  # no SB3 config
+    assert tasks.task_source(TASK).startswith("Isaac Lab 3.0")
+    assert tasks.task_source("Isaac-Cartpole") == "isaaclab_trainer"
+
+
+@needs_isaaclab
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--task", "isaaclab:Isaac-Cartpole-Camera"], ["Isaac-Cartpole-Camera", "no SB3 config"]),
+        (["--task", TASK, "env.scene.robot.spawn.usd_pth=/x.usd"], ["usd_pth", "env.scene.robot.spawn.usd_path"]),
+        (["--task", TASK, "env.scene.robot.spawn.usd_path=/no/such/robot.usd"], ["/no/such/robot.usd", "not exist"]),
+        (["--task", TASK, "scene.ground=None"], ["scene.ground", "env."]),
+        (["--task", "isaaclab:Isaac-Cartpol"], ["isaaclab:Isaac-Cartpole"]),
+    ],
+)
+def test_bad_input_gets_one_line_before_anything_is_built(workdir, args, needles):
+    _one_line_error(run_script(TRAIN, *args, "--num_envs", "4", cwd=workdir), *needles)
+    assert not (workdir / "logs").exists()
+
+
+@needs_isaaclab
+def test_isaaclab_cartpole_trains_offline_and_plays(workdir, cartpole_usd):
+    """Isaac Lab's own Isaac-Cartpole (its env, its SB3 config) through our train.py and play.py."""
+    train = run_script(
+        TRAIN, "--task", TASK, "--num_envs", "16", "--max_iterations", "2", *offline(cartpole_usd), cwd=workdir
+    )
+    assert train.returncode == 0, train.stderr[-4000:]
+    runs = sorted((workdir / "logs" / "sb3" / TASK).iterdir())
+    assert len(runs) == 1
+    run = runs[0]
+    assert (run / "model.zip").is_file()
+    params = (run / "params" / "env.yaml").read_text()
+    assert "usd_path" in params and "Isaac-Cartpole" in params
+    with zipfile.ZipFile(run / "model.zip") as z:
+        data = json.loads(z.read("data"))
+    assert data["num_timesteps"] == 2 * 16 * 16  # 2 iterations of n_steps 16 on 16 envs
+    assert data["observation_space"]["_shape"] == [4]
+
+    play = run_script(
+        PLAY, "--task", TASK, "--num_envs", "8", "--num_episodes", "8", *offline(cartpole_usd), cwd=workdir
+    )
+    assert play.returncode == 0, play.stderr[-4000:]
+    line = [x for x in play.stdout.splitlines() if x.startswith("episodes:")]
+    assert line and line[0].startswith("episodes: 8"), play.stdout[-2000:]
