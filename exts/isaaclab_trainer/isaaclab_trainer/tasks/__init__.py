@@ -93,12 +93,15 @@ def register_tasks() -> None:
     for task_id in TASKS:
         if task_id in gym.registry:
             continue
-        gym.register(
+        spec = gym.envs.registration.EnvSpec(
             id=task_id,
             entry_point=functools.partial(make_task_env, task_id),
             disable_env_checker=True,
             order_enforce=False,
         )
+        # put in the registry as gym.register does, without its refusal of a versioned id beside an unversioned one
+        # of the same name: Isaac Lab 3.0 (imported first) registers ``Isaac-Cartpole`` and ``Isaac-Ant``
+        gym.registry[task_id] = spec
 
 
 def registered_tasks() -> list[str]:

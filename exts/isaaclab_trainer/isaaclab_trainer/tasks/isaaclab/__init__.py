@@ -48,9 +48,21 @@ def check_installed() -> None:
 
 
 def isaaclab_registry() -> dict[str, dict]:
-    """Every gym id registered with an Isaac Lab env config, and its registry kwargs (imports ``isaaclab_tasks``)."""
+    """Every gym id registered with an Isaac Lab env config, and its registry kwargs (imports ``isaaclab_tasks``).
+
+    gymnasium refuses to register Isaac Lab's unversioned ``Isaac-Cartpole-Direct`` beside this package's
+    ``Isaac-Cartpole-Direct-v0``, so this package's entries step out of the registry while Isaac Lab registers its
+    own, and come back beside them (exact ids resolve as before; ``Isaac-Cartpole`` is then Isaac Lab's).
+    """
     import gymnasium as gym
-    import isaaclab_tasks  # noqa: F401 - registers Isaac Lab's tasks with gymnasium
+
+    from isaaclab_trainer.tasks import TASKS
+
+    ours = {task_id: gym.registry.pop(task_id) for task_id in TASKS if task_id in gym.registry}
+    try:
+        import isaaclab_tasks  # noqa: F401 - registers Isaac Lab's tasks with gymnasium
+    finally:
+        gym.registry.update(ours)
 
     return {
         task_id: spec.kwargs

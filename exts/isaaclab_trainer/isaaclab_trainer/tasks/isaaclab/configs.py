@@ -56,10 +56,15 @@ def default_env_values(task_id: str) -> dict[str, Any]:
 
 
 def agent_values(task_id: str) -> dict[str, Any]:
-    """Isaac Lab's SB3 agent config of ``task_id`` (its ``sb3_cfg_entry_point`` YAML), a fresh copy."""
+    """Isaac Lab's SB3 agent config of ``task_id`` (its ``sb3_cfg_entry_point`` YAML), a fresh copy; its
+    ``device: cuda:0`` becomes ``auto`` where CUDA is missing, as this package's own agent configs say."""
+    import torch
     from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 
-    return dict(load_cfg_from_registry(task_id, SB3_ENTRY_POINT))
+    cfg = dict(load_cfg_from_registry(task_id, SB3_ENTRY_POINT))
+    if str(cfg.get("device", "")).startswith("cuda") and not torch.cuda.is_available():
+        cfg["device"] = "auto"
+    return cfg
 
 
 def _resolve(task_id: str, overrides: list[str]) -> tuple[Any, dict[str, Any]]:

@@ -38,7 +38,9 @@ class IsaacLabEnv(gym.Wrapper):
         self._launch = contextlib.ExitStack()
         self._launch.enter_context(launch_simulation(env_cfg, launch_args))
         try:
-            env = gym.make(cfg.task, cfg=env_cfg, render_mode=render_mode)
+            # its EnvSpec, not its id: gymnasium resolves an unversioned id to a versioned one of the same name
+            # (``Isaac-Cartpole`` to this package's ``Isaac-Cartpole-v0``)
+            env = gym.make(gym.registry[cfg.task], cfg=env_cfg, render_mode=render_mode)
         except BaseException:
             self._launch.close()
             raise
