@@ -117,8 +117,8 @@ class TrainingSession:
     Inputs are checked at construction (``ValueError`` with a clear message). ``num_envs``, ``seed``,
     ``backend`` and ``device`` default to the task's config (``config/tasks/<task>.yaml``); the
     seed is the agent's too. ``overrides`` are an ``isaaclab:`` task's Isaac Lab-style ``key=value`` overrides
-    (``env.scene.robot.spawn.usd_path=/path/robot.usd``). ``stage`` is the USD stage to author the envs into (Isaac Sim's live
-    stage in the panel; a new in-memory stage when None).
+    (``env.scene.robot.spawn.usd_path=/path/robot.usd``). ``stage`` is the USD stage to author the envs into
+    (Isaac Sim's live stage in the panel; a new in-memory stage when None).
     """
 
     def __init__(
