@@ -112,13 +112,12 @@ def check_overrides(task_id: str, overrides: Iterable[str]) -> None:
     """Every override of ``task_id`` names an existing key and an existing asset file, else one ConfigError line
     (before any scene is built; loads only Isaac Lab's configs)."""
     selectors, values = split_overrides(overrides)
-    for key, value in values:
-        _check_asset(key, value)
     if not values and not selectors:
         return
     env_cfg, agent_cfg = _resolve(task_id, selectors)
-    for key, _ in values:
+    for key, value in values:
         _check_path(env_cfg if key.startswith("env.") else agent_cfg, key)
+        _check_asset(key, value)
 
 
 def override_agent_cfg(task_id: str, agent_cfg: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
