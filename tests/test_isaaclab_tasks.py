@@ -134,27 +134,103 @@ def test_bad_input_gets_one_line_before_anything_is_built(workdir, args, needles
     assert not (workdir / "logs").exists()
 
 
-@needs_isaaclab
-def test_isaaclab_cartpole_trains_offline_and_plays(workdir, cartpole_usd):
-    """Isaac Lab's own Isaac-Cartpole (its env, its SB3 config) through our train.py and play.py."""
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, cartpole_usd) -> Path:
+    """Isaac Lab's own Isaac-Cartpole (its env, its SB3 config) trained 2 iterations through our train.py, offline."""
+    workdir = tmp_path_factory.mktemp("work")
     train = run_script(
         TRAIN, "--task", TASK, "--num_envs", "16", "--max_iterations", "2", *offline(cartpole_usd), cwd=workdir
     )
     assert train.returncode == 0, train.stderr[-4000:]
     runs = sorted((workdir / "logs" / "sb3" / TASK).iterdir())
     assert len(runs) == 1
-    run = runs[0]
-    assert (run / "model.zip").is_file()
-    params = (run / "params" / "env.yaml").read_text()
-    assert "usd_path" in params and "Isaac-Cartpole" in params
-    with zipfile.ZipFile(run / "model.zip") as z:
+    return runs[0]
+
+
+@needs_isaaclab
+def test_isaaclab_cartpole_trains_offline(trained_run):
+    assert (trained_run / "model.zip").is_file()
+    params = (trained_run / "params" / "env.yaml").read_text()
+    assert "usd_path" in params and "task: Isaac-Cartpole" in params
+    with zipfile.ZipFile(trained_run / "model.zip") as z:
         data = json.loads(z.read("data"))
-    assert data["num_timesteps"] == 2 * 16 * 16  # 2 iterations of n_steps 16 on 16 envs
+    assert data["num_timesteps"] == 2 * 16 * 16  # 2 iterations of Isaac Lab's n_steps 16 on 16 envs
     assert data["observation_space"]["_shape"] == [4]
 
+
+@needs_isaaclab
+def test_play_scores_it(trained_run, cartpole_usd):
     play = run_script(
-        PLAY, "--task", TASK, "--num_envs", "8", "--num_episodes", "8", *offline(cartpole_usd), cwd=workdir
+        PLAY,
+        "--task",
+        TASK,
+        "--num_envs",
+        "8",
+        "--num_episodes",
+        "8",
+        *offline(cartpole_usd),
+        cwd=trained_run.parents[3],
     )
     assert play.returncode == 0, play.stderr[-4000:]
     line = [x for x in play.stdout.splitlines() if x.startswith("episodes:")]
     assert line and line[0].startswith("episodes: 8"), play.stdout[-2000:]
+    assert str(trained_run / "model.zip") in play.stdout
+
+
+@needs_isaaclab
+def test_a_crafted_checkpoint_runs_nothing(trained_run, cartpole_usd, tmp_path):
+    """Every pickled entry of the model's data replaced by a payload that would write a marker file."""
+    from test_safe_loading import payload_b64, rewrite_zip
+
+    marker = tmp_path / "pwned"
+    with zipfile.ZipFile(trained_run / "model.zip") as z:
+        data = json.loads(z.read("data"))
+    for value in data.values():
+        if isinstance(value, dict) and ":serialized:" in value:
+            value[":serialized:"] = payload_b64(marker)
+    crafted = rewrite_zip(trained_run / "model.zip", tmp_path / "model.zip", {"data": json.dumps(data).encode()})
+    play = run_script(
+        PLAY, "--task", TASK, "--num_envs", "4", "--num_episodes", "4", "--checkpoint", str(crafted),
+        *offline(cartpole_usd), cwd=tmp_path,
+    )  # fmt: skip
+    assert not marker.exists()
+    assert play.returncode == 0, play.stderr[-4000:]
+
+
+@pytest.fixture(scope="module")
+def venv(cartpole_usd):
+    """Isaac Lab's Isaac-Cartpole in this process, through this package's SB3 wrapper."""
+    from isaaclab_trainer.tasks import load_env_cfg, override_env_cfg
+    from isaaclab_trainer.train.trainer import make_env
+    from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
+
+    cfg = override_env_cfg(load_env_cfg(TASK), num_envs=8, overrides=tuple(offline(cartpole_usd)))
+    env = make_env(TASK, cfg)
+    yield Sb3VecEnvWrapper(env)
+    env.close()
+
+
+@needs_isaaclab
+def test_wrapper_contract_with_true_terminal_observations(venv):
+    """Pushing every cart right: each episode ends by Isaac Lab's cart_out_of_bounds (|cart| > 3 m); the terminal
+    observation is the state past the bound, the returned one Isaac Lab's reset state (cart within +-1 m)."""
+    import numpy as np
+
+    obs = venv.reset()
+    assert obs.shape == (8, 4) and obs.dtype == np.float32
+    assert venv.action_space.shape == (1,) and venv.action_space.is_bounded("both")
+    ended = {}
+    for _ in range(300):
+        venv.step_async(np.ones((8, 1), dtype=np.float32))
+        obs, rewards, dones, infos = venv.step_wait()
+        assert rewards.shape == (8,) and dones.shape == (8,)
+        for i in np.flatnonzero(dones):
+            ended.setdefault(int(i), (infos[i], obs[i].copy()))
+        if len(ended) == 8:
+            break
+    assert len(ended) == 8
+    for info, reset_obs in ended.values():
+        assert info["TimeLimit.truncated"] is False
+        assert info["terminal_observation"][0] > 3.0  # cart position (joint_pos_rel) past the bound
+        assert abs(reset_obs[0]) <= 1.0
+        assert info["episode"]["l"] >= 1
