@@ -234,3 +234,46 @@ def test_wrapper_contract_with_true_terminal_observations(venv):
         assert info["terminal_observation"][0] > 3.0  # cart position (joint_pos_rel) past the bound
         assert abs(reset_obs[0]) <= 1.0
         assert info["episode"]["l"] >= 1
+
+
+SESSION = """
+import json, sys
+from isaaclab_trainer.session.session import TrainingSession
+from isaaclab_trainer.session.status import SessionState
+from isaaclab_trainer.ui.browser import newton_backend
+usd, log_root = sys.argv[1], sys.argv[2]
+session = TrainingSession(
+    task="isaaclab:Isaac-Cartpole", num_envs=8, log_root=log_root,
+    overrides=(f"env.scene.robot.spawn.usd_path={usd}", "env.scene.ground=None"),
+)
+session.build()
+view = newton_backend(session)
+bodies = view.model.body_count
+session.start_training(total_timesteps=8 * 16 * 2)
+frames = 0
+while session.status.state in (SessionState.TRAINING, SessionState.PAUSED):
+    session.update()
+    frames += 1
+status = session.status
+session.close()
+print(json.dumps({"bodies": bodies, "state": status.state.name, "timesteps": status.timesteps,
+                  "model": status.last_checkpoint, "frames": frames, "error": status.error}))
+"""
+
+
+@needs_isaaclab
+def test_the_session_trains_it_on_the_update_loop_and_the_panel_can_draw_it(cartpole_usd, tmp_path):
+    """What the panel does on Build and Start: the TrainingSession steps Isaac Lab's env frame by frame; the 3-D
+    view finds Isaac Lab's Newton model (3 bodies a cartpole, 8 envs)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", SESSION, str(cartpole_usd), str(tmp_path / "logs")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["bodies"] == 3 * 8
+    assert got["state"] == "DONE" and got["error"] is None
+    assert got["timesteps"] == 8 * 16 * 2 and got["frames"] > 1
+    assert Path(got["model"]).is_file() and f"sb3/{TASK}/" in got["model"]

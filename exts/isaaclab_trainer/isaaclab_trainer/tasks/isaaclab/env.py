@@ -19,6 +19,29 @@ from .configs import build_env_cfg
 from .env_cfg import IsaacLabEnvCfg
 
 
+class NewtonView:
+    """What the browser panel's 3-D view draws of an Isaac Lab env on Newton: Isaac Lab's Newton model and its
+    current state (``NewtonManager``). Isaac Lab's cloner places every env's bodies at their world positions, so the
+    view adds no offsets (``env_origins`` all zero)."""
+
+    def __init__(self, num_envs: int):
+        import numpy as np
+
+        self.env_origins = np.zeros((num_envs, 3), dtype=np.float32)
+
+    @property
+    def model(self) -> Any:
+        from isaaclab_newton.physics.newton_manager import NewtonManager
+
+        return NewtonManager.get_model()
+
+    @property
+    def state(self) -> Any:
+        from isaaclab_newton.physics.newton_manager import NewtonManager
+
+        return NewtonManager.get_state_0()
+
+
 class IsaacLabEnv(gym.Wrapper):
     """Isaac Lab's env of ``cfg.task``; ``unwrapped`` is Isaac Lab's ``ManagerBasedRLEnv`` / ``DirectRLEnv``."""
 
@@ -46,6 +69,8 @@ class IsaacLabEnv(gym.Wrapper):
             raise
         super().__init__(env)
         self.cfg = cfg
+        #: the panel's 3-D view of the Newton model (``ui/browser.py``'s ``newton_backend``)
+        self.backend = NewtonView(cfg.num_envs)
 
     def close(self) -> None:
         try:
