@@ -127,6 +127,8 @@ def test_isaaclab_tasks_are_listed_with_their_source():
         (["--task", TASK, "env.scene.robot.spawn.usd_path=/no/such/robot.usd"], ["/no/such/robot.usd", "not exist"]),
         (["--task", TASK, "scene.ground=None"], ["scene.ground", "env."]),
         (["--task", "isaaclab:Isaac-Cartpol"], ["isaaclab:Isaac-Cartpole"]),
+        (["--task", TASK, "agent.n_stepz=32"], ["agent.n_stepz", "agent.n_steps"]),
+        (["--task", TASK, "physics=isaacsim_physx"], ["needs Isaac Sim (Kit)", "physics=newton_mjwarp"]),
     ],
 )
 def test_bad_input_gets_one_line_before_anything_is_built(workdir, args, needles):

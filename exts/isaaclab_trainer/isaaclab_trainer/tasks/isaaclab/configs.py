@@ -19,6 +19,8 @@ from isaaclab_trainer.utils import ConfigError, closest_names
 from . import ENV_ENTRY_POINT, SB3_ENTRY_POINT
 from .env_cfg import IsaacLabEnvCfg
 
+#: Isaac Lab's launcher arguments here: no GUI (its kitless launch ignores the rest)
+LAUNCH_ARGS = {"headless": True}
 #: Isaac Lab's preset selectors (``physics=newton_mjwarp``)
 SELECTORS = ("physics", "renderer", "presets")
 #: value suffixes of asset files an override may point at, checked for existence before anything is built
@@ -109,15 +111,21 @@ def _check_asset(key: str, value: str) -> None:
 
 
 def check_overrides(task_id: str, overrides: Iterable[str]) -> None:
-    """Every override of ``task_id`` names an existing key and an existing asset file, else one ConfigError line
-    (before any scene is built; loads only Isaac Lab's configs)."""
+    """Every override of ``task_id`` names an existing key and an existing asset file, and the config they make
+    runs kitless here, else one ConfigError line (before any scene is built; loads only Isaac Lab's configs)."""
+    from isaaclab.app.sim_launcher import validate_launch
+
     selectors, values = split_overrides(overrides)
-    if not values and not selectors:
-        return
     env_cfg, agent_cfg = _resolve(task_id, selectors)
     for key, value in values:
         _check_path(env_cfg if key.startswith("env.") else agent_cfg, key)
         _check_asset(key, value)
+    _, kit_sources = validate_launch(env_cfg, dict(LAUNCH_ARGS))
+    if kit_sources:
+        raise ConfigError(
+            f"isaaclab:{task_id} needs Isaac Sim (Kit) for {', '.join(kit_sources)}; kitless Newton runs here "
+            "(try the override physics=newton_mjwarp)"
+        )
 
 
 def override_agent_cfg(task_id: str, agent_cfg: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import gymnasium as gym
 
 from isaaclab_trainer.utils import ConfigError
 
-from .configs import build_env_cfg
+from .configs import LAUNCH_ARGS, build_env_cfg
 from .env_cfg import IsaacLabEnvCfg
 
 
@@ -48,18 +48,11 @@ class IsaacLabEnv(gym.Wrapper):
     def __init__(self, cfg: IsaacLabEnvCfg, render_mode: str | None = None, stage: Any = None):
         if stage is not None:
             raise ConfigError(f"isaaclab:{cfg.task} builds its own scene; it cannot be given a USD stage")
-        from isaaclab.app.sim_launcher import launch_simulation, validate_launch
+        from isaaclab.app.sim_launcher import launch_simulation
 
-        env_cfg = build_env_cfg(cfg)
-        launch_args = {"headless": True}
-        _, kit_sources = validate_launch(env_cfg, launch_args)
-        if kit_sources:
-            raise ConfigError(
-                f"isaaclab:{cfg.task} needs Isaac Sim (Kit) for {', '.join(kit_sources)}; kitless Newton runs here "
-                "(try the override physics=newton_mjwarp)"
-            )
+        env_cfg = build_env_cfg(cfg)  # checked there, Kit needs included
         self._launch = contextlib.ExitStack()
-        self._launch.enter_context(launch_simulation(env_cfg, launch_args))
+        self._launch.enter_context(launch_simulation(env_cfg, dict(LAUNCH_ARGS)))
         try:
             # its EnvSpec, not its id: gymnasium resolves an unversioned id to a versioned one of the same name
             # (``Isaac-Cartpole`` to this package's ``Isaac-Cartpole-v0``)
