@@ -2,6 +2,8 @@
 # Isaac Lab Trainer launcher, with the flags Isaac Lab users know.
 #   -i, --install     create .venv in the repo with the package and its dependencies
 #                     (inside an Isaac Sim install, i.e. with $ISAACSIM_PATH set, use Isaac Sim's python)
+#   -i isaaclab       the same with Isaac Lab 3.0 (isaaclab[sb3]==3.0.0, Python 3.12, its own torch and Newton)
+#                     instead of the headless extra: its tasks train as --task isaaclab:<id>
 #   -p, --python ...  run python in that environment (installs first if missing)
 #   -t, --test ...    run the test suite (installs first if missing); extra args go to pytest
 #                     (run as root, -i and -t also install the Debian packages the 3-D videos and the
@@ -18,7 +20,7 @@ VENV="$(realpath -m "${ISAACLAB_VENV:-$REPO/.venv}")"
 EXT_DIR="$REPO/exts/isaaclab_trainer"
 TORCH_VERSION="2.13.0"
 
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 in_isaacsim() { [[ -n "${ISAACSIM_PATH:-}" && -x "${ISAACSIM_PATH}/python.sh" ]]; }
 
@@ -27,7 +29,11 @@ python_cmd() {
 }
 
 install() {
-    local py pip_args=(--disable-pip-version-check -q)
+    local py extra="${1:-}" pip_args=(--disable-pip-version-check -q)
+    if [[ -n "$extra" && "$extra" != isaaclab ]]; then
+        echo "[isaaclab.sh] error: unknown install option '$extra' (accepted: isaaclab)" >&2
+        exit 2
+    fi
     [[ -d /opt/wheels ]] && pip_args+=(--find-links /opt/wheels)
     if in_isaacsim; then
         py="$(python_cmd)"
@@ -44,6 +50,17 @@ install() {
         "$base" -m venv "$VENV"
     fi
     py="$VENV/bin/python"
+    if [[ "$extra" == isaaclab ]]; then
+        # Isaac Lab pins its own torch, warp and newton[sim] (older than the headless extra's newton): no headless
+        "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' \
+            || { echo "[isaaclab.sh] error: Isaac Lab 3.0 needs Python 3.12 (PYTHON=python3.12 ./isaaclab.sh -i isaaclab)" >&2; exit 1; }
+        "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[isaaclab,video,test,export,browser]"
+        install_gl
+        install_browser
+        "$py" -c 'import isaaclab_trainer, isaaclab_tasks' && touch "$VENV/.installed"
+        echo "[isaaclab.sh] installed with Isaac Lab; its tasks are --task isaaclab:<id>"
+        return
+    fi
     # CPU torch first, pinned, so that no dependency pulls a multi-GB CUDA build
     "$py" -m pip install "${pip_args[@]}" "torch==$TORCH_VERSION"
     "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[headless,video,test,export,ray,browser]"
@@ -131,7 +148,7 @@ launch_sim() {
 }
 
 case "${1:-}" in
-    -i|--install) install ;;
+    -i|--install) install "${2:-}" ;;
     -p|--python) shift; ensure_installed; exec "$(python_cmd)" "$@" ;;
     -t|--test) shift; ensure_installed; install_browser; cd "$REPO"; exec "$(python_cmd)" -m pytest "$@" ;;
     -s|--sim) shift; launch_sim "$@" ;;

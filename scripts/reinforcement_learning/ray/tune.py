@@ -16,7 +16,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sb3"))
 
 from cli_args import OneLineParser, fail, positive_int  # noqa: E402
 
-from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env, load_agent_cfg, load_env_cfg  # noqa: E402
+from isaaclab_trainer.tasks import (  # noqa: E402
+    DEFAULT_TASK,
+    OWN_SOURCE,
+    bytes_per_env,
+    load_agent_cfg,
+    load_env_cfg,
+    task_help,
+    task_source,
+)
 from isaaclab_trainer.train import sweep as sw  # noqa: E402
 from isaaclab_trainer.train.checks import UsageError, check_log_root, check_num_envs, check_task  # noqa: E402
 from isaaclab_trainer.train.runs import LOG_ROOT, claim_run_dir  # noqa: E402
@@ -25,7 +33,7 @@ from isaaclab_trainer.train.runs import LOG_ROOT, claim_run_dir  # noqa: E402
 OBJECT_STORE_BYTES = 128 * 1024**2
 
 parser = OneLineParser(prog="tune.py", description=__doc__.splitlines()[0])
-parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task")
+parser.add_argument("--task", type=str, default=DEFAULT_TASK, help=task_help())
 parser.add_argument("--sweep", type=str, default=None, help="sweep file (YAML): search space, search, scheduler")
 parser.add_argument("--seeds", type=str, default=None, help="seeds sweep of the task's own config, e.g. 1,2,3,4,5")
 parser.add_argument("--num_samples", type=positive_int, default=1, help="configurations drawn (each grid in full)")
@@ -70,6 +78,8 @@ def resume_dir(args) -> Path:
 def checked_sweep(args) -> tuple[sw.Sweep, dict]:
     """The sweep of the command line, every input checked before Ray starts (UsageError / ConfigError)."""
     check_task(args.task)
+    if task_source(args.task) != OWN_SOURCE:
+        raise UsageError(f"tune.py sweeps this package's tasks; {args.task} ({task_source(args.task)}) not yet")
     if (args.sweep is None) == (args.seeds is None):
         raise UsageError("give one of --sweep FILE (hyperparameters) or --seeds 1,2,3 (the task's config per seed)")
     agent_cfg = load_agent_cfg(args.task)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX, backend_names
-from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env
+from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env, check_overrides_apply, task_help
 from isaaclab_trainer.train.checks import (
     MAX_SEED,
     RANDOM_SEED,
@@ -77,9 +77,17 @@ class OneLineParser(argparse.ArgumentParser):
         fail(self.prog, message)
 
 
+#: help text of the key=value overrides (train.py, play.py)
+OVERRIDES_HELP = (
+    "Isaac Lab-style overrides of an isaaclab: task's configs, e.g. "
+    "env.scene.robot.spawn.usd_path=/path/robot.usd env.scene.ground=None agent.n_steps=32 physics=newton_mjwarp"
+)
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Flags train.py and play.py both take, named as in Isaac Lab."""
-    parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task")
+    parser.add_argument("--task", type=str, default=DEFAULT_TASK, help=task_help())
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help=OVERRIDES_HELP)
     parser.add_argument("--num_envs", type=positive_int, default=None, help="number of parallel environments")
     parser.add_argument(
         "--seed",
@@ -99,6 +107,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def check_common_args(args: argparse.Namespace) -> None:
     """Validate what can be checked before any scene is built; raises UsageError."""
     check_task(args.task)
+    check_overrides_apply(args.task, tuple(args.overrides))
     if args.device is not None:
         check_device(args.device, name="--device")
     if args.backend == PHYSX:
@@ -125,17 +134,24 @@ def launch_kit_if_needed(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def env_cfg_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
     """The task's env config with the command line's overrides, its env count checked (UsageError)."""
-    from isaaclab_trainer.tasks import env_cfg_path, load_env_cfg, override_env_cfg
+    from isaaclab_trainer.tasks import env_cfg_source, load_env_cfg, override_env_cfg
 
     env_cfg = load_env_cfg(args.task)
     if args.device is None:  # the task YAML's device must exist here too
-        check_device(env_cfg.device, name=f"{env_cfg_path(args.task)}: device")
+        check_device(env_cfg.device, name=f"{env_cfg_source(args.task)}: device")
     if args.num_envs is None:  # --num_envs was checked with the other flags; the YAML's value is not yet
         device = env_cfg.device if args.device is None else args.device
-        name = f"{env_cfg_path(args.task)}: num_envs"
+        name = f"{env_cfg_source(args.task)}: num_envs"
         check_num_envs(env_cfg.num_envs, device, name=name, bytes_per_env=bytes_per_env(args.task))
+    overrides = tuple(args.overrides) or None  # an isaaclab: task's key=value overrides (checked there)
     env_cfg = override_env_cfg(
-        env_cfg, "command line", backend=args.backend, num_envs=args.num_envs, seed=seed, device=args.device
+        env_cfg,
+        "command line",
+        backend=args.backend,
+        num_envs=args.num_envs,
+        seed=seed,
+        device=args.device,
+        overrides=overrides,
     )
     if env_cfg.seed == RANDOM_SEED:  # --seed -1 or a config's -1: draw one, as Isaac Lab does, and say which
         env_cfg.seed = resolve_seed(env_cfg.seed)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from cli_args import CHECKPOINT_HELP, OneLineParser, fail, resolve_checkpoint
 
-from isaaclab_trainer.tasks import DEFAULT_TASK
+from isaaclab_trainer.tasks import DEFAULT_TASK, OWN_SOURCE, task_help, task_source
 from isaaclab_trainer.train.checks import UsageError, check_checkpoint_task, check_task
 from isaaclab_trainer.train.export import FORMAT_CHOICES, check_export_deps, formats_of
 
 parser = OneLineParser(prog="export.py", description=__doc__.splitlines()[0])
-parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task")
+parser.add_argument("--task", type=str, default=DEFAULT_TASK, help=task_help())
 parser.add_argument("--checkpoint", type=str, default=None, help=CHECKPOINT_HELP)
 parser.add_argument("--use_last_checkpoint", action="store_true", help="newest run's checkpoint with the most steps")
 parser.add_argument("--format", choices=FORMAT_CHOICES, default="both", help="onnx, torchscript or both (default)")
@@ -26,6 +26,8 @@ def main() -> None:
     formats = formats_of(args.format)
     try:
         check_task(args.task)
+        if task_source(args.task) != OWN_SOURCE:
+            raise UsageError(f"export.py exports this package's tasks; {args.task} ({task_source(args.task)}) not yet")
         check_export_deps(formats)
         checkpoint = resolve_checkpoint(args.task, args.checkpoint, args.use_last_checkpoint)
         check_checkpoint_task(checkpoint, args.task)

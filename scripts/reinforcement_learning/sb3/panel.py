@@ -14,9 +14,10 @@ import importlib.util
 import io
 import sys
 
-from cli_args import OneLineParser, fail, positive_int
+from cli_args import OVERRIDES_HELP, OneLineParser, fail, positive_int
 
-from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env
+from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env, task_help
+from isaaclab_trainer.tasks.isaaclab.configs import split_overrides
 from isaaclab_trainer.train.checks import (
     UsageError,
     check_device,
@@ -29,7 +30,10 @@ from isaaclab_trainer.train.runs import LOG_ROOT, task_log_root
 from isaaclab_trainer.ui.access import LOOPBACK, browser_options, exposure_warning
 
 parser = OneLineParser(prog="panel.py", description=__doc__.splitlines()[0])
-parser.add_argument("--task", type=str, default=DEFAULT_TASK, help="gym id of the task preselected in the panel")
+parser.add_argument("--task", type=str, default=DEFAULT_TASK, help=f"preselected in the panel: {task_help()}")
+parser.add_argument(
+    "overrides", nargs="*", metavar="key=value", help=OVERRIDES_HELP + " (for every isaaclab: task built)"
+)
 parser.add_argument("--num_envs", type=positive_int, default=None, help="Environments field (default: the task's)")
 parser.add_argument("--seed", type=int, default=None, help="Seed field (default: the task's; -1 draws one at Build)")
 parser.add_argument("--device", type=str, default=None, help="simulation device: cpu, cuda or cuda:N")
@@ -45,6 +49,8 @@ def main() -> None:
     args = parser.parse_args()
     try:
         check_task(args.task)
+        if args.overrides:  # checked against an isaaclab: task's config when the panel builds one
+            split_overrides(args.overrides, "panel.py")
         if args.device is not None:
             check_device(args.device, name="--device")
         if args.num_envs is not None:
@@ -70,6 +76,7 @@ def main() -> None:
             seed=args.seed,
             device=args.device,
             log_root=args.log_root,
+            overrides=tuple(args.overrides),
             host=options.host,
             port=options.port,
             token=options.token,

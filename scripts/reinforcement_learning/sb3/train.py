@@ -1,6 +1,11 @@
 """Train a Stable-Baselines3 PPO agent on an Isaac Lab task (headless on Newton, or in Isaac Sim).
 
 ./isaaclab.sh -p scripts/reinforcement_learning/sb3/train.py --task Isaac-Cartpole-v0 --num_envs 64 --headless
+
+Isaac Lab 3.0's own tasks (installed with ./isaaclab.sh -i isaaclab) are isaaclab:<id>, configured by Isaac Lab's
+key=value overrides, e.g. offline with a local robot USD:
+./isaaclab.sh -p scripts/reinforcement_learning/sb3/train.py --task isaaclab:Isaac-Cartpole --num_envs 64 \
+    env.scene.robot.spawn.usd_path=/path/cartpole.usda env.scene.ground=None
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ def main() -> None:
 
     app, stage = launch_kit_if_needed(args)  # Isaac Sim and its stage for --backend physx, else None
 
-    from isaaclab_trainer.tasks import load_agent_cfg
+    from isaaclab_trainer.tasks import load_agent_cfg, override_agent_cfg
     from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
     from isaaclab_trainer.train.trainer import best_model_line, make_env, run_learning, setup_training
 
@@ -50,7 +55,7 @@ def main() -> None:
         from isaaclab_trainer.kit.app import AppUpdateCallback
 
     try:  # everything checkable is checked before the scene is built and the run folder created
-        agent_cfg = load_agent_cfg(args.task, path=args.agent)
+        agent_cfg = override_agent_cfg(args.task, load_agent_cfg(args.task, path=args.agent), tuple(args.overrides))
         # Isaac Lab's rule: --seed, else the agent config's, else the task config's; a seed of -1 is drawn (and
         # printed) in env_cfg_from_args, and the agent's is the env's, the drawn one too (params/ record it)
         env_cfg = env_cfg_from_args(args, seed=run_seed(args.seed, agent_cfg))

@@ -25,7 +25,14 @@ from typing import Any
 
 import gymnasium as gym
 
-from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env, load_agent_cfg, load_env_cfg, override_env_cfg
+from isaaclab_trainer.tasks import (
+    DEFAULT_TASK,
+    bytes_per_env,
+    load_agent_cfg,
+    load_env_cfg,
+    override_agent_cfg,
+    override_env_cfg,
+)
 from isaaclab_trainer.train import runs
 from isaaclab_trainer.train.checks import (
     RANDOM_SEED,
@@ -118,8 +125,10 @@ class TrainingSession:
 
     Inputs are checked at construction (``ValueError`` with a clear message). ``num_envs``, ``backend`` and
     ``device`` default to the task's config (``config/tasks/<task>.yaml``); ``seed`` to the agent config's, else
-    the task config's (Isaac Lab's rule, as train.py), and it is the env's and the agent's. ``stage`` is the USD
-    stage to author the envs into (Isaac Sim's live stage in the panel; a new in-memory stage when None).
+    the task config's (Isaac Lab's rule, as train.py), and it is the env's and the agent's. ``overrides`` are an
+    ``isaaclab:`` task's Isaac Lab-style ``key=value`` overrides (``env.scene.robot.spawn.usd_path=/path/robot.usd``).
+    ``stage`` is the USD stage to author the envs into (Isaac Sim's live stage in the panel; a new in-memory stage
+    when None).
     """
 
     def __init__(
@@ -133,12 +142,15 @@ class TrainingSession:
         agent_cfg: dict[str, Any] | None = None,
         frame_budget_ms: float = FRAME_BUDGET_MS,
         stage: Any = None,
+        overrides: tuple[str, ...] = (),
     ):
         self.task = check_task(task)
         cfg = load_env_cfg(self.task)
         if agent_cfg is not None and not isinstance(agent_cfg, dict):
             raise ValueError(f"agent_cfg must be a mapping (dict) or None, got {agent_cfg!r}")
-        self.agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
+        overrides = tuple(overrides)
+        agent_cfg = dict(agent_cfg) if agent_cfg is not None else load_agent_cfg(self.task)
+        self.agent_cfg = override_agent_cfg(self.task, agent_cfg, overrides)
         device = check_device(device) if device is not None else check_device(cfg.device, "task config device")
         check_num_envs(cfg.num_envs if num_envs is None else num_envs, device, bytes_per_env=bytes_per_env(self.task))
         asked = run_seed(seed, self.agent_cfg, cfg.seed)  # seed, else the agent config's, as train.py
@@ -150,7 +162,9 @@ class TrainingSession:
         if not (is_number(frame_budget_ms) and 0 < frame_budget_ms < math.inf):
             raise ValueError(f"frame_budget_ms must be a number > 0, got {frame_budget_ms!r}")
         check_backend(cfg.backend if backend is None else backend)
-        self.env_cfg = cfg = override_env_cfg(cfg, num_envs=num_envs, seed=seed, device=device, backend=backend)
+        self.env_cfg = cfg = override_env_cfg(
+            cfg, num_envs=num_envs, seed=seed, device=device, backend=backend, overrides=overrides or None
+        )
         check_log_root(log_root)
         self._settings = process_sb3_cfg(self.agent_cfg, cfg.num_envs)  # reject a bad agent config now
         self.log_root = Path(log_root)

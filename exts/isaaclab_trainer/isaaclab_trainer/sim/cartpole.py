@@ -234,3 +234,21 @@ def add_ground_light_physics(
 
     light = UsdLux.DomeLight.Define(stage, world.AppendChild("DomeLight"))
     light.CreateIntensityAttr(500.0)
+
+
+def write_cartpole_usd(path: str) -> str:
+    """Write the cartpole alone to a USD file whose default prim is its root (``/Robot``, at the origin), the
+    asset Isaac Lab's ``UsdFileCfg`` spawns: ``env.scene.robot.spawn.usd_path=<path>`` runs Isaac Lab's own
+    ``Isaac-Cartpole`` without NVIDIA's asset server. Returns ``path``."""
+    stage = Usd.Stage.CreateNew(path)
+    setup_stage(stage)
+    root = add_cartpole(stage, "/Robot", translation=(0.0, 0.0, 0.0))
+    stage.SetDefaultPrim(root)
+    stage.GetRootLayer().Save()
+    return path
+
+
+if __name__ == "__main__":  # python -m isaaclab_trainer.sim.cartpole cartpole.usda
+    import sys
+
+    print(write_cartpole_usd(sys.argv[1] if len(sys.argv) > 1 else "cartpole.usda"))

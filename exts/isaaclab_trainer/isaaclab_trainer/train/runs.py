@@ -31,6 +31,8 @@ from typing import Any
 
 import yaml
 
+from isaaclab_trainer.tasks import SOURCES
+
 #: where run folders go, relative to the working directory, as Isaac Lab's scripts put them
 LOG_ROOT = "logs"
 FINAL_MODEL = "model.zip"
@@ -48,8 +50,11 @@ _CHECKPOINT_RE = re.compile(r"^model_(\d+)_steps\.zip$")
 
 
 def task_log_root(task: str, log_root: str | os.PathLike = LOG_ROOT) -> Path:
-    """``<log_root>/sb3/<task>`` with any ``-Play`` suffix stripped, as play.py expects."""
-    return Path(log_root).resolve() / "sb3" / task.split(":")[-1].replace("-Play", "")
+    """``<log_root>/sb3/<task>`` with any ``-Play`` suffix stripped, as play.py expects, and any gym module prefix
+    (``module:<id>``); a task source's prefix stays (``isaaclab:Isaac-Cartpole`` is not this package's task)."""
+    prefix, sep, name = task.rpartition(":")
+    name = task if sep and prefix in SOURCES else name
+    return Path(log_root).resolve() / "sb3" / name.replace("-Play", "")
 
 
 def new_run_dir(task: str, log_root: str | os.PathLike = LOG_ROOT) -> Path:

@@ -24,8 +24,8 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
+from isaaclab_trainer import tasks
 from isaaclab_trainer.sim.backends.registry import NEWTON, owns_its_stage
-from isaaclab_trainer.tasks import canonical_task
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
 
 from .callbacks import AtomicCheckpointCallback, BestModelCallback, SummaryCallback, save_checkpoint
@@ -71,7 +71,7 @@ class TrainingSetup:
 
 def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any = None) -> gym.Env:
     """The registered env of ``task`` built from ``env_cfg`` (optionally in a given USD stage)."""
-    return gym.make(canonical_task(task), cfg=env_cfg, render_mode=render_mode, stage=stage)
+    return tasks.make_env(task, env_cfg, render_mode=render_mode, stage=stage)
 
 
 def make_eval_env(task: str, env_cfg: Any, num_envs: int) -> gym.Env | None:
@@ -82,6 +82,9 @@ def make_eval_env(task: str, env_cfg: Any, num_envs: int) -> gym.Env | None:
     None where that backend is missing: the ``newton`` package is not installed (Isaac Sim's own Python) or
     Isaac Sim's engines took its name (the Kit shell registers them); the run then keeps no best model.
     """
+    if tasks.task_source(task) != tasks.OWN_SOURCE:  # e.g. Isaac Lab's: one simulation context per process
+        logger.warning("no model_best.zip for this run: %s builds one env per process", task)
+        return None
     if importlib.util.find_spec("newton") is None or not owns_its_stage(NEWTON):
         logger.warning("no model_best.zip for this run: its evaluation envs need the headless Newton backend")
         return None

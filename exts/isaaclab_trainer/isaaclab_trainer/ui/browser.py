@@ -117,7 +117,10 @@ def quiet_closed_before_request() -> None:
 def newton_backend(session: Any) -> Any | None:
     """The session's physics backend when it can be drawn (a Newton model with env origins), else None."""
     env = getattr(session, "env", None) if session is not None else None
-    backend = getattr(getattr(env, "unwrapped", None), "backend", None)
+    # this package's envs hold it; an Isaac Lab env's wrapper (tasks/isaaclab/env.py) holds a view of its model
+    backend = getattr(env, "backend", None)
+    if backend is None:
+        backend = getattr(getattr(env, "unwrapped", None), "backend", None)
     return backend if hasattr(backend, "model") and hasattr(backend, "env_origins") else None
 
 

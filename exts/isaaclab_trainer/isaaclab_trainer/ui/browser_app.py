@@ -17,7 +17,7 @@ from typing import Any
 
 from isaaclab_trainer.session.status import SessionState
 from isaaclab_trainer.sim.backends.registry import NEWTON
-from isaaclab_trainer.tasks import DEFAULT_TASK
+from isaaclab_trainer.tasks import DEFAULT_TASK, OWN_SOURCE, task_source
 from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.access import LOOPBACK
 from isaaclab_trainer.ui.actions import ActionQueue
@@ -55,6 +55,7 @@ class BrowserApp:
     Args:
         task, num_envs, seed: initial values of the Task fields (None: the task config's; for the seed the agent
             config's, else the task config's, as train.py).
+        overrides: Isaac Lab-style ``key=value`` overrides of the ``isaaclab:`` tasks it builds.
         device: simulation device of the sessions it builds (None: the task config's).
         log_root: folder of ``sb3/<task>/<run>``.
         host, port, token: where the panel listens and the token it requires (``ui/access.py``).
@@ -72,10 +73,12 @@ class BrowserApp:
         port: int = 8080,
         token: str | None = None,
         fps: float = FPS,
+        overrides: tuple[str, ...] = (),
     ) -> None:
         from isaaclab_trainer.ui.browser import BrowserPanel
 
         self.device = device
+        self.overrides = tuple(overrides)
         self.period = 1.0 / fps
         self.actions = ActionQueue()
         self._stop = threading.Event()
@@ -119,7 +122,10 @@ class BrowserApp:
         from isaaclab_trainer.session.session import TrainingSession
 
         assert self.loop_thread_id is not None
-        session = LoopBoundSession(TrainingSession(device=self.device, **kwargs), self.loop_thread_id)
+        overrides = self.overrides if task_source(kwargs["task"]) != OWN_SOURCE else ()  # isaaclab: tasks' only
+        session = LoopBoundSession(
+            TrainingSession(device=self.device, overrides=overrides, **kwargs), self.loop_thread_id
+        )
         self.sessions.append(session)
         return session  # type: ignore[return-value]
 

@@ -1,0 +1,281 @@
+"""Isaac Lab 3.0's own tasks as the ``isaaclab:`` task source.
+
+Without ``isaaclab`` (the 3.11 and 3.12 venvs): nothing of it is imported, our tasks are unchanged, its ids say how
+to install it, and a wrong version is named. With it (``./isaaclab.sh -i isaaclab``): Isaac Lab's own
+``Isaac-Cartpole`` trains through train.py offline (our cartpole USD substituted by an override, no ground), play.py
+scores it, and bad input gets one line before anything is built.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import PLAY, REPO, TRAIN, run_script
+
+EXT = REPO / "exts" / "isaaclab_trainer"
+HAS_ISAACLAB = importlib.util.find_spec("isaaclab_tasks") is not None
+needs_isaaclab = pytest.mark.skipif(
+    not HAS_ISAACLAB, reason="Isaac Lab 3.0 is not installed in this venv (./isaaclab.sh -i isaaclab)"
+)
+TASK = "isaaclab:Isaac-Cartpole"
+
+
+def _python(code: str, *, path: list[Path] = ()) -> dict:
+    """Run ``code`` (which prints one JSON line last) in a fresh interpreter with the package (and ``path``)."""
+    pythonpath = ":".join(str(p) for p in (*path, EXT))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": pythonpath}, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
+    """The script failed with exit status 2 and one stderr line holding every needle; returns that line."""
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert len(lines) == 1, proc.stderr[-3000:]
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+LIST_TASKS = """
+import json, sys
+from isaaclab_trainer import tasks
+from isaaclab_trainer.tasks import isaaclab as source
+ids = tasks.registered_tasks()
+try:
+    tasks.check_task("isaaclab:Isaac-Cartpole")
+    error = None
+except ValueError as exc:
+    error = str(exc)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("isaaclab", "isaaclab_tasks", "isaaclab_rl"))
+print(json.dumps({"ids": ids, "error": error, "loaded": loaded, "help": tasks.task_help()}))
+"""
+
+
+@pytest.mark.skipif(HAS_ISAACLAB, reason="checks a venv without Isaac Lab; this one has it")
+def test_without_isaaclab_nothing_changes_and_nothing_is_imported():
+    got = _python(LIST_TASKS)
+    assert got["ids"] == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]
+    assert got["loaded"] == []
+    assert "not installed" in got["error"] and "./isaaclab.sh -i isaaclab" in got["error"]
+    assert "isaaclab:<id>" in got["help"]
+
+
+def test_a_wrong_isaaclab_version_is_named(tmp_path):
+    """An ``isaaclab`` 2.3.0 (a distribution's metadata and an ``isaaclab_tasks`` package, first on the path)."""
+    (tmp_path / "isaaclab_tasks").mkdir()
+    (tmp_path / "isaaclab_tasks" / "__init__.py").write_text("raise ImportError('must not be imported')\n")
+    info = tmp_path / "isaaclab-2.3.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: isaaclab\nVersion: 2.3.0\n")
+    got = _python(LIST_TASKS, path=[tmp_path])
+    assert got["ids"] == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]
+    assert "need Isaac Lab 3.0.x; isaaclab 2.3.0 is installed" in got["error"]
+    assert got["loaded"] == []
+
+
+def test_our_tasks_refuse_overrides(workdir):
+    proc = run_script(TRAIN, "--task", "Isaac-Cartpole-v0", "env.scene.num_envs=4", cwd=workdir)
+    _one_line_error(proc, "env.scene.num_envs=4", "isaaclab:<id>")
+    assert not (workdir / "logs").exists()
+
+
+# -- with Isaac Lab installed ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cartpole_usd(tmp_path_factory) -> Path:
+    """Our cartpole as a USD file (its root the default prim), Isaac Lab's robot asset offline."""
+    from isaaclab_trainer.sim.cartpole import write_cartpole_usd
+
+    return Path(write_cartpole_usd(str(tmp_path_factory.mktemp("usd") / "cartpole.usda")))
+
+
+def offline(usd: Path) -> list[str]:
+    """The overrides that run Isaac Lab's Isaac-Cartpole without NVIDIA's asset server."""
+    return [f"env.scene.robot.spawn.usd_path={usd}", "env.scene.ground=None"]
+
+
+@needs_isaaclab
+def test_isaaclab_tasks_are_listed_with_their_source():
+    from isaaclab_trainer import tasks
+
+    ids = tasks.registered_tasks()
+    assert ids[:3] == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]
+    assert TASK in ids and "isaaclab:Isaac-Cartpole-Direct" in ids
+    assert "isaaclab:Isaac-Cartpole-Camera" not in ids  # no SB3 config
+    assert tasks.task_source(TASK).startswith("Isaac Lab 3.0")
+    assert tasks.task_source("Isaac-Cartpole") == "isaaclab_trainer"
+
+
+@needs_isaaclab
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--task", "isaaclab:Isaac-Cartpole-Camera"], ["Isaac-Cartpole-Camera", "no SB3 config"]),
+        (["--task", TASK, "env.scene.robot.spawn.usd_pth=/x.usd"], ["usd_pth", "env.scene.robot.spawn.usd_path"]),
+        (["--task", TASK, "env.scene.robot.spawn.usd_path=/no/such/robot.usd"], ["/no/such/robot.usd", "not exist"]),
+        (["--task", TASK, "scene.ground=None"], ["scene.ground", "env."]),
+        (["--task", "isaaclab:Isaac-Cartpol"], ["isaaclab:Isaac-Cartpole"]),
+        (["--task", TASK, "agent.n_stepz=32"], ["agent.n_stepz", "agent.n_steps"]),
+        (["--task", TASK, "physics=isaacsim_physx"], ["needs Isaac Sim (Kit)", "physics=newton_mjwarp"]),
+    ],
+)
+def test_bad_input_gets_one_line_before_anything_is_built(workdir, args, needles):
+    _one_line_error(run_script(TRAIN, *args, "--num_envs", "4", cwd=workdir), *needles)
+    assert not (workdir / "logs").exists()
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, cartpole_usd) -> Path:
+    """Isaac Lab's own Isaac-Cartpole (its env, its SB3 config) trained 2 iterations through our train.py, offline."""
+    workdir = tmp_path_factory.mktemp("work")
+    train = run_script(
+        TRAIN, "--task", TASK, "--num_envs", "16", "--max_iterations", "2", *offline(cartpole_usd), cwd=workdir
+    )
+    assert train.returncode == 0, train.stderr[-4000:]
+    runs = sorted((workdir / "logs" / "sb3" / TASK).iterdir())
+    assert len(runs) == 1
+    return runs[0]
+
+
+@needs_isaaclab
+def test_isaaclab_cartpole_trains_offline(trained_run):
+    assert (trained_run / "model.zip").is_file()
+    params = (trained_run / "params" / "env.yaml").read_text()
+    assert "usd_path" in params and "task: Isaac-Cartpole" in params
+    with zipfile.ZipFile(trained_run / "model.zip") as z:
+        data = json.loads(z.read("data"))
+    assert data["num_timesteps"] == 2 * 16 * 16  # 2 iterations of Isaac Lab's n_steps 16 on 16 envs
+    assert data["observation_space"]["_shape"] == [4]
+
+
+@needs_isaaclab
+def test_play_scores_it(trained_run, cartpole_usd):
+    play = run_script(
+        PLAY,
+        "--task",
+        TASK,
+        "--num_envs",
+        "8",
+        "--num_episodes",
+        "8",
+        *offline(cartpole_usd),
+        cwd=trained_run.parents[3],
+    )
+    assert play.returncode == 0, play.stderr[-4000:]
+    line = [x for x in play.stdout.splitlines() if x.startswith("episodes:")]
+    assert line and line[0].startswith("episodes: 8"), play.stdout[-2000:]
+    assert str(trained_run / "model.zip") in play.stdout
+
+
+@needs_isaaclab
+def test_a_crafted_checkpoint_runs_nothing(trained_run, cartpole_usd, tmp_path):
+    """Every pickled entry of the model's data replaced by a payload that would write a marker file."""
+    from test_safe_loading import payload_b64, rewrite_zip
+
+    marker = tmp_path / "pwned"
+    with zipfile.ZipFile(trained_run / "model.zip") as z:
+        data = json.loads(z.read("data"))
+    for value in data.values():
+        if isinstance(value, dict) and ":serialized:" in value:
+            value[":serialized:"] = payload_b64(marker)
+    crafted = rewrite_zip(trained_run / "model.zip", tmp_path / "model.zip", {"data": json.dumps(data).encode()})
+    play = run_script(
+        PLAY, "--task", TASK, "--num_envs", "4", "--num_episodes", "4", "--checkpoint", str(crafted),
+        *offline(cartpole_usd), cwd=tmp_path,
+    )  # fmt: skip
+    assert not marker.exists()
+    assert play.returncode == 0, play.stderr[-4000:]
+
+
+@pytest.fixture(scope="module")
+def venv(cartpole_usd):
+    """Isaac Lab's Isaac-Cartpole in this process, through this package's SB3 wrapper."""
+    from isaaclab_trainer.tasks import load_env_cfg, override_env_cfg
+    from isaaclab_trainer.train.trainer import make_env
+    from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
+
+    cfg = override_env_cfg(load_env_cfg(TASK), num_envs=8, overrides=tuple(offline(cartpole_usd)))
+    env = make_env(TASK, cfg)
+    yield Sb3VecEnvWrapper(env)
+    env.close()
+
+
+@needs_isaaclab
+def test_wrapper_contract_with_true_terminal_observations(venv):
+    """Pushing every cart right: each episode ends by Isaac Lab's cart_out_of_bounds (|cart| > 3 m); the terminal
+    observation is the state past the bound, the returned one Isaac Lab's reset state (cart within +-1 m)."""
+    import numpy as np
+
+    obs = venv.reset()
+    assert obs.shape == (8, 4) and obs.dtype == np.float32
+    assert venv.action_space.shape == (1,) and venv.action_space.is_bounded("both")
+    ended = {}
+    for _ in range(300):
+        venv.step_async(np.ones((8, 1), dtype=np.float32))
+        obs, rewards, dones, infos = venv.step_wait()
+        assert rewards.shape == (8,) and dones.shape == (8,)
+        for i in np.flatnonzero(dones):
+            ended.setdefault(int(i), (infos[i], obs[i].copy()))
+        if len(ended) == 8:
+            break
+    assert len(ended) == 8
+    for info, reset_obs in ended.values():
+        assert info["TimeLimit.truncated"] is False
+        assert info["terminal_observation"][0] > 3.0  # cart position (joint_pos_rel) past the bound
+        assert abs(reset_obs[0]) <= 1.0
+        assert info["episode"]["l"] >= 1
+
+
+SESSION = """
+import json, sys
+from isaaclab_trainer.session.session import TrainingSession
+from isaaclab_trainer.session.status import SessionState
+from isaaclab_trainer.ui.browser import newton_backend
+usd, log_root = sys.argv[1], sys.argv[2]
+session = TrainingSession(
+    task="isaaclab:Isaac-Cartpole", num_envs=8, log_root=log_root,
+    overrides=(f"env.scene.robot.spawn.usd_path={usd}", "env.scene.ground=None"),
+)
+session.build()
+view = newton_backend(session)
+bodies = view.model.body_count
+session.start_training(total_timesteps=8 * 16 * 2)
+frames = 0
+while session.status.state in (SessionState.TRAINING, SessionState.PAUSED):
+    session.update()
+    frames += 1
+status = session.status
+session.close()
+print(json.dumps({"bodies": bodies, "state": status.state.name, "timesteps": status.timesteps,
+                  "model": status.last_checkpoint, "frames": frames, "error": status.error}))
+"""
+
+
+@needs_isaaclab
+def test_the_session_trains_it_on_the_update_loop_and_the_panel_can_draw_it(cartpole_usd, tmp_path):
+    """What the panel does on Build and Start: the TrainingSession steps Isaac Lab's env frame by frame; the 3-D
+    view finds Isaac Lab's Newton model (3 bodies a cartpole, 8 envs)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", SESSION, str(cartpole_usd), str(tmp_path / "logs")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["bodies"] == 3 * 8
+    assert got["state"] == "DONE" and got["error"] is None
+    assert got["timesteps"] == 8 * 16 * 2 and got["frames"] > 1
+    assert Path(got["model"]).is_file() and f"sb3/{TASK}/" in got["model"]
