@@ -45,13 +45,13 @@ sys.path.insert(0, {scripts!r})
 import isaaclab_trainer
 from cli_args import resolve_checkpoint
 from isaaclab_trainer.tasks import load_env_cfg
-from isaaclab_trainer.train.player import load_policy, run_episodes
+from isaaclab_trainer.train.player import evaluate, load_policy
 from isaaclab_trainer.train.trainer import make_env
 out = {{}}
 for name, selector in {picks!r}.items():
     checkpoint = resolve_checkpoint({task!r}, selector, use_last_checkpoint=False)
     env = make_env({task!r}, load_env_cfg({task!r}))
-    returns, lengths = run_episodes(load_policy(checkpoint, env, {task!r}), num_episodes={episodes})
+    returns, lengths = evaluate(load_policy(checkpoint, env, {task!r}), episodes={episodes})
     env.close()
     out[name] = {{"checkpoint": checkpoint.path.name, "mean_return": sum(returns) / len(returns),
                  "min_return": min(returns), "mean_length": sum(lengths) / len(lengths)}}
