@@ -36,8 +36,8 @@ WORST_TARGET, MEDIAN_TARGET = 4.5, 4.8
 PICKS = {"model.zip": None, "last checkpoint": "latest", "best": "best"}
 SB3_SCRIPTS = REPO / "scripts" / "reinforcement_learning" / "sb3"
 TRAIN = SB3_SCRIPTS / "train.py"
-#: the agent config before the best model and the learning-rate schedule, for the wall-time comparison
-PREVIOUS_CONFIG = {"learning_rate": 3e-4, "eval_interval": 0}
+#: the agent config before the best model and the learning-rate schedule (5e5 timesteps), for the wall-time comparison
+PREVIOUS_CONFIG = {"learning_rate": 3e-4, "eval_interval": 0, "n_timesteps": 500_000}
 
 PLAY_CHILD = """
 import json, sys
@@ -201,7 +201,7 @@ def markdown(res: dict[str, Any]) -> str:
         text += (
             f"\n\nThe default command alone (seed 42): **{d['wall_s']:.0f} s** (load average "
             f"{d['load_avg_1m_at_start']:.2f} at its start); with the previous agent config (constant learning "
-            f"rate 3e-4, no best model) right after it: {p['wall_s']:.0f} s (load average "
+            f"rate 3e-4, 5e5 timesteps, no best model) right after it: {p['wall_s']:.0f} s (load average "
             f"{p['load_avg_1m_at_start']:.2f}); ratio {a['ratio']:.2f}."
         )
     return text
