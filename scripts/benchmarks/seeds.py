@@ -36,8 +36,8 @@ WORST_TARGET, MEDIAN_TARGET = 4.5, 4.8
 PICKS = {"model.zip": None, "last checkpoint": "latest", "best": "best"}
 SB3_SCRIPTS = REPO / "scripts" / "reinforcement_learning" / "sb3"
 TRAIN = SB3_SCRIPTS / "train.py"
-#: the agent config before the best model and the learning-rate schedule, for the wall-time comparison
-PREVIOUS_CONFIG = {"learning_rate": 3e-4, "eval_interval": 0}
+#: the agent config before the best model and the learning-rate schedule (5e5 timesteps), for the wall-time comparison
+PREVIOUS_CONFIG = {"learning_rate": 3e-4, "eval_interval": 0, "n_timesteps": 500_000}
 
 PLAY_CHILD = """
 import json, sys
@@ -45,13 +45,13 @@ sys.path.insert(0, {scripts!r})
 import isaaclab_trainer
 from cli_args import resolve_checkpoint
 from isaaclab_trainer.tasks import load_env_cfg
-from isaaclab_trainer.train.player import load_policy, run_episodes
+from isaaclab_trainer.train.player import evaluate, load_policy
 from isaaclab_trainer.train.trainer import make_env
 out = {{}}
 for name, selector in {picks!r}.items():
     checkpoint = resolve_checkpoint({task!r}, selector, use_last_checkpoint=False)
     env = make_env({task!r}, load_env_cfg({task!r}))
-    returns, lengths = run_episodes(load_policy(checkpoint, env, {task!r}), num_episodes={episodes})
+    returns, lengths = evaluate(load_policy(checkpoint, env, {task!r}), episodes={episodes})
     env.close()
     out[name] = {{"checkpoint": checkpoint.path.name, "mean_return": sum(returns) / len(returns),
                  "min_return": min(returns), "mean_length": sum(lengths) / len(lengths)}}
@@ -201,7 +201,7 @@ def markdown(res: dict[str, Any]) -> str:
         text += (
             f"\n\nThe default command alone (seed 42): **{d['wall_s']:.0f} s** (load average "
             f"{d['load_avg_1m_at_start']:.2f} at its start); with the previous agent config (constant learning "
-            f"rate 3e-4, no best model) right after it: {p['wall_s']:.0f} s (load average "
+            f"rate 3e-4, 5e5 timesteps, no best model) right after it: {p['wall_s']:.0f} s (load average "
             f"{p['load_avg_1m_at_start']:.2f}); ratio {a['ratio']:.2f}."
         )
     return text
