@@ -62,10 +62,13 @@ print(json.dumps({"ids": ids, "error": error, "loaded": loaded, "help": tasks.ta
 """
 
 
+OWN_IDS = ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0", "Isaac-Humanoid-v0"]  #: our tasks alone
+
+
 @pytest.mark.skipif(HAS_ISAACLAB, reason="checks a venv without Isaac Lab; this one has it")
 def test_without_isaaclab_nothing_changes_and_nothing_is_imported():
     got = _python(LIST_TASKS)
-    assert got["ids"] == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]
+    assert got["ids"] == OWN_IDS
     assert got["loaded"] == []
     assert "not installed" in got["error"] and "./isaaclab.sh -i isaaclab" in got["error"]
     assert "isaaclab:<id>" in got["help"]
@@ -79,7 +82,7 @@ def test_a_wrong_isaaclab_version_is_named(tmp_path):
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: isaaclab\nVersion: 2.3.0\n")
     got = _python(LIST_TASKS, path=[tmp_path])
-    assert got["ids"] == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]
+    assert got["ids"] == OWN_IDS
     assert "need Isaac Lab 3.0.x; isaaclab 2.3.0 is installed" in got["error"]
     assert got["loaded"] == []
 
@@ -111,7 +114,7 @@ def test_isaaclab_tasks_are_listed_with_their_source():
     from isaaclab_trainer import tasks
 
     ids = tasks.registered_tasks()
-    assert ids[:3] == ["Isaac-Cartpole-v0", "Isaac-Cartpole-Direct-v0", "Isaac-Ant-v0"]
+    assert ids[: len(OWN_IDS)] == OWN_IDS
     assert TASK in ids and "isaaclab:Isaac-Cartpole-Direct" in ids
     assert "isaaclab:Isaac-Cartpole-Camera" not in ids  # no SB3 config
     assert tasks.task_source(TASK).startswith("Isaac Lab 3.0")
