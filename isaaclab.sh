@@ -57,7 +57,10 @@ install() {
         "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[isaaclab,video,test,export,browser]"
         install_gl
         install_browser
-        "$py" -c 'import isaaclab_trainer, isaaclab_tasks' && touch "$VENV/.installed"
+        # through our task source, which registers Isaac Lab's tasks beside ours (gymnasium refuses the clash otherwise)
+        "$py" -c 'from isaaclab_trainer import tasks; tasks.check_task("isaaclab:Isaac-Cartpole")' \
+            || { echo "[isaaclab.sh] error: Isaac Lab's tasks do not load in $VENV (above)" >&2; exit 1; }
+        touch "$VENV/.installed"
         echo "[isaaclab.sh] installed with Isaac Lab; its tasks are --task isaaclab:<id>"
         return
     fi
