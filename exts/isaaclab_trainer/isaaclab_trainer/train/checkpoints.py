@@ -177,9 +177,8 @@ def load_vecnormalize_stats(path: str | os.PathLike, obs_shape: tuple[int, ...] 
     return stats
 
 
-def wrap_with_stats(path: str | os.PathLike, venv: VecEnv) -> VecNormalize:
-    """``venv`` normalized with the frozen statistics at ``path`` (for playing a policy)."""
-    stats = load_vecnormalize_stats(path, venv.observation_space.shape)
+def freeze_stats(stats: VecNormalize, venv: VecEnv) -> VecNormalize:
+    """``venv`` normalized with the frozen statistics ``stats`` (for playing a policy)."""
     stats.set_venv(venv)
     stats.training = False
     stats.norm_reward = False
