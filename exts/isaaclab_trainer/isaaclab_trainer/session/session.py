@@ -40,7 +40,15 @@ from isaaclab_trainer.train.checks import (
     resolve_seed,
 )
 from isaaclab_trainer.train.follow import CheckpointFollower, CheckpointWatch, Loaded, checkpoint_timesteps
-from isaaclab_trainer.train.player import DetachedPolicy, PolicyPlayer, attach, evaluate, load_detached, load_policy
+from isaaclab_trainer.train.player import (
+    DetachedPolicy,
+    PolicyPlayer,
+    attach,
+    evaluate,
+    load_detached,
+    load_policy,
+    warm_up,
+)
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
 from isaaclab_trainer.utils import is_number, one_line
@@ -338,7 +346,9 @@ class TrainingSession:
         self._reset_progress(0)
         self._player, self._eval_run = None, watch.run_dir
         task = self.task
-        self._follower = CheckpointFollower(watch, lambda checkpoint: load_detached(checkpoint, task))
+        self._follower = CheckpointFollower(
+            watch, lambda checkpoint: load_detached(checkpoint, task), prepare=lambda: warm_up(task)
+        )
         self._state = SessionState.PLAYING
         self._message = f"evaluating {watch.run_dir.name}: waiting for its first checkpoint"
 

@@ -118,12 +118,16 @@ class CheckpointFollower(Generic[T]):
     The thread that plays takes the newest loaded one (:meth:`take`) and swaps it in; neither the look into
     the folder nor the load (a checksum of the zip, two agents built: ~0.1 s, more under load) holds up
     its frames. ``load`` must not touch what that thread steps; a :class:`~.checks.UsageError` it raises
-    is kept in :attr:`problem` and the checkpoint skipped.
+    is kept in :attr:`problem` and the checkpoint skipped. ``prepare`` runs on the thread first (one-time
+    costs of the first load, paid before a checkpoint waits on them).
     """
 
-    def __init__(self, watch: CheckpointWatch, load: Callable[[Checkpoint], T]) -> None:
+    def __init__(
+        self, watch: CheckpointWatch, load: Callable[[Checkpoint], T], prepare: Callable[[], None] | None = None
+    ) -> None:
         self.watch = watch
         self._load = load
+        self._prepare = prepare
         self._lock = threading.Lock()
         self._ready: Loaded[T] | None = None
         #: the one-line reason the newest checkpoint was refused, if it was
@@ -145,6 +149,11 @@ class CheckpointFollower(Generic[T]):
         self._stop.set()
 
     def _run(self) -> None:
+        if self._prepare is not None:
+            try:
+                self._prepare()
+            except Exception as exc:  # noqa: BLE001 - only a head start: the first load meets the error itself
+                logger.warning("Evaluate: preparing to load checkpoints failed", exc_info=exc)
         while not self._stop.is_set():
             try:
                 found = self.watch.poll(force=True)

@@ -22,7 +22,7 @@ from isaaclab_trainer.tasks import env_class, load_agent_cfg
 from isaaclab_trainer.utils import load_yaml
 from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper, sb3_action_space
 
-from .checkpoints import freeze_stats, load_agent, load_vecnormalize_stats
+from .checkpoints import freeze_stats, load_agent, load_vecnormalize_stats, template_agent
 from .checks import Checkpoint
 from .runs import vecnormalize_path
 from .sb3_cfg import AgentSettings, process_sb3_cfg
@@ -78,18 +78,29 @@ class DetachedPolicy:
     settings: AgentSettings
 
 
+def _spaces_venv(task: str) -> VecEnv:
+    obs_space, act_space = env_class(task).policy_spaces()
+    return DummyVecEnv([lambda: _SpacesOnlyEnv(obs_space, sb3_action_space(act_space))])
+
+
+def warm_up(task: str) -> None:
+    """Build and drop an agent of ``task``'s config, so a process's first agent costs nothing later: the first
+    one takes ~1.3 s of CPU (PyTorch's first optimizer imports ``torch._dynamo``), which would otherwise fall
+    on the first checkpoint loaded."""
+    template_agent(_spaces_venv(task), process_sb3_cfg(load_agent_cfg(task), 1, source=task))
+
+
 def load_detached(checkpoint: Checkpoint, task: str) -> DetachedPolicy:
     """Load a checked ``checkpoint`` (safe loader) and its statistics without building or touching any env, so
     it may run on a thread beside the one that steps the envs; :func:`attach` gives it the envs.
 
     Statistics or a network that do not fit raise :class:`~.checks.UsageError` naming the file.
     """
-    obs_space, act_space = env_class(task).policy_spaces()
-    venv = DummyVecEnv([lambda: _SpacesOnlyEnv(obs_space, sb3_action_space(act_space))])
+    venv = _spaces_venv(task)
     settings = checkpoint_agent_settings(checkpoint.path, task, num_envs=1)
     agent = load_agent(checkpoint, venv, settings, restore_stats=False)
     stats_path = vecnormalize_path(checkpoint.path)
-    stats = load_vecnormalize_stats(stats_path, obs_space.shape) if stats_path.is_file() else None
+    stats = load_vecnormalize_stats(stats_path, venv.observation_space.shape) if stats_path.is_file() else None
     return DetachedPolicy(checkpoint, agent, stats, settings)
 
 
