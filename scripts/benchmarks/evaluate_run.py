@@ -92,20 +92,21 @@ def _train(cwd: Path, total: int, on_run_dir=None) -> dict[str, float]:  # noqa:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     t0, busy0 = time.monotonic(), machine_busy_s()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, text=True, env=env)
-    rate = 0.0
+    rate, steps = 0.0, 0
     assert proc.stdout is not None
     for text in proc.stdout:
         if "Logging experiment in directory" in text and on_run_dir is not None:
             on_run_dir(Path(text.split(": ", 1)[1].strip()))
         match = _RATE.search(text)
         if match:
-            rate = float(match.group(2).replace(",", ""))
+            rate, steps = float(match.group(2).replace(",", "")), int(match.group(1))
     _, status, usage = os.wait4(proc.pid, 0)  # its own rusage (Popen.wait would drop it)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0 or rate == 0.0:
         raise RuntimeError(f"train.py failed (exit {proc.returncode})")
     return {
         "rate": rate,
+        "timesteps": steps,
         "train_cpu_s": usage.ru_utime + usage.ru_stime,
         "wall_s": time.monotonic() - t0,
         "machine_busy_s": machine_busy_s() - busy0,
@@ -260,7 +261,7 @@ def run(quick: bool) -> dict[str, Any]:
         out["other_jobs_cores"] = median(
             [max(0.0, r["machine_busy_s"] - o) / r["wall_s"] for r, o in zip(rounds[arm], ours, strict=True)]
         )
-        out["steps_per_train_cpu_s"] = median([r["rate"] * r["wall_s"] / r["train_cpu_s"] for r in rounds[arm]])
+        out["steps_per_train_cpu_s"] = median([r["timesteps"] / r["train_cpu_s"] for r in rounds[arm]])
         for key in ("frames", "scene_frames", "page_frames"):
             if key in rounds[arm][0]:
                 out[f"{key}_per_s"] = median([r[key] / r["wall_s"] for r in rounds[arm]])
@@ -323,7 +324,7 @@ def markdown(res: dict[str, Any]) -> str:
         [
             "arm (median of rounds)",
             "train.py cores",
-            "train.py steps per CPU s",
+            "train.py steps per CPU s (start-up included)",
             "panel cores",
             "Chromium cores",
             "other jobs' cores",
