@@ -252,10 +252,9 @@ def test_session_evaluate_follows_new_checkpoints(finished_run: Path, tmp_path: 
         points = session.status.evaluation.points
         assert [steps for steps, _ in points][-1] == 12288 and session.status.episodes > 0
         shutil.rmtree(live)
-        for _ in range(60):
+        deadline = time.monotonic() + 60  # the run folder is watched on a thread of its own
+        while "deleted" not in session.status.message and time.monotonic() < deadline:
             session.update()
-            if "deleted" in session.status.message:
-                break
             time.sleep(0.02)
         assert session.status.message == f"run folder {live.name} was deleted; playing model_12288_steps.zip"
         assert session.status.state.value == "PLAYING"

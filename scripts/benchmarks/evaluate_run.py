@@ -1,19 +1,22 @@
-"""10. Evaluate: train.py's env steps/s while a browser panel (``BrowserPanel``) evaluates its run at Full
-rendering on the same cores, with a headless Chromium showing the page and without one (the browser on
-another machine, through an SSH tunnel), vs train.py alone; and the delay from a checkpoint landing
-(its file's time) to the first frame the panel plays with it, for checkpoints that landed while the
-panel evaluated.
+"""10. Evaluate: train.py's env steps/s while a browser panel (``BrowserApp``, panel.py's app) evaluates its
+run at Full rendering on the same cores, with a headless Chromium showing the page and without one (the
+browser on another machine, through an SSH tunnel), vs train.py alone; and the delay from a checkpoint
+landing (its file's time) to the first frame the panel plays with it, in its parts, for checkpoints that
+landed while the panel evaluated.
 
 train.py runs as a user starts it (a subprocess, 64 envs, a checkpoint every 16,384 timesteps); its rate
 is the last summary line's (timesteps / seconds since ``learn()`` began). Rounds rotate the order of the
 three arms. The panel is driven as its buttons do: actions posted to its loop thread (select the run,
-Evaluate); it builds the task config's 64 envs.
+Evaluate); it builds the task config's 64 envs. Each round also records the CPU seconds of train.py
+(its rusage), of the panel's process and of Chromium's processes (``/proc``), and the whole machine's
+busy CPU seconds (``/proc/stat``), so the shares read the same at any load average.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +34,40 @@ NUM_ENVS = 64
 CHECKPOINT_INTERVAL = 16384
 TRAIN = Path(__file__).resolve().parents[1] / "reinforcement_learning" / "sb3" / "train.py"
 _RATE = re.compile(r"timesteps: (\d+)\s+steps/s: ([\d,]+)")
+#: counts the frames the page draws (three.js draws in requestAnimationFrame callbacks, on demand)
+FRAME_COUNTER = """
+window.__frames = 0;
+const raf = window.requestAnimationFrame.bind(window);
+window.requestAnimationFrame = (cb) => raf((t) => { window.__frames += 1; cb(t); });
+"""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores; ``/proc/stat``: all but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / _TICK
+
+
+def descendants_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) of the live processes under ``root`` (not itself)."""
+    parent, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        rest = raw[raw.rindex(")") + 2 :].split()
+        parent[int(entry)] = int(rest[1])
+        cpu[int(entry)] = (int(rest[11]) + int(rest[12])) / _TICK
+    total, todo = 0.0, [p for p, pp in parent.items() if pp == root]
+    while todo:
+        pid = todo.pop()
+        total += cpu[pid]
+        todo += [p for p, pp in parent.items() if pp == pid]
+    return total
 
 
 def _agent_yaml(folder: Path, total: int) -> Path:
@@ -48,43 +85,58 @@ def _agent_yaml(folder: Path, total: int) -> Path:
     return path
 
 
-def _train(cwd: Path, total: int, on_run_dir=None) -> float:  # noqa: ANN001 - callback
-    """Run train.py to its budget in ``cwd``; its env steps/s over ``learn()``."""
+def _train(cwd: Path, total: int, on_run_dir=None) -> dict[str, float]:  # noqa: ANN001 - callback
+    """Run train.py to its budget in ``cwd``: its env steps/s over ``learn()``, its CPU seconds and wall time."""
     cmd = [sys.executable, str(TRAIN), "--task", TASK, "--num_envs", str(NUM_ENVS), "--headless"]
     cmd += ["--agent", str(_agent_yaml(cwd, total)), "--log_interval", str(CHECKPOINT_INTERVAL)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    t0, busy0 = time.monotonic(), machine_busy_s()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, text=True, env=env)
-    rate = 0.0
+    rate, steps = 0.0, 0
     assert proc.stdout is not None
     for text in proc.stdout:
         if "Logging experiment in directory" in text and on_run_dir is not None:
             on_run_dir(Path(text.split(": ", 1)[1].strip()))
         match = _RATE.search(text)
         if match:
-            rate = float(match.group(2).replace(",", ""))
-    if proc.wait() != 0 or rate == 0.0:
+            rate, steps = float(match.group(2).replace(",", "")), int(match.group(1))
+    _, status, usage = os.wait4(proc.pid, 0)  # its own rusage (Popen.wait would drop it)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0 or rate == 0.0:
         raise RuntimeError(f"train.py failed (exit {proc.returncode})")
-    return rate
+    return {
+        "rate": rate,
+        "timesteps": steps,
+        "train_cpu_s": usage.ru_utime + usage.ru_stime,
+        "wall_s": time.monotonic() - t0,
+        "machine_busy_s": machine_busy_s() - busy0,
+    }
+
+
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 class EvaluatingPanel:
-    """A BrowserPanel (and a headless Chromium showing it) that evaluates each run handed to it."""
+    """panel.py's app (and a headless Chromium showing it) that evaluates each run handed to it."""
 
     def __init__(self, log_root: Path, samples: list[Any], browser: bool) -> None:
-        from isaaclab_trainer.ui.browser import BrowserPanel
+        from isaaclab_trainer.ui.browser_app import BrowserApp
 
-        self.panel = BrowserPanel(task=TASK, log_root=str(log_root), port=0)
+        self.panel = BrowserApp(task=TASK, log_root=str(log_root), port=0)
         self.panel.start()
         self.samples = samples
-        self.pw = self.browser = None
+        self.pw = self.browser = self.page = None
         if browser:
             from playwright.sync_api import sync_playwright
 
             self.pw = sync_playwright().start()
             self.browser = self.pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_HEADLESS_ARGS))
-            page = self.browser.new_page(viewport={"width": 1200, "height": 800})
-            page.goto(self.panel.url)
-            page.get_by_role("button", name="Evaluate", exact=True).wait_for(timeout=60_000)
+            self.page = self.browser.new_page(viewport={"width": 1200, "height": 800})
+            self.page.add_init_script(FRAME_COUNTER)
+            self.page.goto(self.panel.url)
+            self.page.get_by_role("button", name="Evaluate", exact=True).wait_for(timeout=60_000)
 
     def evaluate(self, run_dir: Path) -> None:
         """Select ``run_dir`` once the Runs list shows it, then Evaluate (as the buttons do)."""
@@ -104,6 +156,17 @@ class EvaluatingPanel:
         now = time.time()
         self.panel.post(lambda: self.samples.append((now, vm.session.status.evaluation if vm.session else None)))
 
+    def counters(self) -> dict[str, float]:
+        """CPU seconds of this process (the panel) and of Chromium's processes (with Playwright's driver: every
+        child but train.py, which is not running when this is called); frames drawn by the panel and the page."""
+        return {
+            "panel_cpu_s": _own_cpu_s(),
+            "browser_cpu_s": descendants_cpu_s(os.getpid()),
+            "frames": self.panel.frames,
+            "scene_frames": self.panel.scene_frames,
+            "page_frames": self.page.evaluate("() => window.__frames") if self.page is not None else 0,
+        }
+
     def close(self) -> None:
         self.panel.close(timeout=60)
         if self.browser is not None:
@@ -112,11 +175,12 @@ class EvaluatingPanel:
             self.pw.stop()
 
 
-def delays(samples: list[tuple[float, Any]]) -> list[float]:
-    """Seconds from each checkpoint file's time to the first frame played with it, for the checkpoints
-    written after the panel began to evaluate their run."""
+def delays(samples: list[tuple[float, Any]]) -> list[dict[str, float]]:
+    """For each checkpoint written after the panel began to evaluate its run: seconds from its file's time to
+    the first frame played with it, and the parts: to the watch finding it, to its load ending, to that frame
+    (the switch waits for an episode end, at most ``SWITCH_WAIT_S``)."""
     began: dict[str, float] = {}
-    out: dict[tuple[str, str], float] = {}
+    out: dict[tuple[str, str], dict[str, float]] = {}
     for now, ev in samples:
         if ev is None:
             continue
@@ -125,7 +189,12 @@ def delays(samples: list[tuple[float, Any]]) -> list[float]:
             continue
         landed = (Path(ev.run_dir) / ev.checkpoint).stat().st_mtime
         if landed > began[ev.run_dir]:
-            out[(ev.run_dir, ev.checkpoint)] = ev.first_frame_at - landed
+            out[(ev.run_dir, ev.checkpoint)] = {
+                "total": ev.first_frame_at - landed,
+                "found": ev.found_at - landed,
+                "load": ev.loaded_at - ev.found_at,
+                "switch": ev.first_frame_at - ev.loaded_at,
+            }
     return list(out.values())
 
 
@@ -136,8 +205,14 @@ def run(quick: bool) -> dict[str, Any]:
     samples: list[Any] = []
     with_browser = Path(CHROMIUM).exists()
     load_at_start = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    rounds: dict[str, list[dict[str, float]]] = {}
 
-    def with_panel(browser: bool) -> float:
+    def record(arm: str, res: dict[str, float]) -> float:
+        rounds.setdefault(arm, []).append(res)
+        return res["rate"]
+
+    def with_panel(browser: bool) -> dict[str, float]:
         """One round of train.py with a panel open from before it starts until after it ends."""
         evaluator = EvaluatingPanel(root / "logs", samples, browser)
         stop = threading.Event()
@@ -150,37 +225,66 @@ def run(quick: bool) -> dict[str, Any]:
         thread = threading.Thread(target=sampler, daemon=True)
         thread.start()
         try:
-            return _train(root, total, on_run_dir=evaluator.evaluate)
+            before = evaluator.counters()
+            res = _train(root, total, on_run_dir=evaluator.evaluate)
+            after = evaluator.counters()
+            return {**res, **{k: after[k] - before[k] for k in after}}
         finally:
             stop.set()
             thread.join()
             time.sleep(0.5)  # the last samples posted reach the loop
             evaluator.close()
 
-    arms = {"alone": lambda: _train(root, total), "panel": lambda: with_panel(False)}
+    arms = {
+        "alone": lambda: record("alone", _train(root, total)),
+        "panel": lambda: record("panel", with_panel(False)),
+    }
     if with_browser:
-        arms["panel_and_browser"] = lambda: with_panel(True)
+        arms["panel_and_browser"] = lambda: record("panel_and_browser", with_panel(True))
     rates = interleaved(arms, repeats, alternate=True)
     found = delays(samples)
+    totals = [d["total"] for d in found]
     evaluated = "panel_and_browser" if with_browser else "panel"
     ratio = paired_ratio(rates[evaluated], rates["alone"])
     panel_ratio = paired_ratio(rates["panel"], rates["alone"])
-    worst = max(found) if found else float("inf")
+    worst = max(totals) if totals else float("inf")
+
+    def shares(arm: str) -> dict[str, float]:
+        """Medians over the arm's rounds: cores used by each process and by other jobs, steps per train.py CPU s."""
+        out: dict[str, float] = {}
+        for key in ("train_cpu_s", "panel_cpu_s", "browser_cpu_s", "machine_busy_s"):
+            if key in rounds[arm][0]:
+                out[key.replace("_cpu_s", "_cores").replace("_busy_s", "_busy_cores")] = median(
+                    [r[key] / r["wall_s"] for r in rounds[arm]]
+                )
+        ours = [r["train_cpu_s"] + r.get("panel_cpu_s", 0.0) + r.get("browser_cpu_s", 0.0) for r in rounds[arm]]
+        out["other_jobs_cores"] = median(
+            [max(0.0, r["machine_busy_s"] - o) / r["wall_s"] for r, o in zip(rounds[arm], ours, strict=True)]
+        )
+        out["steps_per_train_cpu_s"] = median([r["timesteps"] / r["train_cpu_s"] for r in rounds[arm]])
+        for key in ("frames", "scene_frames", "page_frames"):
+            if key in rounds[arm][0]:
+                out[f"{key}_per_s"] = median([r[key] / r["wall_s"] for r in rounds[arm]])
+        return out
+
     res = {
         "num_envs": NUM_ENVS,
         "timesteps_per_run": total,
         "checkpoint_interval": CHECKPOINT_INTERVAL,
         "rounds": repeats,
+        "cores": cores,
         "load_avg_1m_at_start": load_at_start,
         "load_avg_1m_at_end": os.getloadavg()[0],
         "alone_steps_per_s": median(rates["alone"]),
         "evaluated_steps_per_s": median(rates[evaluated]),
         "panel_only_steps_per_s": median(rates["panel"]),
         "all_rounds": rates,
+        "cpu": {arm: shares(arm) for arm in rounds},
         "ratio": ratio,
         "panel_only_ratio": panel_ratio,
-        "checkpoint_to_frame_s": found,
-        "checkpoint_to_frame_median_s": median(found) if found else None,
+        "checkpoint_to_frame_s": totals,
+        "checkpoint_to_frame_parts_s": found,
+        "checkpoint_to_frame_median_s": median(totals) if totals else None,
         "checkpoint_to_frame_max_s": worst,
         "with_browser": with_browser,
         "target": "ratio >= 0.85 and checkpoint-to-frame delay <= 2 s",
@@ -191,28 +295,64 @@ def run(quick: bool) -> dict[str, Any]:
         f"train.py {res['alone_steps_per_s']:,.0f} steps/s alone, {res['evaluated_steps_per_s']:,.0f} while a panel "
         f"evaluates its run at Full rendering{' with Chromium' if with_browser else ''} "
         f"({res['panel_only_steps_per_s']:,.0f} panel only); checkpoint -> first played frame max {worst:.2f} s "
-        f"over {len(found)} checkpoints (evaluated/alone)",
+        f"over {len(totals)} checkpoints (evaluated/alone)",
         ratio,
     )
     return res
 
 
+NAMES = {
+    "alone": "alone",
+    "panel": "while a panel evaluates its run (Full rendering, no browser connected)",
+    "panel_and_browser": "while a panel evaluates its run (Full rendering, headless Chromium showing it)",
+}
+
+
 def markdown(res: dict[str, Any]) -> str:
-    names = {
-        "alone": "alone",
-        "panel": "while a panel evaluates its run (Full rendering, no browser connected)",
-        "panel_and_browser": "while a panel evaluates its run (Full rendering, headless Chromium showing it)",
-    }
     rows = []
     for arm, rates in res["all_rounds"].items():
         ratio = "1.00" if arm == "alone" else f"{paired_ratio(rates, res['all_rounds']['alone']):.2f}"
-        rows.append([names[arm], f"{median(rates):,.0f}", ratio, ", ".join(f"{r:,.0f}" for r in rates)])
+        rows.append([NAMES[arm], f"{median(rates):,.0f}", ratio, ", ".join(f"{r:,.0f}" for r in rates)])
     table = md_table(["train.py (64 envs)", "env steps/s (median)", "ratio", "all rounds"], rows)
-    found = res["checkpoint_to_frame_s"]
-    spread = ", ".join(f"{d:.2f}" for d in sorted(found))
+    cpu_rows = []
+    for arm, c in res.get("cpu", {}).items():
+        frames = "-" if "frames_per_s" not in c else f"{c['frames_per_s']:.0f} / {c['page_frames_per_s']:.1f}"
+        cores = [f"{c[k]:.2f}" if k in c else "-" for k in ("train_cores", "panel_cores", "browser_cores")]
+        steps = f"{c['steps_per_train_cpu_s']:,.0f}"
+        cpu_rows.append([NAMES[arm], cores[0], steps, *cores[1:], f"{c['other_jobs_cores']:.2f}", frames])
+    cpu_table = md_table(
+        [
+            "arm (median of rounds)",
+            "train.py cores",
+            "train.py steps per CPU s (start-up included)",
+            "panel cores",
+            "Chromium cores",
+            "other jobs' cores",
+            "panel frames/s / page draws/s",
+        ],
+        cpu_rows,
+    )
+    parts = res.get("checkpoint_to_frame_parts_s", [])
+    totals = res["checkpoint_to_frame_s"]
+    spread = ", ".join(f"{d:.2f}" for d in sorted(totals))
+    part_text = ""
+    if parts:
+        worst = max(parts, key=lambda d: d["total"])
+        part_text = (
+            " Parts, median / max: landed to found by the watch "
+            + ", ".join(
+                f"{name} {median([d[key] for d in parts]):.2f} / {max(d[key] for d in parts):.2f} s"
+                for name, key in (("", "found"), ("load", "load"), ("loaded to first frame", "switch"))
+            ).lstrip()
+            + f"; the worst case: found {worst['found']:.2f}, load {worst['load']:.2f}, "
+            f"switch {worst['switch']:.2f} s."
+        )
     return (
-        f"{table}\n\nLoad average {res['load_avg_1m_at_start']:.1f} at start, {res['load_avg_1m_at_end']:.1f} at end "
+        f"{table}\n\nCPU of each process while train.py ran ({res.get('cores', 2)} cores; cores = CPU seconds per "
+        f"second of wall time):\n\n{cpu_table}\n\n"
+        f"Load average {res['load_avg_1m_at_start']:.1f} at start, {res['load_avg_1m_at_end']:.1f} at end "
         f"(other jobs on the machine). Delay from a checkpoint file's time to the first frame played with it, "
-        f"{len(found)} checkpoints that landed while the panel evaluated: median "
+        f"{len(totals)} checkpoints that landed while the panel evaluated: median "
         f"{res['checkpoint_to_frame_median_s']:.2f} s, max {res['checkpoint_to_frame_max_s']:.2f} s ({spread})."
+        f"{part_text}"
     )

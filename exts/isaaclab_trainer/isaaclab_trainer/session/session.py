@@ -36,8 +36,6 @@ from isaaclab_trainer.tasks import (
 from isaaclab_trainer.train import runs
 from isaaclab_trainer.train.checks import (
     RANDOM_SEED,
-    Checkpoint,
-    UsageError,
     check_backend,
     check_checkpoint,
     check_count,
@@ -49,8 +47,16 @@ from isaaclab_trainer.train.checks import (
     resolve_seed,
     run_seed,
 )
-from isaaclab_trainer.train.follow import CheckpointWatch, checkpoint_timesteps
-from isaaclab_trainer.train.player import PolicyPlayer, evaluate, load_policy
+from isaaclab_trainer.train.follow import CheckpointFollower, CheckpointWatch, Loaded, checkpoint_timesteps
+from isaaclab_trainer.train.player import (
+    DetachedPolicy,
+    PolicyPlayer,
+    attach,
+    evaluate,
+    load_detached,
+    load_policy,
+    warm_up,
+)
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
 from isaaclab_trainer.utils import is_number, one_line
@@ -179,7 +185,7 @@ class TrainingSession:
         self._setup: TrainingSetup | None = None
         self._learner: LoopLearner | None = None
         self._player: PolicyPlayer | None = None
-        self._watch: CheckpointWatch | None = None
+        self._follower: CheckpointFollower[DetachedPolicy] | None = None
         #: True while the session steps its envs (inside update(), or stop() ending learn()); see :attr:`stepping`
         self._stepping = False
         self._reentered = False
@@ -243,8 +249,10 @@ class TrainingSession:
             checkpoint=playing,
             checkpoint_timesteps=self._eval_steps if playing is not None else None,
             points=tuple((steps, total / n) for steps, (total, n) in self._eval_points.items()),
+            found_at=self._found_at,
+            loaded_at=self._loaded_at,
             first_frame_at=self._first_frame_at,
-            following=self._watch is not None,
+            following=self._follower is not None,
         )
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -268,7 +276,8 @@ class TrainingSession:
         if total_timesteps is not None:
             check_count(total_timesteps, "total_timesteps")
         resumed = check_checkpoint(checkpoint, self.task) if checkpoint is not None else None
-        self._player, self._watch = None, None
+        self._player = None
+        self._close_follower()
         self._learner = learner = LoopLearner(self._learn)
         self._setup = setup_training(
             self.env,
@@ -337,7 +346,8 @@ class TrainingSession:
             if self._state != SessionState.ERROR:
                 self._state, self._message = SessionState.DONE, f"stopped; {self._saved_text()}"
         elif activity == SessionState.PLAYING:
-            self._player, self._watch, self._eval_run = None, None, None
+            self._player, self._eval_run = None, None
+            self._close_follower()
             self._state, self._message = SessionState.BUILT, "stopped playing"
         if self._reentered and self._state != SessionState.ERROR:  # what ran went on to its end; say why
             saved = f"; {self._saved_text()}" if self._final_model is not None else ""
@@ -359,7 +369,7 @@ class TrainingSession:
             )
         checkpoint = check_checkpoint(path, self.task)
         self._player = load_policy(checkpoint, self.env, self.task)
-        self._watch = None
+        self._close_follower()
         self._reset_progress(0)
         self._message = f"loaded {path}"
 
@@ -375,6 +385,9 @@ class TrainingSession:
         """Play the newest checkpoint of ``run_dir`` (written by another process) and switch to each newer
         one that lands, at the next episode end (at most :data:`SWITCH_WAIT_S` later); state PLAYING.
 
+        The run folder is watched and each new checkpoint loaded on a thread of its own
+        (:class:`~isaaclab_trainer.train.follow.CheckpointFollower`); a frame only swaps in a loaded one.
+
         Every switch resets the envs, so each episode is played by one checkpoint; the mean return of each
         checkpoint's episodes is in ``status.evaluation.points``. Until a first checkpoint lands the
         session waits (and says so). Raises UsageError when ``run_dir`` is not a run folder.
@@ -382,11 +395,15 @@ class TrainingSession:
         if self.env is None or self._state not in (SessionState.BUILT, SessionState.DONE):
             raise RuntimeError(f"evaluate() needs a built session that is not running, state is {self._state.value}")
         watch = CheckpointWatch(run_dir, self.task)
+        self._close_follower()
         self._reset_progress(0)
-        self._player, self._watch, self._eval_run = None, watch, watch.run_dir
+        self._player, self._eval_run = None, watch.run_dir
+        task = self.task
+        self._follower = CheckpointFollower(
+            watch, lambda checkpoint: load_detached(checkpoint, task), prepare=lambda: warm_up(task)
+        )
         self._state = SessionState.PLAYING
         self._message = f"evaluating {watch.run_dir.name}: waiting for its first checkpoint"
-        self._follow(force=True)
 
     def latest_checkpoint(self, task: str | None = None) -> str | None:
         """The checkpoint ``play.py --use_last_checkpoint`` would pick for ``task`` (default: ours)."""
@@ -399,7 +416,8 @@ class TrainingSession:
         if self.env is not None:
             self.env.close()
             self.env = None
-        self._player, self._watch = None, None
+        self._player = None
+        self._close_follower()
         if self._state != SessionState.ERROR:
             self._state = SessionState.IDLE
 
@@ -421,9 +439,10 @@ class TrainingSession:
         self._eval_run: Path | None = None
         self._eval_points: dict[int, list[float]] = {}  # checkpoint timesteps -> [sum of returns, episodes]
         self._eval_steps = 0
-        self._pending: Checkpoint | None = None
-        self._pending_since = 0.0
+        self._pending: Loaded[DetachedPolicy] | None = None
         self._episode_ended = False
+        self._found_at: float | None = None
+        self._loaded_at: float | None = None
         self._first_frame_at: float | None = None
 
     def _learn(self) -> Path:
@@ -466,7 +485,7 @@ class TrainingSession:
             self._finish_learner()
 
     def _play_frame(self) -> None:
-        if self._watch is not None:
+        if self._follower is not None:
             self._follow()
         if self._player is None:  # Evaluate waits for a first checkpoint
             return
@@ -488,37 +507,40 @@ class TrainingSession:
             if self._first_frame_at is None and steps:
                 self._first_frame_at = time.time()
 
-    def _follow(self, force: bool = False) -> None:
-        """Evaluate: look for a newer checkpoint (at the watch's low rate) and switch to it when it is time."""
-        assert self._watch is not None
-        name = self._watch.run_dir.name
-        try:
-            found = self._watch.poll(force)
-        except FileNotFoundError:
-            self._watch, self._pending = None, None
+    def _follow(self) -> None:
+        """Evaluate: take the newest checkpoint the follower loaded and switch to it when it is time."""
+        assert self._follower is not None
+        follower = self._follower
+        if follower.deleted:
+            self._close_follower()
             left = f"playing {self._player.checkpoint.name}" if self._player is not None else "nothing to play"
-            self._message = f"run folder {name} was deleted; {left}"
+            self._message = f"run folder {follower.watch.run_dir.name} was deleted; {left}"
             return
-        if found is not None:
-            self._pending, self._pending_since = found, time.monotonic()
-        elif self._watch.problem is not None:
-            self._message = self._watch.problem
-        waited = time.monotonic() - self._pending_since >= SWITCH_WAIT_S
-        if self._pending is not None and (self._player is None or self._episode_ended or waited):
-            self._switch(self._pending)
+        ready = follower.take()
+        if ready is not None:
+            self._pending = ready
+        elif follower.problem is not None:
+            self._message = follower.problem
+        pending = self._pending
+        if pending is None:
+            return
+        waited = time.time() - pending.loaded_at >= SWITCH_WAIT_S
+        if self._player is None or self._episode_ended or waited:
+            self._switch(pending)
 
-    def _switch(self, checkpoint: Checkpoint) -> None:
+    def _switch(self, loaded: Loaded[DetachedPolicy]) -> None:
         assert self.env is not None and self._eval_run is not None
         self._pending = None
-        try:
-            player = load_policy(checkpoint, self.env, self.task)
-        except UsageError as exc:  # a network that does not fit this task: say so, keep what plays
-            self._message = str(exc)
-            return
-        self._player, self._eval_steps = player, checkpoint_timesteps(checkpoint)
+        self._player, self._eval_steps = attach(loaded.value, self.env), checkpoint_timesteps(loaded.checkpoint)
+        self._found_at, self._loaded_at = loaded.found_at, loaded.loaded_at
         self._episode_ended, self._first_frame_at = False, None
-        run, name = self._eval_run.name, checkpoint.path.name
+        run, name = self._eval_run.name, loaded.checkpoint.path.name
         self._message = f"evaluating {run}: playing {name} ({self._eval_steps:,} timesteps)"
+
+    def _close_follower(self) -> None:
+        if self._follower is not None:
+            self._follower.close()
+        self._follower, self._pending = None, None
 
     def _finish_learner(self) -> None:
         assert self._learner is not None

@@ -46,7 +46,10 @@ class EvaluationStatus:
     checkpoint_timesteps: int | None = None
     #: (checkpoint timesteps, mean return of the episodes played with it), oldest first
     points: tuple[tuple[int, float], ...] = ()
-    #: wall time (``time.time()``) of the first frame played with the current checkpoint
+    #: wall times (``time.time()``) of the current checkpoint: found by the watch, loaded, played first
+    #: (switched to at an episode end after it was loaded); the parts of its delay, for the benchmark
+    found_at: float | None = None
+    loaded_at: float | None = None
     first_frame_at: float | None = None
     #: the run folder is still followed (False once it was deleted)
     following: bool = True

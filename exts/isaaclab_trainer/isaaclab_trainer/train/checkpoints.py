@@ -54,7 +54,7 @@ def serialized_keys(data: dict[str, Any]) -> list[str]:
     return [k for k, v in data.items() if isinstance(v, dict) and ":serialized:" in v]
 
 
-def _template(env: VecEnv, settings: AgentSettings) -> PPO:
+def template_agent(env: VecEnv, settings: AgentSettings) -> PPO:
     """An untrained agent of our own config: the source of every object a checkpoint may not supply."""
     return PPO(settings.policy, env, verbose=0, **{**settings.ppo_kwargs, "device": "cpu", "seed": None})
 
@@ -68,7 +68,7 @@ def _custom_objects(data: dict[str, Any], template: PPO) -> dict[str, Any]:
 
 def safe_custom_objects(checkpoint: Checkpoint, env: VecEnv, settings: AgentSettings) -> dict[str, Any]:
     """A value for every cloudpickled entry of the checkpoint's data, built from our config (None if unknown)."""
-    return _custom_objects(checkpoint.data, _template(env, settings))
+    return _custom_objects(checkpoint.data, template_agent(env, settings))
 
 
 def _check_weights(path: Path, template: PPO) -> None:
@@ -102,7 +102,7 @@ def load_agent(checkpoint: Checkpoint, env: VecEnv, settings: AgentSettings, res
     checkpoint's statistics (if present) are copied into it, so resuming keeps normalizing as before.
     """
     path = checkpoint.path
-    template = _template(env, settings)
+    template = template_agent(env, settings)
     custom = _custom_objects(checkpoint.data, template)
     _check_weights(path, template)
     device = settings.ppo_kwargs.get("device", "auto")
@@ -177,9 +177,8 @@ def load_vecnormalize_stats(path: str | os.PathLike, obs_shape: tuple[int, ...] 
     return stats
 
 
-def wrap_with_stats(path: str | os.PathLike, venv: VecEnv) -> VecNormalize:
-    """``venv`` normalized with the frozen statistics at ``path`` (for playing a policy)."""
-    stats = load_vecnormalize_stats(path, venv.observation_space.shape)
+def freeze_stats(stats: VecNormalize, venv: VecEnv) -> VecNormalize:
+    """``venv`` normalized with the frozen statistics ``stats`` (for playing a policy)."""
     stats.set_venv(venv)
     stats.training = False
     stats.norm_reward = False

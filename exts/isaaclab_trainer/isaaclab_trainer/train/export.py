@@ -26,23 +26,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.distributions import DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
 
 from isaaclab_trainer.tasks import env_class, load_env_cfg
-from isaaclab_trainer.wrappers.sb3 import sb3_action_space
 
 from .callbacks import _atomic_write
-from .checkpoints import load_agent, load_vecnormalize_stats
 from .checks import Checkpoint, UsageError, check_checkpoint
-from .player import checkpoint_agent_settings
-from .runs import vecnormalize_path
+from .player import load_detached
 
 #: export formats and their file names under ``<run>/exported/``
 FILES = {"onnx": "policy.onnx", "torchscript": "policy.pt"}
@@ -116,19 +112,6 @@ class DeployablePolicy(nn.Module):
         return torch.clamp(mean_action, self.low, self.high)
 
 
-class _SpacesOnlyEnv(gym.Env):
-    """The task's spaces and nothing else: the safe loader needs them, export never steps."""
-
-    def __init__(self, observation_space: gym.Space, action_space: gym.Space):
-        self.observation_space, self.action_space = observation_space, action_space
-
-    def step(self, action: Any) -> Any:
-        raise NotImplementedError("export never steps an env")
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None) -> Any:
-        raise NotImplementedError("export never steps an env")
-
-
 @dataclass
 class ExportResult:
     """What an export wrote, and how closely each file reproduced SB3 on sample observations."""
@@ -142,13 +125,8 @@ class ExportResult:
 def load_for_export(checkpoint: str | os.PathLike | Checkpoint, task: str) -> tuple[PPO, VecNormalize | None]:
     """The agent of ``checkpoint`` (safe loader, against ``task``'s spaces) and its statistics, if any."""
     checked = checkpoint if isinstance(checkpoint, Checkpoint) else check_checkpoint(checkpoint, task)
-    obs_space, act_space = env_class(task).policy_spaces()
-    venv = DummyVecEnv([lambda: _SpacesOnlyEnv(obs_space, sb3_action_space(act_space))])
-    settings = checkpoint_agent_settings(checked.path, task, num_envs=1)
-    agent = load_agent(checked, venv, settings, restore_stats=False)
-    stats_path = vecnormalize_path(checked.path)
-    stats = load_vecnormalize_stats(stats_path, obs_space.shape) if stats_path.is_file() else None
-    return agent, stats
+    policy = load_detached(checked, task)
+    return policy.agent, policy.stats
 
 
 def sb3_actions(agent: PPO, stats: VecNormalize | None, obs: np.ndarray) -> np.ndarray:

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
-from isaaclab_trainer.tasks import load_agent_cfg
+from isaaclab_trainer.tasks import env_class, load_agent_cfg
 from isaaclab_trainer.utils import load_yaml
-from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper
+from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper, sb3_action_space
 
-from .checkpoints import load_agent, wrap_with_stats
+from .checkpoints import freeze_stats, load_agent, load_vecnormalize_stats, template_agent
 from .checks import Checkpoint
 from .runs import vecnormalize_path
 from .sb3_cfg import AgentSettings, process_sb3_cfg
@@ -53,25 +55,78 @@ def checkpoint_agent_settings(checkpoint: Path, task: str, num_envs: int) -> Age
     return process_sb3_cfg(raw, num_envs, source=str(params) if params.is_file() else task)
 
 
+class _SpacesOnlyEnv(gym.Env):
+    """The task's spaces and nothing else: the safe loader needs them; it never steps."""
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space):
+        self.observation_space, self.action_space = observation_space, action_space
+
+    def step(self, action: Any) -> Any:
+        raise NotImplementedError("a detached policy never steps an env")
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> Any:
+        raise NotImplementedError("a detached policy never steps an env")
+
+
+@dataclass(frozen=True)
+class DetachedPolicy:
+    """A checkpoint's agent and VecNormalize statistics, loaded against the task's spaces, no env attached."""
+
+    checkpoint: Checkpoint
+    agent: PPO
+    stats: VecNormalize | None
+    settings: AgentSettings
+
+
+def _spaces_venv(task: str) -> VecEnv:
+    obs_space, act_space = env_class(task).policy_spaces()
+    return DummyVecEnv([lambda: _SpacesOnlyEnv(obs_space, sb3_action_space(act_space))])
+
+
+def warm_up(task: str) -> None:
+    """Build and drop an agent of ``task``'s config, so a process's first agent costs nothing later: the first
+    one takes ~1.3 s of CPU (PyTorch's first optimizer imports ``torch._dynamo``), which would otherwise fall
+    on the first checkpoint loaded."""
+    template_agent(_spaces_venv(task), process_sb3_cfg(load_agent_cfg(task), 1, source=task))
+
+
+def load_detached(checkpoint: Checkpoint, task: str) -> DetachedPolicy:
+    """Load a checked ``checkpoint`` (safe loader) and its statistics without building or touching any env, so
+    it may run on a thread beside the one that steps the envs; :func:`attach` gives it the envs.
+
+    Statistics or a network that do not fit raise :class:`~.checks.UsageError` naming the file.
+    """
+    venv = _spaces_venv(task)
+    settings = checkpoint_agent_settings(checkpoint.path, task, num_envs=1)
+    agent = load_agent(checkpoint, venv, settings, restore_stats=False)
+    stats_path = vecnormalize_path(checkpoint.path)
+    stats = load_vecnormalize_stats(stats_path, venv.observation_space.shape) if stats_path.is_file() else None
+    return DetachedPolicy(checkpoint, agent, stats, settings)
+
+
+def attach(policy: DetachedPolicy, env: gym.Env) -> PolicyPlayer:
+    """A player of ``policy`` on ``env`` (statistics frozen when present); resets ``env``. Call it on the
+    thread that steps ``env``.
+
+    The env's resets follow its own config's seed (``play.py --seed``), not the seed stored in the checkpoint.
+    The agent keeps its spaces-only env (``predict`` needs none; SB3's ``set_env`` would want its env count).
+    """
+    vec_env: VecEnv = Sb3VecEnvWrapper(env)
+    if policy.stats is not None:
+        vec_env = freeze_stats(policy.stats, vec_env)
+    policy.settings.limit_torch_threads(policy.agent)
+    vec_env.seed(env.unwrapped.cfg.seed)
+    return PolicyPlayer(policy.agent, vec_env, policy.checkpoint.path)
+
+
 def load_policy(checkpoint: Checkpoint, env: gym.Env, task: str) -> PolicyPlayer:
     """Load a checked ``checkpoint`` for ``env`` (VecNormalize statistics reloaded frozen when present).
 
     Nothing in the files is executed (see :mod:`.checkpoints`); statistics or a network that do not
-    fit raise :class:`~.checks.UsageError` (a ``ValueError``) naming the file.
-
-    The agent config is :func:`checkpoint_agent_settings`'s; the env's resets follow its own
-    config's seed (``play.py --seed``), not the seed stored in the checkpoint.
+    fit raise :class:`~.checks.UsageError` (a ``ValueError``) naming the file. The agent config is
+    :func:`checkpoint_agent_settings`'s.
     """
-    settings = checkpoint_agent_settings(checkpoint.path, task, env.unwrapped.num_envs)
-    vec_env: VecEnv = Sb3VecEnvWrapper(env)
-    stats = vecnormalize_path(checkpoint.path)
-    if stats.is_file():
-        # never VecNormalize.load (plain pickle): a restricted unpickler, statistics frozen
-        vec_env = wrap_with_stats(stats, vec_env)
-    agent = load_agent(checkpoint, vec_env, settings, restore_stats=False)
-    settings.limit_torch_threads(agent)
-    vec_env.seed(env.unwrapped.cfg.seed)  # PPO.load reseeded the env with the seed it was trained with
-    return PolicyPlayer(agent, vec_env, checkpoint.path)
+    return attach(load_detached(checkpoint, task), env)
 
 
 def evaluate(

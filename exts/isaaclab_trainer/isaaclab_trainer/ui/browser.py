@@ -8,8 +8,8 @@ and :meth:`BrowserPanel.apply` from that loop. Two apps drive it: ``ui/browser_a
 own loop thread) and the Kit extension (Kit's update loop, beside the omni.ui window).
 
 The 3-D view is ``newton.viewer.ViewerViser`` drawing the Newton backend's model (rail, cart and pole
-of every env, ground plane) with each world placed at its env's grid place in the stage. Render
-modes: FULL and PARTIAL send the bodies' transforms every frame (one or a few env steps per frame),
+of every env, ground plane) with each world placed at its env's grid place in the stage, lit without
+shadows. Render modes: FULL and PARTIAL send the bodies' transforms every frame (one or a few env steps per frame),
 NO_RENDERING sends none. Beyond loopback the page requires a token (``ui/access.py``).
 """
 
@@ -240,6 +240,9 @@ class BrowserPanel(StateView):
             self.viewer = ViewerViser(host=host, port=port, label=TITLE, verbose=False)
         self.viewer.picking_enabled = False  # a picking handle would push bodies the learner does not know of
         self.server = self.viewer.server
+        # no shadow maps: a browser without a GPU (software WebGL) spends about half of each drawn frame's CPU
+        # on them (~280 -> ~140 ms a frame for 64 cartpoles; docs/benchmarks.md, comparison 10)
+        self.server.scene.configure_default_lights(enabled=True, cast_shadow=False)
         defaults = vm.default_build_args()
         self._build_gui(defaults.num_envs if num_envs is None else num_envs, defaults.seed if seed is None else seed)
 
