@@ -72,9 +72,11 @@ class SceneWatcher:
             return
         now = time.monotonic()
         for message, buffers in decode_frame(payload):
-            if message.get("type") != "SceneNodeUpdateMessage":
-                continue
-            positions = message["updates"].get("batched_positions")
+            if message.get("type") == "SceneNodeUpdateMessage":
+                positions = message["updates"].get("batched_positions")
+            else:  # a batch created with its transforms: the built envs' first frame
+                props = message.get("props")
+                positions = props.get("batched_positions") if isinstance(props, dict) else None
             if isinstance(positions, dict) and "__binary_index" in positions:
                 data = np.frombuffer(buffers[positions["__binary_index"]], dtype=np.float32).reshape(-1, 3)
                 with self.lock:
@@ -458,3 +460,35 @@ def test_evaluate_a_run_that_train_py_writes(browser, tmp_path: Path) -> None:
     finally:
         train.kill()
         panel.close(timeout=60)
+
+
+def test_the_3d_view_draws_the_ant_where_the_physics_has_it(browser, panel: BrowserApp) -> None:
+    """Isaac-Ant-v0 picked in the Task dropdown, 4 envs built: the page receives a shape at every env's torso
+    (its physics pose at its place in the grid), and the bodies move once training starts."""
+    from isaaclab_trainer.ui.browser import newton_backend
+
+    def torsos() -> np.ndarray:
+        backend = newton_backend(panel.vm.session)
+        return backend.body_poses()[:, 0, :3].numpy() + np.asarray(backend.env_origins, dtype=np.float32)
+
+    watcher = SceneWatcher()
+    page = open_page(browser, panel.url, watcher)
+    choose(page, "Task", "Isaac-Ant-v0")
+    field(page, "Environments").fill("4")
+    built_from = time.monotonic()
+    click(page, "Build")
+    wait_until(lambda: state(page) == "Built", 120, "the ants to be built", page)
+    assert status_line(page) == "built 4 envs"
+    wait_until(lambda: len(watcher.since(built_from)) > 0, 30, "the built ants' transforms", page)
+    drawn = np.concatenate([data for _, _, data in watcher.since(built_from)])
+    for torso in on_loop(panel, torsos):
+        assert np.abs(drawn - torso).max(axis=1).min() < 1e-3, (torso, drawn)
+
+    t0 = time.monotonic()
+    click(page, "Start")
+    # Start builds the evaluation envs too (a second Newton model and MuJoCo Warp solver): longer than the cartpole
+    wait_until(lambda: state(page) == "Training", 180, "training to start", page)
+    wait_until(lambda: watcher.moving(t0), 60, "the ants' transforms to move in Full rendering", page)
+    click(page, "Stop")
+    wait_until(lambda: state(page) == "Done", 60, "Stop to finish", page)
+    page.close()

@@ -108,6 +108,28 @@ def test_tiny_sweep_runs_to_the_end(ray_address, tmp_path):
     assert (run / "model.zip").is_file()
 
 
+def test_ant_sweep_file_runs_one_tiny_trial(ray_address, tmp_path):
+    """The Ant's sweep file (its space, search and metric; ASHA's grace period cut to the tiny budget, which the
+    file's 50,000 would exceed) trains one Isaac-Ant-v0 trial on Ray to a run folder with its drawn values."""
+    sweep = yaml.safe_load((REPO / "config" / "sweeps" / "ant_ppo.yaml").read_text())
+    sweep["scheduler"]["grace_period"] = 512
+    sweep_file = write(tmp_path / "ant.yaml", sweep)
+    args = ["--task", "Isaac-Ant-v0", "--sweep", str(sweep_file), "--num_samples", "1", "--address", ray_address]
+    # 32 envs x 16 steps: one rollout fills the Ant's batch of 512; two PPO iterations
+    res = run_script(TUNE, *args, "--num_envs", "32", "--stop_timesteps", "1024", cwd=tmp_path, timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (folder,) = (tmp_path / "logs" / "ray" / "Isaac-Ant-v0").iterdir()
+    (row,) = table(folder)
+    assert row["status"] == "DONE" and int(row["timesteps"]) == 1024, row
+    run = Path(row["run_dir"])
+    for name in RUN_FILES:
+        assert (run / name).is_file(), (run, name)
+    agent = yaml.safe_load((run / "params" / "agent.yaml").read_text())
+    assert 3.0e-5 <= agent["learning_rate"] <= 1.0e-3 and agent["n_epochs"] in (4, 8)
+    assert 0.9 <= agent["gae_lambda"] <= 0.97 and agent["policy_kwargs"]["net_arch"]["pi"] == [256, 256]
+    assert "num_envs: 32" in (run / "params" / "env.yaml").read_text()
+
+
 def test_failing_trial_is_reported_and_the_sweep_goes_on(ray_address, tmp_path):
     # log_std_init 1000: an infinite action std, NaN losses, and PPO's Normal distribution raises
     sweep_file = write(

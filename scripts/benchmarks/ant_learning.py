@@ -91,6 +91,16 @@ def evaluate(task: str, run: Path | None, episodes: int, num_envs: int = 16, see
     return {"mean_return": float(np.mean(returns)), "mean_distance_m": float(np.mean(distances)), "episodes": episodes}
 
 
+def merge(out: Path, row: dict) -> None:
+    """Add one seed's row to the results file as it stands now (other seeds' rows kept; a rerun replaces its seed)."""
+    results = json.loads(out.read_text()) if out.is_file() else {"runs": []}
+    keep = [r for r in results["runs"] if row["seed"] is None or r["seed"] != row["seed"]]
+    results["runs"] = sorted(keep + [row], key=lambda r: (r["seed"] is None, r["seed"] or 0))
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    tmp.replace(out)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--task", choices=list(TASKS), default="Isaac-Ant-v0")
@@ -106,16 +116,16 @@ def main() -> None:
     args.out = args.out or REPO / "docs" / f"benchmarks_{robot}.json"
     import isaaclab_trainer  # noqa: F401  (registers the tasks)
 
-    results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
     random_policy = evaluate(args.task, None, args.episodes)
     runs = []
     if args.evaluate is not None:
-        runs.append((args.evaluate, None, None))
+        runs.append((args.evaluate, None, None, None))
     else:
         for seed in (int(s) for s in args.seeds.split(",")):
+            load = os.getloadavg()[0]
             run, seconds = train(args.task, seed, args.budget_s, args.workdir / f"seed_{seed}")
-            runs.append((run, seed, seconds))
-    for run, seed, seconds in runs:
+            runs.append((run, seed, seconds, load))
+    for run, seed, seconds, load in runs:
         trained = evaluate(args.task, run, args.episodes)
         row = {
             "run": str(run),
@@ -124,17 +134,17 @@ def main() -> None:
             "train_s": seconds,
             "trained": trained,
             "random": random_policy,
+            "load_avg_1m_train_start": load,
             "load_avg_1m": os.getloadavg()[0],
             "date": time.strftime("%Y-%m-%d %H:%M"),
         }
-        results["runs"].append(row)
+        merge(args.out, row)
         print(
             f"[{robot} learning] seed {seed}: trained return {trained['mean_return']:.1f}, "
             f"{trained['mean_distance_m']:.2f} m toward the target per episode; "
             f"random {random_policy['mean_return']:.1f}, {random_policy['mean_distance_m']:.2f} m",
             flush=True,
         )
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

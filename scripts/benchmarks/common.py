@@ -32,10 +32,10 @@ TASK = DEFAULT_TASK
 # -- construction --------------------------------------------------------------------------------
 
 
-def env_cfg(num_envs: int, seed: int = 42) -> Any:
+def env_cfg(num_envs: int, seed: int = 42, task: str = TASK) -> Any:
     from isaaclab_trainer.tasks import load_env_cfg
 
-    cfg = load_env_cfg(TASK)
+    cfg = load_env_cfg(task)
     cfg.num_envs, cfg.seed = num_envs, seed
     return cfg
 
@@ -47,24 +47,30 @@ def make_task_env(num_envs: int, seed: int = 42):
     return make_env(TASK, env_cfg(num_envs, seed))
 
 
-def agent_cfg(seed: int = 42) -> dict[str, Any]:
-    """The task's registered SB3 PPO config (config/agents/sb3_ppo_cartpole.yaml)."""
+def agent_cfg(seed: int = 42, task: str = TASK) -> dict[str, Any]:
+    """The task's registered SB3 PPO config (config/agents/sb3_ppo_<task>.yaml)."""
     from isaaclab_trainer.tasks import load_agent_cfg
 
-    cfg = load_agent_cfg(TASK)
+    cfg = load_agent_cfg(task)
     cfg["seed"] = seed
     return cfg
 
 
-def setup_ours(num_envs: int, total_timesteps: int, seed: int = 42, callbacks: list[BaseCallback] | None = None):
+def setup_ours(
+    num_envs: int,
+    total_timesteps: int,
+    seed: int = 42,
+    callbacks: list[BaseCallback] | None = None,
+    task: str = TASK,
+):
     """``make_env`` + ``setup_training`` exactly as train.py does, logging into a temporary folder."""
     from isaaclab_trainer.train.trainer import make_env, setup_training
 
-    cfg, acfg = env_cfg(num_envs, seed), agent_cfg(seed)
-    env = make_env(TASK, cfg)
+    cfg, acfg = env_cfg(num_envs, seed, task), agent_cfg(seed, task)
+    env = make_env(task, cfg)
     run_dir = Path(tempfile.mkdtemp(prefix="bench_run_"))
     return setup_training(
-        env, TASK, cfg, acfg, run_dir, total_timesteps=total_timesteps, summary_write=None, extra_callbacks=callbacks
+        env, task, cfg, acfg, run_dir, total_timesteps=total_timesteps, summary_write=None, extra_callbacks=callbacks
     )
 
 

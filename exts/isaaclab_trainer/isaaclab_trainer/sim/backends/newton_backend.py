@@ -182,6 +182,13 @@ class NewtonBackend(PhysicsBackend):
         self._q = [q[:, self._root_coords :] for q in self._q_all]
         self._qd = [qd[:, self._root_dofs :] for qd in self._qd_all]
         self._f = view(self.control.joint_f, dofs)[:, self._root_dofs :]
+        nb = len(self.body_names)
+        self._body_q = [wp.to_torch(s.body_q).view(self.num_envs, nb, 7) for s in self._states]
+        self._parent_f = (
+            wp.to_torch(self._observables.body_parent_f).view(self.num_envs, nb, 2, 3)
+            if self._observables is not None
+            else None
+        )
         self._cur = 0
         limits = self.model.joint_effort_limit.numpy()[self._root_dofs : dofs].astype(np.float32)
         self.effort_limit = torch.as_tensor(limits, device=self.device)
@@ -201,11 +208,15 @@ class NewtonBackend(PhysicsBackend):
     @property
     def state(self) -> newton.State:
         """The current Newton state (inputs of the next :meth:`step`), body poses up to date."""
+        self._sync_bodies()
+        return self._states[self._cur]
+
+    def _sync_bodies(self) -> None:
+        """After a deferred joint write: the body poses of the current state from its joints."""
         if self._fk_stale:
             self._fk_stale = False
             s = self._states[self._cur]
             newton.eval_fk(self.model, s.joint_q, s.joint_qd, s)
-        return self._states[self._cur]
 
     def _sync_joints(self) -> None:
         """After XPBD steps: the joint coordinates of the current state from its body poses."""
@@ -268,16 +279,15 @@ class NewtonBackend(PhysicsBackend):
         self._joints_written()
 
     def body_poses(self) -> torch.Tensor:
-        body_q = wp.to_torch(self.state.body_q)
-        return body_q.view(self.num_envs, len(self.body_names), 7).clone()
+        self._sync_bodies()
+        return self._body_q[self._cur].clone()
 
     def body_incoming_wrenches(self) -> torch.Tensor:
         if self._observables is None:
             raise NotImplementedError(f"Newton's {self.solver_name} solver does not report joint wrenches")
         # Newton reports them in the world frame: rotate into each body's frame, as PhysX reports them
-        f = wp.to_torch(self._observables.body_parent_f).view(self.num_envs, len(self.body_names), 2, 3)
         quat = self.body_poses()[..., 3:].unsqueeze(2).expand(-1, -1, 2, -1)
-        return quat_apply_inverse(quat, f).flatten(-2)
+        return quat_apply_inverse(quat, self._parent_f).flatten(-2)
 
     def step(self) -> None:
         for _ in range(self.substeps):
@@ -318,4 +328,5 @@ class NewtonBackend(PhysicsBackend):
         self.solver = None
         self._graphs = None
         self._states = []
-        self._q = self._qd = self._q_all = self._qd_all = []
+        self._q = self._qd = self._q_all = self._qd_all = self._body_q = []
+        self._parent_f = None

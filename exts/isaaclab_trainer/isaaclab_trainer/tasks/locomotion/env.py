@@ -90,7 +90,7 @@ class LocomotionEnv(BatchedTaskEnv):
         # dof and body columns by name: engines need not report them in the order above
         names = self.backend.joint_names
         self._dofs = torch.tensor([names.index(j) for j in self.joints], device=self.device)
-        self._feet = [self.backend.body_names.index(f) for f in self.feet]
+        self._feet = torch.tensor([self.backend.body_names.index(f) for f in self.feet], device=self.device)
 
         def per_joint(values: list[float]) -> torch.Tensor:
             return torch.tensor(values, dtype=torch.float32, device=self.device)
@@ -164,19 +164,19 @@ class LocomotionEnv(BatchedTaskEnv):
         self.backend.set_joint_efforts(self._efforts)
 
     def _get_observations(self) -> torch.Tensor:
-        cfg, b = self.cfg, self._base()
+        cfg, b, n = self.cfg, self._base(), self.num_envs
         pos, quat = b["pos"], b["quat"]
-        vel = self.backend.root_velocity()
-        roll, _, yaw = mdp.euler_xyz(quat)
-        feet = self.backend.body_incoming_wrenches()[:, self._feet].reshape(self.num_envs, -1)
+        # linear and angular velocity into the base frame in one rotation
+        vel = quat_apply_inverse(quat.unsqueeze(1).expand(n, 2, 4), self.backend.root_velocity().view(n, 2, 3))
+        roll, yaw = mdp.roll_yaw(quat)
+        feet = self.backend.body_incoming_wrenches()[:, self._feet].reshape(n, -1)
         return torch.cat(
             (
                 pos[:, 2:3],
-                quat_apply_inverse(quat, vel[:, :3]),
-                quat_apply_inverse(quat, vel[:, 3:]) * cfg.base_ang_vel_scale,
-                mdp.wrap_to_pi(yaw).unsqueeze(-1),
-                mdp.wrap_to_pi(roll).unsqueeze(-1),
-                mdp.angle_to_target(pos, quat, self._target).unsqueeze(-1),
+                vel[:, 0],
+                vel[:, 1] * cfg.base_ang_vel_scale,
+                mdp.wrap_to_pi(torch.stack((yaw, roll), dim=-1)),
+                mdp.angle_to_target(pos, quat, self._target, yaw).unsqueeze(-1),
                 b["up"].unsqueeze(-1),
                 b["heading"].unsqueeze(-1),
                 mdp.scale_transform(b["q"], self._limits[:, 0], self._limits[:, 1]),

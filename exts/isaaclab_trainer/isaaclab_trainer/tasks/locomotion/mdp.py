@@ -22,17 +22,24 @@ def wrap_to_pi(angle: torch.Tensor) -> torch.Tensor:
     return torch.remainder(angle + math.pi, 2 * math.pi) - math.pi
 
 
+def roll_yaw(quat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Roll and yaw of :func:`euler_xyz`, without its pitch (the observations use these two)."""
+    x, y, z, w = quat.unbind(-1)
+    roll = torch.atan2(2.0 * (w * x + y * z), 1 - 2 * (x * x + y * y))
+    yaw = torch.atan2(2.0 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+    return roll, yaw
+
+
 def euler_xyz(quat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Roll, pitch, yaw (extrinsic XYZ) of ``quat`` (Isaac Lab's ``euler_xyz_from_quat``)."""
     x, y, z, w = quat.unbind(-1)
-    roll = torch.atan2(2.0 * (w * x + y * z), 1 - 2 * (x * x + y * y))
+    roll, yaw = roll_yaw(quat)
     sin_pitch = 2.0 * (w * y - z * x)
     pitch = torch.where(
         sin_pitch.abs() >= 1,
         torch.copysign(torch.full_like(sin_pitch, math.pi / 2), sin_pitch),
         torch.asin(sin_pitch.clamp(-1, 1)),
     )
-    yaw = torch.atan2(2.0 * (w * z + x * y), 1 - 2 * (y * y + z * z))
     return roll, pitch, yaw
 
 
@@ -67,10 +74,14 @@ def heading_proj(root_pos: torch.Tensor, quat: torch.Tensor, target: torch.Tenso
     return (fx * d[..., 0] + fy * d[..., 1]) / d.norm(dim=-1).clamp_min(1e-12)
 
 
-def angle_to_target(root_pos: torch.Tensor, quat: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Angle from the base's yaw to the direction of the target, in ``[-pi, pi)`` (``base_angle_to_target``)."""
+def angle_to_target(
+    root_pos: torch.Tensor, quat: torch.Tensor, target: torch.Tensor, yaw: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Angle from the base's yaw to the direction of the target, in ``[-pi, pi)`` (``base_angle_to_target``);
+    ``yaw`` is ``quat``'s, where the caller has it already."""
     d = target - root_pos
-    return wrap_to_pi(torch.atan2(d[..., 1], d[..., 0]) - euler_xyz(quat)[2])
+    yaw = roll_yaw(quat)[1] if yaw is None else yaw
+    return wrap_to_pi(torch.atan2(d[..., 1], d[..., 0]) - yaw)
 
 
 def potential(root_pos: torch.Tensor, target: torch.Tensor, step_dt: float) -> torch.Tensor:
