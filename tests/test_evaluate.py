@@ -93,23 +93,37 @@ def test_run_state_of_train_py_runs(finished_run: Path, tmp_path: Path) -> None:
 def test_ctrl_c_records_interrupted(tmp_path: Path) -> None:
     import signal
 
-    proc = subprocess.Popen(
-        [sys.executable, str(TRAIN), "--num_envs", "16", "--headless", "--agent", str(agent_yaml(tmp_path))],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    # output to files, not pipes: a pipe nobody reads fills up and blocks train.py's prints
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, str(TRAIN), "--num_envs", "16", "--headless", "--agent", str(agent_yaml(tmp_path))],
+            cwd=tmp_path,
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+        )
     try:
-        for line in proc.stdout:  # type: ignore[union-attr]
-            if "Logging experiment in directory" in line:
-                run = Path(line.split(": ", 1)[1].strip())
-                break
         deadline = time.monotonic() + 300
+        run = None
+        while run is None and time.monotonic() < deadline and proc.poll() is None:
+            for line in out.read_text().splitlines():
+                if "Logging experiment in directory" in line:
+                    run = Path(line.split(": ", 1)[1].strip())
+            time.sleep(0.1)
+        assert run is not None, err.read_text()[-3000:]
         while not runs.run_checkpoints(run) and time.monotonic() < deadline:  # learn() is going on
             time.sleep(0.1)
         assert runs.run_state(run) == runs.RUNNING
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=120) == 0
+        try:
+            code = proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:  # say where it hangs: faulthandler prints every thread's stack on SIGABRT
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(timeout=30)
+            raise AssertionError(f"train.py did not end after Ctrl+C:\n{err.read_text()[-6000:]}") from None
+        assert code == 0, err.read_text()[-3000:]
     finally:
         proc.kill()
     assert runs.run_state(run) == runs.INTERRUPTED and (run / "model.zip").is_file()
