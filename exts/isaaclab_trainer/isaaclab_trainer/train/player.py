@@ -78,8 +78,13 @@ class DetachedPolicy:
     settings: AgentSettings
 
 
-def _spaces_venv(task: str) -> VecEnv:
-    obs_space, act_space = env_class(task).policy_spaces()
+def _spaces_venv(task: str, env: gym.Env | None = None) -> VecEnv:
+    """One spaces-only env with ``task``'s policy spaces: ``env``'s when given (a task from another source, such
+    as Isaac Lab's, knows them only once built), else the env class's, known without building it."""
+    if env is None:
+        obs_space, act_space = env_class(task).policy_spaces()
+    else:
+        obs_space, act_space = env.unwrapped.single_observation_space["policy"], env.unwrapped.single_action_space
     return DummyVecEnv([lambda: _SpacesOnlyEnv(obs_space, sb3_action_space(act_space))])
 
 
@@ -90,13 +95,14 @@ def warm_up(task: str) -> None:
     template_agent(_spaces_venv(task), process_sb3_cfg(load_agent_cfg(task), 1, source=task))
 
 
-def load_detached(checkpoint: Checkpoint, task: str) -> DetachedPolicy:
+def load_detached(checkpoint: Checkpoint, task: str, env: gym.Env | None = None) -> DetachedPolicy:
     """Load a checked ``checkpoint`` (safe loader) and its statistics without building or touching any env, so
-    it may run on a thread beside the one that steps the envs; :func:`attach` gives it the envs.
+    it may run on a thread beside the one that steps the envs; :func:`attach` gives it the envs. ``env``, when
+    given, only lends its spaces (read, not stepped).
 
     Statistics or a network that do not fit raise :class:`~.checks.UsageError` naming the file.
     """
-    venv = _spaces_venv(task)
+    venv = _spaces_venv(task, env)
     settings = checkpoint_agent_settings(checkpoint.path, task, num_envs=1)
     agent = load_agent(checkpoint, venv, settings, restore_stats=False)
     stats_path = vecnormalize_path(checkpoint.path)
@@ -126,7 +132,7 @@ def load_policy(checkpoint: Checkpoint, env: gym.Env, task: str) -> PolicyPlayer
     fit raise :class:`~.checks.UsageError` (a ``ValueError``) naming the file. The agent config is
     :func:`checkpoint_agent_settings`'s.
     """
-    return attach(load_detached(checkpoint, task), env)
+    return attach(load_detached(checkpoint, task, env), env)
 
 
 def evaluate(
