@@ -20,7 +20,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 from isaaclab_trainer.tasks import env_class, load_agent_cfg
 from isaaclab_trainer.utils import load_yaml
-from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper, sb3_action_space
+from isaaclab_trainer.wrappers.sb3 import Sb3VecEnvWrapper, policy_spaces, sb3_action_space
 
 from .checkpoints import freeze_stats, load_agent, load_vecnormalize_stats, template_agent
 from .checks import Checkpoint
@@ -83,9 +83,10 @@ def _spaces_venv(task: str, env: gym.Env | None = None) -> VecEnv:
     as Isaac Lab's, knows them only once built), else the env class's, known without building it."""
     if env is None:
         obs_space, act_space = env_class(task).policy_spaces()
+        act_space = sb3_action_space(act_space)
     else:
-        obs_space, act_space = env.unwrapped.single_observation_space["policy"], env.unwrapped.single_action_space
-    return DummyVecEnv([lambda: _SpacesOnlyEnv(obs_space, sb3_action_space(act_space))])
+        obs_space, act_space = policy_spaces(env)
+    return DummyVecEnv([lambda: _SpacesOnlyEnv(obs_space, act_space)])
 
 
 def warm_up(task: str) -> None:

@@ -34,6 +34,12 @@ def sb3_action_space(space: gym.Space) -> gym.Space:
     return space
 
 
+def policy_spaces(env: gym.Env) -> tuple[gym.Space, gym.Space]:
+    """One env's policy observation space and its action space as SB3 sees it (what the wrapper presents)."""
+    unwrapped = env.unwrapped
+    return unwrapped.single_observation_space["policy"], sb3_action_space(unwrapped.single_action_space)
+
+
 class Sb3VecEnvWrapper(VecEnv):
     """Wrap an env whose ``step`` returns batched torch tensors and ``{"policy": obs}``.
 
@@ -45,9 +51,7 @@ class Sb3VecEnvWrapper(VecEnv):
         self.env = env
         self.unwrapped_env = env.unwrapped
         self.sim_device = torch.device(self.unwrapped_env.device)
-        obs_space = self.unwrapped_env.single_observation_space["policy"]
-        action_space = sb3_action_space(self.unwrapped_env.single_action_space)
-        super().__init__(self.unwrapped_env.num_envs, obs_space, action_space)
+        super().__init__(self.unwrapped_env.num_envs, *policy_spaces(env))
         self._ep_return = np.zeros(self.num_envs, dtype=np.float64)
         self._ep_length = np.zeros(self.num_envs, dtype=np.int64)
         self._actions: torch.Tensor | None = None
