@@ -247,6 +247,28 @@ def test_invalid_build_input_creates_nothing(vm, made):
     assert "\n" not in s.status_line
 
 
+def test_overrides_field_prefilled_and_refused_for_our_tasks(made, tmp_path):
+    """The Overrides field starts with panel.py's command-line items; this package's tasks refuse any with the
+    command line's line (their values live in YAML), a broken quote gets one line, and nothing is built."""
+    vm = PanelViewModel(
+        session_factory=lambda **kw: made.append(FakeSession(**kw)) or made[-1],
+        tasks=TASKS,
+        log_root=str(tmp_path),
+        overrides=("env.scene.robot.spawn.usd_path=/my robots/cartpole.usda", "env.scene.ground=None"),
+    )
+    s = vm.refresh()
+    assert s.overrides_text == "'env.scene.robot.spawn.usd_path=/my robots/cartpole.usda' env.scene.ground=None"
+    assert not vm.on_build(TASKS[0], 4, 1, "auto", overrides=s.overrides_text)
+    line = vm.refresh().status_line
+    assert line.startswith("key=value overrides (env.scene.robot.spawn.usd_path=/my robots/cartpole.usda) apply to")
+    assert "isaaclab:<id>" in line and TASKS[0] in line
+    assert not vm.on_build(TASKS[0], 4, 1, "auto", overrides="env.scene.ground='None")
+    assert vm.refresh().status_line == "Overrides: no closing quotation in 'env.scene.ground='None'"
+    assert made == []
+    assert vm.on_build(TASKS[0], 4, 1, "auto", overrides="  ")  # an empty field: the task's own values
+    assert "overrides" not in made[0].kwargs and vm.refresh().overrides_text == ""
+
+
 def test_build_forwards_fields_and_status_is_formatted(vm, made):
     """What the view-model adds on top of any session: field values forwarded, status numbers formatted."""
     assert vm.on_build(TASKS[1], "16", 7, "physx")

@@ -144,6 +144,9 @@ class TrainerWindow(StateView):
                                 self.seed_model.set_value(defaults.seed)
                             with _row("Physics backend"):
                                 self.backend_combo = ui.ComboBox(0, *vm.backends)
+                            with _row(FIELD["overrides"].label):
+                                self.overrides_model = ui.SimpleStringModel(vm.overrides_text)
+                                ui.StringField(model=self.overrides_model)
                             with _row(FIELD["engine"].label):
                                 self.engine_label = ui.Label("-")
                             with ui.HStack(height=26, spacing=4):
@@ -203,6 +206,7 @@ class TrainerWindow(StateView):
         self.widgets = {
             **{key: getattr(self, f"{key}_btn") for key in BUTTONS},
             "task_inputs": (self.task_combo, self.backend_combo),
+            "overrides": _ModelText(self.overrides_model),
             "state": self.state_label,
             "engine": self.engine_label,
             "progress_text": self.progress_label,
@@ -239,7 +243,8 @@ class TrainerWindow(StateView):
     def _on_build(self) -> None:
         task = self._vm.tasks[self._combo_index(self.task_combo)] if self._vm.tasks else ""
         backend = self._vm.backends[self._combo_index(self.backend_combo)]
-        if self._vm.on_build(task, self.num_envs_model.get_value_as_int(), self.seed_model.get_value_as_int(), backend):
+        num_envs, seed = self.num_envs_model.get_value_as_int(), self.seed_model.get_value_as_int()
+        if self._vm.on_build(task, num_envs, seed, backend, overrides=self.overrides_model.get_value_as_string()):
             default = self._vm.default_total_timesteps()
             if default is not None:
                 self.total_model.set_value(f"{default:,}")

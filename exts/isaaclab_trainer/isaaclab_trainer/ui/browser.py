@@ -58,6 +58,8 @@ CHROMIUM_HEADLESS_ARGS = (
     "--no-first-run",
 )
 CAMERA_PITCH, CAMERA_YAW = -20.0, 135.0
+#: the Overrides field's hint while it is empty
+OVERRIDES_HINT = "isaaclab: tasks: key=value ... (env.scene.robot.spawn.usd_path=/path/robot.usd)"
 ERROR_COLOR, INFO_COLOR = "#e03131", "#868e96"
 
 
@@ -265,6 +267,7 @@ class BrowserPanel(StateView):
             self.num_envs_txt = gui.add_text("Environments", str(num_envs))
             self.seed_txt = gui.add_text("Seed", str(seed))
             self.backend_dd = gui.add_dropdown("Physics backend", vm.backends, initial_value=vm.backends[0])
+            self.overrides_txt = gui.add_text(FIELD["overrides"].label, vm.overrides_text, hint=OVERRIDES_HINT)
             self.engine_txt = gui.add_text(FIELD["engine"].label, "-", disabled=True)
             self.build_btn = gui.add_button("Build")
             self.state_txt = gui.add_text(FIELD["state"].label, "Idle", disabled=True)
@@ -296,7 +299,8 @@ class BrowserPanel(StateView):
         self.status_html = gui.add_html("", order=-60)
         self.widgets = {
             **{key: getattr(self, f"{key}_btn") for key in BUTTONS},
-            "task_inputs": (self.task_dd, self.num_envs_txt, self.seed_txt, self.backend_dd),
+            "task_inputs": (self.task_dd, self.num_envs_txt, self.seed_txt, self.backend_dd, self.overrides_txt),
+            "overrides": self.overrides_txt,
             "state": self.state_txt,
             "engine": self.engine_txt,
             **self.values,
@@ -347,10 +351,10 @@ class BrowserPanel(StateView):
 
     def _build_args(self) -> Callable[[], None]:
         task, num_envs, seed = self.task_dd.value, self.num_envs_txt.value, self.seed_txt.value
-        backend = self.backend_dd.value
+        backend, overrides = self.backend_dd.value, self.overrides_txt.value
 
         def build() -> None:
-            if self.vm.on_build(task, num_envs, seed, backend):
+            if self.vm.on_build(task, num_envs, seed, backend, overrides=overrides):
                 default = self.vm.default_total_timesteps()
                 if default is not None:
                     self.total_txt.value = f"{default:,}"  # type: ignore[misc]

@@ -17,7 +17,7 @@ from typing import Any
 
 from isaaclab_trainer.session.status import SessionState
 from isaaclab_trainer.sim.backends.registry import NEWTON
-from isaaclab_trainer.tasks import DEFAULT_TASK, OWN_SOURCE, task_source
+from isaaclab_trainer.tasks import DEFAULT_TASK
 from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.access import LOOPBACK
 from isaaclab_trainer.ui.actions import ActionQueue
@@ -55,7 +55,7 @@ class BrowserApp:
     Args:
         task, num_envs, seed: initial values of the Task fields (None: the task config's; for the seed the agent
             config's, else the task config's, as train.py).
-        overrides: Isaac Lab-style ``key=value`` overrides of the ``isaaclab:`` tasks it builds.
+        overrides: the Overrides field's first value: Isaac Lab-style ``key=value`` overrides of ``isaaclab:`` tasks.
         device: simulation device of the sessions it builds (None: the task config's).
         log_root: folder of ``sb3/<task>/<run>``.
         host, port, token: where the panel listens and the token it requires (``ui/access.py``).
@@ -78,7 +78,6 @@ class BrowserApp:
         from isaaclab_trainer.ui.browser import BrowserPanel
 
         self.device = device
-        self.overrides = tuple(overrides)
         self.period = 1.0 / fps
         self.actions = ActionQueue()
         self._stop = threading.Event()
@@ -93,7 +92,11 @@ class BrowserApp:
         #: ``model.zip`` written when the app closed during training (Ctrl+C), else None
         self.saved_model: str | None = None
         self.vm = PanelViewModel(
-            session_factory=self._make_session, log_root=log_root, backends=(BACKEND,), engine_fn=lambda: BACKEND
+            session_factory=self._make_session,
+            log_root=log_root,
+            backends=(BACKEND,),
+            engine_fn=lambda: BACKEND,
+            overrides=overrides,
         )
         if task in self.vm.tasks:
             self.vm.on_task_changed(task)
@@ -122,10 +125,7 @@ class BrowserApp:
         from isaaclab_trainer.session.session import TrainingSession
 
         assert self.loop_thread_id is not None
-        overrides = self.overrides if task_source(kwargs["task"]) != OWN_SOURCE else ()  # isaaclab: tasks' only
-        session = LoopBoundSession(
-            TrainingSession(device=self.device, overrides=overrides, **kwargs), self.loop_thread_id
-        )
+        session = LoopBoundSession(TrainingSession(device=self.device, **kwargs), self.loop_thread_id)
         self.sessions.append(session)
         return session  # type: ignore[return-value]
 

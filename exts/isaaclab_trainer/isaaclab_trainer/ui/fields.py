@@ -19,7 +19,7 @@ from isaaclab_trainer.ui.view_model import PanelState
 
 class Role(enum.Enum):
     ENABLED = "enabled"  # clickable while the value is True (buttons, the Task inputs)
-    TEXT = "text"  # read-only text
+    TEXT = "text"  # read-only text, or an input's text set by the view-model (the Overrides field)
     STATUS = "status"  # the status line: (text, is_error)
     PROGRESS = "progress"  # a bar, 0 to 1
     PLOT = "plot"  # the mean return per rollout: (values, min, max)
@@ -47,6 +47,7 @@ BUTTONS: tuple[str, ...] = ("build", "start", "pause", "resume", "stop", "load_p
 FIELDS: tuple[Field, ...] = (
     *(_enabled(key, f"{key}_enabled") for key in BUTTONS),
     _enabled("task_inputs", "task_inputs_enabled"),
+    _text("overrides", "overrides_text", "Overrides"),
     _text("state", "state_label", "State"),
     _text("engine", "engine_text", "Active engine"),
     _text("progress_text", "progress_text", "Progress"),

@@ -32,7 +32,7 @@ from isaaclab_trainer.train.checks import (
     run_seed,
 )
 from isaaclab_trainer.train.runs import BEST, CHECKPOINT_SELECTORS, LATEST, LOG_ROOT, is_selector, task_log_root
-from isaaclab_trainer.utils import one_line, printable
+from isaaclab_trainer.utils import ConfigError, one_line, printable
 
 from .runs_model import RunsModel, RunsState, pick_checkpoint
 
@@ -56,6 +56,8 @@ STATE_LABELS: dict[SessionState, str] = {
 }
 MAX_PLOT_POINTS = 200
 NO_VALUE = "-"
+#: the Overrides field's label, and the source its error lines name (as train.py's name "command line")
+OVERRIDES_LABEL = "Overrides"
 
 
 #: a panel field holds an unusable value: the same error as bad input anywhere, shown as is in the status line
@@ -108,6 +110,8 @@ class BuildArgs:
     backend: str
     #: None: the task config's device; else checked by the session (format and availability)
     device: str | None = None
+    #: an ``isaaclab:`` task's Isaac Lab-style ``key=value`` overrides, checked (:func:`parse_overrides`)
+    overrides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ class PanelState:
     # Task section
     task_inputs_enabled: bool
     build_enabled: bool
+    # the Overrides field: the text the last Build used (at first panel.py's command-line overrides)
+    overrides_text: str
     # Training section
     start_enabled: bool
     pause_enabled: bool
@@ -296,6 +302,32 @@ def parse_device(device: str | None) -> str | None:
     return text or None
 
 
+def parse_overrides(text: str, task: str) -> tuple[str, ...]:
+    """The Overrides field: Isaac Lab-style ``key=value`` items, split as a shell splits them (quote a path with
+    spaces), checked as train.py checks its command line's (an ``isaaclab:`` task's keys and asset files, against
+    its config; this package's tasks take none), before anything is built."""
+    from isaaclab_trainer.tasks import check_overrides_apply, load_env_cfg, override_env_cfg
+
+    try:
+        items = tuple(shlex.split(str(text)))
+    except ValueError as exc:  # shlex: "No closing quotation"
+        raise InputError(f"{OVERRIDES_LABEL}: {str(exc).lower()} in '{str(text).strip()}'") from None
+    try:
+        check_overrides_apply(task, items)
+        if items:
+            override_env_cfg(load_env_cfg(task), OVERRIDES_LABEL, overrides=items)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
+    return items
+
+
+def takes_overrides(task: str) -> bool:
+    """True for a task source's task (``isaaclab:<id>``); this package's own tasks take their values from YAML."""
+    from isaaclab_trainer.tasks import OWN_SOURCE, task_source
+
+    return task_source(task) != OWN_SOURCE
+
+
 def format_engine(engine: str | None) -> str:
     """``"newton"`` -> ``"Newton"``, ``"physx"`` -> ``"PhysX"``; ``"-"`` when there is none."""
     names = {"physx": "PhysX", "newton": "Newton"}
@@ -303,7 +335,13 @@ def format_engine(engine: str | None) -> str:
 
 
 def parse_build_args(
-    task: str, num_envs: str | int, seed: str | int, backend: str, backends: Sequence[str], device: str | None = None
+    task: str,
+    num_envs: str | int,
+    seed: str | int,
+    backend: str,
+    backends: Sequence[str],
+    device: str | None = None,
+    overrides: str = "",
 ) -> BuildArgs:
     """All Task-section fields checked before anything is built; the first problem raises a ValueError."""
     task = parse_task(task)
@@ -313,6 +351,7 @@ def parse_build_args(
         seed=parse_seed(seed),
         backend=parse_backend(backend, backends),
         device=parse_device(device),
+        overrides=parse_overrides(overrides, task),
     )
 
 
@@ -392,6 +431,7 @@ class PanelViewModel:
         engine_fn: ``() -> engine name`` of the physics engine the app runs now (shown in the panel; Kit
             passes Isaac Sim's, since 6.x may run PhysX or Newton).
         exporter: ``(checkpoint, task) -> summary line``, run on a worker thread by :meth:`on_export`.
+        overrides: the Overrides field's first value (panel.py's command-line ``key=value`` items).
     """
 
     def __init__(
@@ -405,6 +445,7 @@ class PanelViewModel:
         backends: Sequence[str] | None = None,
         engine_fn: Callable[[], str] | None = None,
         exporter: Callable[[str, str], str] | None = None,
+        overrides: Sequence[str] = (),
     ) -> None:
         self._factory: SessionFactory = session_factory or _default_session_factory
         self.tasks: list[str] = list(tasks) if tasks is not None else _default_tasks()
@@ -430,6 +471,8 @@ class PanelViewModel:
         self._export_thread: threading.Thread | None = None
         self._export_outcome: tuple[bool, str] | None = None
         self.runs = RunsModel(log_root)
+        #: the Overrides field's text Build last used (first: ``overrides``); the Runs section builds with it
+        self.overrides_text = shlex.join(overrides)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -486,11 +529,20 @@ class PanelViewModel:
         self._pick_cache.clear()
 
     def on_build(
-        self, task: str, num_envs: str | int, seed: str | int, backend: str, device: str | None = None
+        self,
+        task: str,
+        num_envs: str | int,
+        seed: str | int,
+        backend: str,
+        device: str | None = None,
+        overrides: str = "",
     ) -> bool:
-        """Validate the Task fields, replace any previous session, author the envs. True on success."""
+        """Validate the Task fields, replace any previous session, author the envs. True on success.
+
+        ``overrides`` is the Overrides field's text: an ``isaaclab:`` task's ``key=value`` items (this package's
+        tasks refuse any, with the command line's line)."""
         try:
-            args = parse_build_args(task, num_envs, seed, backend, self.backends, device)
+            args = parse_build_args(task, num_envs, seed, backend, self.backends, device, overrides)
             if self.session is not None and self._status().state in (
                 SessionState.TRAINING,
                 SessionState.PAUSED,
@@ -504,6 +556,9 @@ class PanelViewModel:
         self._pick_cache.clear()
         self.close_session()
         fields: dict[str, Any] = {"device": args.device} if args.device is not None else {}
+        if args.overrides:
+            fields["overrides"] = args.overrides
+        self.overrides_text = shlex.join(args.overrides)
         try:
             session = self._factory(
                 task=args.task,
@@ -699,7 +754,8 @@ class PanelViewModel:
             or (self._status().task != self.selected_task)
         ):
             args = self.default_build_args()
-            if not self.on_build(args.task, args.num_envs, args.seed, self.backends[0]):
+            overrides = self.overrides_text if takes_overrides(args.task) else ""
+            if not self.on_build(args.task, args.num_envs, args.seed, self.backends[0], overrides=overrides):
                 raise InputError(self._message)
         assert self.session is not None
         return self.session
@@ -806,6 +862,7 @@ class PanelViewModel:
             status_is_error=is_err,
             task_inputs_enabled=not running,
             build_enabled=not running,
+            overrides_text=self.overrides_text,
             start_enabled=ready,
             pause_enabled=s is SessionState.TRAINING,
             resume_enabled=s is SessionState.PAUSED,
