@@ -3,21 +3,28 @@
 Without ``isaaclab`` (the 3.11 and 3.12 venvs): nothing of it is imported, our tasks are unchanged, its ids say how
 to install it, and a wrong version is named. With it (``./isaaclab.sh -i isaaclab``): Isaac Lab's own
 ``Isaac-Cartpole`` trains through train.py offline (our cartpole USD substituted by an override, no ground), play.py
-scores it, and bad input gets one line before anything is built.
+scores it (replaying the run's recorded overrides), the browser panel trains and plays it as Chromium clicks it, and
+bad input gets one line before anything is built, on the command line and in the panel's Overrides field.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from browser_page import browser, choose, click, count, field, open_page, state, status_line, timesteps, wait_until
 
 from conftest import PLAY, REPO, TRAIN, run_script
+
+__all__ = ["browser"]  # the Chromium fixture
 
 EXT = REPO / "exts" / "isaaclab_trainer"
 HAS_ISAACLAB = importlib.util.find_spec("isaaclab_tasks") is not None
@@ -164,22 +171,28 @@ def test_isaaclab_cartpole_trains_offline(trained_run):
 
 
 @needs_isaaclab
-def test_play_scores_it(trained_run, cartpole_usd):
+def test_play_scores_it_with_the_runs_recorded_overrides(trained_run, cartpole_usd):
+    """No override on play.py's command line: the run's params/env.yaml ones (offline USD, no ground) apply."""
     play = run_script(
-        PLAY,
-        "--task",
-        TASK,
-        "--num_envs",
-        "8",
-        "--num_episodes",
-        "8",
-        *offline(cartpole_usd),
+        PLAY, "--task", TASK, "--use_last_checkpoint", "--num_envs", "8", "--num_episodes", "8",
         cwd=trained_run.parents[3],
-    )
+    )  # fmt: skip
     assert play.returncode == 0, play.stderr[-4000:]
+    assert f"[INFO] Overrides recorded by the run: {' '.join(offline(cartpole_usd))}" in play.stdout
     line = [x for x in play.stdout.splitlines() if x.startswith("episodes:")]
     assert line and line[0].startswith("episodes: 8"), play.stdout[-2000:]
-    assert str(trained_run / "model.zip") in play.stdout
+    assert str(trained_run / "model_32_steps.zip") in play.stdout or str(trained_run / "model.zip") in play.stdout
+
+
+@needs_isaaclab
+def test_play_command_line_overrides_replace_the_recorded_ones(trained_run):
+    """Overrides on play.py's command line win: the recorded (existing) robot USD is not used, the given one is."""
+    proc = run_script(
+        PLAY, "--task", TASK, "--num_envs", "4", "env.scene.robot.spawn.usd_path=/no/such/robot.usd",
+        cwd=trained_run.parents[3],
+    )  # fmt: skip
+    line = _one_line_error(proc, "/no/such/robot.usd", "does not exist")
+    assert "Overrides recorded" not in proc.stdout, line
 
 
 @needs_isaaclab
@@ -282,3 +295,84 @@ def test_the_session_trains_it_on_the_update_loop_and_the_panel_can_draw_it(cart
     assert got["state"] == "DONE" and got["error"] is None
     assert got["timesteps"] == 8 * 16 * 2 and got["frames"] > 1
     assert Path(got["model"]).is_file() and f"sb3/{TASK}/" in got["model"]
+
+
+# -- the panel ---------------------------------------------------------------------------------------------------
+
+
+@needs_isaaclab
+def test_panel_overrides_field_gets_the_command_lines_lines(cartpole_usd, tmp_path):
+    """The Overrides field's value is checked as train.py checks its command line's: one line, nothing built."""
+    from isaaclab_trainer.ui.view_model import PanelViewModel
+
+    vm = PanelViewModel(tasks=[TASK], log_root=str(tmp_path / "logs"))
+    cases = [
+        ("env.scene.robot.spawn.usd_pth=/x.usd", "Overrides: override key 'env.scene.robot.spawn.usd_pth' does not"),
+        ("env.scene.robot.spawn.usd_path=/no/such/robot.usd", "Overrides: override env.scene.robot.spawn.usd_path"),
+        ("scene.ground=None", "Overrides: overrides: override key 'scene.ground' must start with env."),
+    ]
+    for text, start in cases:
+        assert not vm.on_build(TASK, 4, 1, "auto", overrides=text)
+        s = vm.refresh()
+        assert s.status_is_error and s.status_line.startswith(start), s.status_line
+        if "usd_pth" in text:
+            assert "closest: env.scene.robot.spawn.usd_path" in s.status_line
+    assert vm.session is None and not (tmp_path / "logs").exists()
+
+
+@needs_isaaclab
+def test_panel_trains_and_plays_isaaclab_cartpole_as_chromium_clicks_it(browser, cartpole_usd, tmp_path):
+    """panel.py, clicked in Chromium: pick Isaac Lab's own Isaac-Cartpole in the Task dropdown, type the offline
+    overrides, Build, Start (progress and mean return advance), Stop (model.zip), Load & Play, then Ctrl+C."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
+    logs = tmp_path / "logs"
+    args = [sys.executable, str(REPO / "scripts/reinforcement_learning/sb3/panel.py"), "--port", "0"]
+    proc = subprocess.Popen(
+        [*args, "--log_root", str(logs)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line)
+        page = open_page(browser, first.split(" at ")[1].split()[0])
+
+        choose(page, "Task", TASK)
+        overrides = " ".join(offline(cartpole_usd))
+        field(page, "Overrides").fill(overrides)
+        field(page, "Environments").fill("16")
+        click(page, "Build")
+        wait_until(lambda: state(page) == "Built", 600, "Isaac Lab's envs to be built", page)
+        assert status_line(page) == "built 16 envs"
+        assert field(page, "Overrides").input_value() == overrides
+
+        field(page, "Total timesteps").fill("1000000")
+        click(page, "Start")
+        wait_until(lambda: timesteps(page) >= 256, 300, "timesteps to grow", page)  # a rollout: 16 steps x 16 envs
+        first_count = timesteps(page)
+        choose(page, "Rendering Mode", "No rendering")
+        wait_until(lambda: timesteps(page) > first_count, 60, "timesteps to keep growing", page)
+        wait_until(lambda: field(page, "Mean return").input_value() != "-", 600, "a mean return", page)
+        shown = field(page, "Mean return").input_value()
+        wait_until(lambda: page.locator(".uplot").count() == 1, 60, "the live plot of the mean return", page)
+        seen = timesteps(page)
+        wait_until(lambda: timesteps(page) > seen + 256, 120, "training to go on", page)
+        float(shown)  # a number
+
+        click(page, "Stop")
+        wait_until(lambda: state(page) == "Done", 120, "Stop to finish", page)
+        run = Path(field(page, "Run folder").input_value())
+        assert run.parent == logs / "sb3" / TASK and (run / "model.zip").is_file()
+        assert count(field(page, "Progress").input_value()) < 1_000_000
+        assert f"usd_path={cartpole_usd}" in (run / "params" / "env.yaml").read_text()
+
+        click(page, "Load & Play")  # the empty Checkpoint field: the newest checkpoint, the one Stop wrote
+        wait_until(lambda: state(page) == "Playing policy", 120, "the checkpoint to play", page)
+        assert status_line(page).startswith("Playing model"), status_line(page)
+        click(page, "Stop playing")
+        wait_until(lambda: state(page) == "Built", 60, "playing to stop", page)
+        page.close()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
+    assert not re.search(r"Traceback", out), out[-4000:]

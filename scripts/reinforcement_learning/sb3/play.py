@@ -5,6 +5,9 @@
 ``--evaluate [RUN]`` follows a run that trains meanwhile (default: the task's newest run): each new
 checkpoint is played for ``--num_episodes`` episodes (default: one per env) and gets one line
 ``checkpoint: <steps> episodes: N mean return: X``, until the run has finished or Ctrl+C.
+
+An ``isaaclab:`` task replays what was trained: with no ``key=value`` override on the command line, the played run's
+recorded ones (its ``params/env.yaml``) apply; any given on the command line replace them all.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from cli_args import (
     resolve_checkpoint,
 )
 
+from isaaclab_trainer.tasks import OWN_SOURCE, task_source
 from isaaclab_trainer.train.checks import UsageError, check_checkpoint_task, run_seed
 from isaaclab_trainer.train.follow import POLL_PERIOD_S, CheckpointWatch, check_run_dir, checkpoint_timesteps
-from isaaclab_trainer.train.runs import list_runs, task_log_root
+from isaaclab_trainer.train.runs import list_runs, recorded_overrides, task_log_root
 
 parser = OneLineParser(prog="play.py", description=__doc__.splitlines()[0])
 add_common_args(parser)
@@ -56,6 +60,16 @@ def resolve_run(task: str, run: str) -> Path:
     return found[-1]
 
 
+def replay_overrides(args, run_dir: Path) -> None:  # noqa: ANN001 - argparse's namespace
+    """A task source's task with no ``key=value`` override on the command line: the played run's recorded ones
+    (said in one line)."""
+    if args.overrides or task_source(args.task) == OWN_SOURCE:
+        return
+    args.overrides = list(recorded_overrides(run_dir))
+    if args.overrides:
+        print(f"[INFO] Overrides recorded by the run: {' '.join(args.overrides)}")
+
+
 def main() -> None:
     args = parser.parse_args()
     try:
@@ -68,6 +82,7 @@ def main() -> None:
             watch = CheckpointWatch(resolve_run(args.task, args.evaluate), args.task)
         else:
             checkpoint = resolve_checkpoint(args.task, args.checkpoint, args.use_last_checkpoint)
+        replay_overrides(args, watch.run_dir if args.evaluate is not None else checkpoint.path.parent)
     except ValueError as exc:
         fail(parser.prog, str(exc))
 

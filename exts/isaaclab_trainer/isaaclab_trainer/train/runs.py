@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from isaaclab_trainer.tasks import SOURCES
+from isaaclab_trainer.utils import load_yaml
 
 #: where run folders go, relative to the working directory, as Isaac Lab's scripts put them
 LOG_ROOT = "logs"
@@ -123,6 +124,15 @@ def write_run_params(run_dir: Path, env_cfg: Any, agent_cfg: dict[str, Any], arg
     (params / "agent.yaml").write_text(yaml.safe_dump(_plain(agent_cfg), sort_keys=False))
     argv = sys.argv if argv is None else argv
     (run_dir / "command.txt").write_text(" ".join(shlex.quote(a) for a in argv) + "\n")
+
+
+def recorded_overrides(run_dir: str | os.PathLike) -> tuple[str, ...]:
+    """The ``key=value`` overrides a run of a task source's task was trained with (``params/env.yaml``'s
+    ``overrides``); () when the run recorded none."""
+    params = Path(run_dir) / "params" / "env.yaml"
+    values = load_yaml(params) if params.is_file() else None
+    found = values.get("overrides") if isinstance(values, dict) else None
+    return tuple(str(item) for item in found) if isinstance(found, list) else ()
 
 
 def vecnormalize_path(checkpoint: str | os.PathLike) -> Path:
