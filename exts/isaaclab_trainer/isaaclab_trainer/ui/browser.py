@@ -15,7 +15,9 @@ NO_RENDERING sends none. Beyond loopback the page requires a token (``ui/access.
 
 from __future__ import annotations
 
+import functools
 import html
+import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -126,6 +128,28 @@ def newton_backend(session: Any) -> Any | None:
     return backend if hasattr(backend, "model") and hasattr(backend, "env_origins") else None
 
 
+def start_viewer(host: str, port: int) -> Any:
+    """Newton's ``ViewerViser`` serving on ``host:port``. Newton 1.6 (the one Isaac Lab 3.0 pins) takes no host
+    and starts viser on every interface; there viser's server is started with ``host`` while the viewer starts."""
+    import viser
+    from newton.viewer import ViewerViser
+
+    if "host" in inspect.signature(ViewerViser.__init__).parameters:
+        return ViewerViser(host=host, port=port, label=TITLE, verbose=False)
+    server_class = viser.ViserServer
+    viser.ViserServer = functools.partial(server_class, host=host)  # type: ignore[misc]
+    try:
+        return ViewerViser(port=port, label=TITLE, verbose=False)
+    finally:
+        viser.ViserServer = server_class  # type: ignore[misc]
+
+
+def viewer_server(viewer: Any) -> Any:
+    """The viewer's ``viser.ViserServer`` (Newton 1.6's viewer keeps it as ``_server``, with no property)."""
+    server = getattr(viewer, "server", None)
+    return server if server is not None else viewer._server
+
+
 # ----------------------------------------------------------------------------- the Runs section
 
 #: the Runs dropdown's first entry, selected while no run is
@@ -227,8 +251,6 @@ class BrowserPanel(StateView):
         num_envs: int | None = None,
         seed: int | None = None,
     ) -> None:
-        from newton.viewer import ViewerViser
-
         quiet_closed_before_request()
 
         self.vm = vm
@@ -239,9 +261,9 @@ class BrowserPanel(StateView):
         self._t0 = time.monotonic()
         self.gate = TokenGate(token) if token else None
         with token_gate(self.gate):
-            self.viewer = ViewerViser(host=host, port=port, label=TITLE, verbose=False)
+            self.viewer = start_viewer(host, port)
         self.viewer.picking_enabled = False  # a picking handle would push bodies the learner does not know of
-        self.server = self.viewer.server
+        self.server = viewer_server(self.viewer)
         # no shadow maps: a browser without a GPU (software WebGL) spends about half of each drawn frame's CPU
         # on them (~280 -> ~140 ms a frame for 64 cartpoles; docs/benchmarks.md, comparison 10)
         self.server.scene.configure_default_lights(enabled=True, cast_shadow=False)
