@@ -366,7 +366,7 @@ def test_panel_trains_and_plays_isaaclab_cartpole_as_chromium_clicks_it(browser,
 
         click(page, "Load & Play")  # the empty Checkpoint field: the newest checkpoint, the one Stop wrote
         wait_until(lambda: state(page) == "Playing policy", 120, "the checkpoint to play", page)
-        assert status_line(page).startswith("Playing model"), status_line(page)
+        assert status_line(page) == f"playing {run / 'model.zip'}"
         click(page, "Stop playing")
         wait_until(lambda: state(page) == "Built", 60, "playing to stop", page)
         page.close()
