@@ -32,7 +32,7 @@ from isaaclab_trainer.ui.access import LOOPBACK, browser_options, exposure_warni
 parser = OneLineParser(prog="panel.py", description=__doc__.splitlines()[0])
 parser.add_argument("--task", type=str, default=DEFAULT_TASK, help=f"preselected in the panel: {task_help()}")
 parser.add_argument(
-    "overrides", nargs="*", metavar="key=value", help=OVERRIDES_HELP + " (for every isaaclab: task built)"
+    "overrides", nargs="*", metavar="key=value", help=OVERRIDES_HELP + " (the Overrides field's first value)"
 )
 parser.add_argument("--num_envs", type=positive_int, default=None, help="Environments field (default: the task's)")
 parser.add_argument("--seed", type=int, default=None, help="Seed field (default: the task's; -1 draws one at Build)")
@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     try:
         check_task(args.task)
-        if args.overrides:  # checked against an isaaclab: task's config when the panel builds one
+        if args.overrides:  # checked against an isaaclab: task's config when the panel builds one with them
             split_overrides(args.overrides, "panel.py")
         if args.device is not None:
             check_device(args.device, name="--device")
