@@ -297,6 +297,22 @@ def test_build_forwards_fields_and_status_is_formatted(vm, made):
     assert s.tensorboard_command.endswith("--logdir /tmp/run1")
 
 
+def test_advance_steps_the_session_and_reads_only_state_and_mode(vm, made):
+    """The frames that draw nothing: the session advances, and its state and render mode (what the front end
+    applies every frame) are those a full refresh would show, a mode chosen since included."""
+    idle = vm.advance()
+    assert (idle.state, idle.render_mode) == (vm.refresh().state, vm.refresh().render_mode)
+    vm.on_build(TASKS[0], 4, 1, "auto")
+    assert vm.on_start(100)
+    assert vm.on_render_mode("No rendering")
+    made[0].calls.clear()
+    frame = vm.advance()
+    assert made[0].calls == [("update",)]
+    full = vm.refresh()
+    assert frame == vmod.FrameState(full.state, full.render_mode)
+    assert frame.render_mode is RenderMode.NO_RENDERING
+
+
 def test_rebuild_closes_previous_session(vm, made):
     vm.on_build(TASKS[0], 4, 1, "auto")
     vm.on_build(TASKS[0], 8, 1, "auto")

@@ -117,7 +117,7 @@ class KitTensorBackend(PhysicsBackend):
         self._all = torch.arange(self.num_envs, dtype=torch.int32, device=self._sim_device)
         self._efforts = torch.zeros((self.num_envs, nd), dtype=torch.float32, device=self._sim_device)
         # effort limits (the USD drives' maxForce), read once
-        self._max_forces = self._robots.get_dof_max_forces().clone().to(self._sim_device)
+        self._max_forces = self._robots.get_dof_max_forces().to(self._sim_device, copy=True)
 
     # -- engine-specific -----------------------------------------------------------------------
 
@@ -151,11 +151,11 @@ class KitTensorBackend(PhysicsBackend):
 
     def joint_pos(self) -> torch.Tensor:
         self._check()
-        return self._robots.get_dof_positions().clone().to(self.device)
+        return self._robots.get_dof_positions().to(self.device, copy=True)
 
     def joint_vel(self) -> torch.Tensor:
         self._check()
-        return self._robots.get_dof_velocities().clone().to(self.device)
+        return self._robots.get_dof_velocities().to(self.device, copy=True)
 
     def set_joint_efforts(self, efforts: torch.Tensor) -> None:
         self._check()
@@ -183,22 +183,22 @@ class KitTensorBackend(PhysicsBackend):
 
     def joint_limits(self) -> torch.Tensor:
         self._check()
-        return self._robots.get_dof_limits()[0].clone().to(self.device)
+        return self._robots.get_dof_limits()[0].to(self.device, copy=True)
 
     def root_pose(self) -> torch.Tensor:
         self._check()
-        pose = self._robots.get_root_transforms().clone().to(self.device)
+        pose = self._robots.get_root_transforms().to(self.device, copy=True)
         pose[:, :3] -= self._origins
         return pose
 
     def root_velocity(self) -> torch.Tensor:
         self._check()
-        return self._robots.get_root_velocities().clone().to(self.device)
+        return self._robots.get_root_velocities().to(self.device, copy=True)
 
     def write_root_state(self, env_ids: torch.Tensor, pose: torch.Tensor, velocity: torch.Tensor) -> None:
         self._check()
         r = self._robots
-        world = pose.to(self.device).clone()
+        world = pose.to(self.device, copy=True)
         world[:, :3] += self._origins[env_ids.to(self.device)]  # the tensor API takes world poses
         self._write_rows(
             env_ids,
@@ -208,14 +208,14 @@ class KitTensorBackend(PhysicsBackend):
 
     def body_poses(self) -> torch.Tensor:
         self._check()
-        poses = self._robots.get_link_transforms().clone().to(self.device)
+        poses = self._robots.get_link_transforms().to(self.device, copy=True)
         poses[..., :3] -= self._origins.unsqueeze(1)
         return poses
 
     def body_incoming_wrenches(self) -> torch.Tensor:
         # in each link's incoming joint's child frame, which the assets here author as the body frame
         self._check()
-        return self._robots.get_link_incoming_joint_force().clone().to(self.device)
+        return self._robots.get_link_incoming_joint_force().to(self.device, copy=True)
 
     def step(self) -> None:
         self._check()

@@ -1,9 +1,10 @@
 """``omni.ext.IExt`` of Isaac Lab Trainer: "Window > Isaac Lab" menu, the dock window, the frame loop.
 
 Each app update (Events 2.0 ``GLOBAL_EVENT_UPDATE``) runs the clicks queued by the browser panel, then
-calls ``PanelViewModel.tick()``, which runs ``session.update()`` (the session's own per-frame time budget
-of env steps) and derives the panel state; each view copies it into its widgets (every frame, or every
-5th in NO_RENDERING). A change of ``status.render_mode`` is applied to the viewport here. An app update
+calls ``PanelViewModel.advance()``, which runs ``session.update()`` (the session's own per-frame time budget
+of env steps) and reads the session's state and render mode; a change of the render mode is applied to the
+viewport in that same frame. The panel state is derived (``PanelViewModel.refresh()``) only on the frames
+that draw it: each view copies it into its widgets every frame, or every 5th in NO_RENDERING. An app update
 that something inside that work runs (an env step or Isaac Lab's ``sim.reset()`` calling
 ``omni.kit.app.get_app().update()``, which Kit 110 runs in full, update events included) runs none of it:
 ``PanelViewModel.nested_tick()`` only lets a stepping session refuse it. ``on_shutdown`` undoes everything,
@@ -152,22 +153,26 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
         self._in_update = True
         try:
             self.actions.run_pending()
-            state = self.view_model.tick()
-            if state.render_mode != self._applied_mode:
-                render.apply_render_mode(state.render_mode)
-                self._applied_mode = state.render_mode
-            if state.render_mode == RenderMode.FULL_RENDERING and state.state in (
+            frame = self.view_model.advance()
+            if frame.render_mode != self._applied_mode:
+                render.apply_render_mode(frame.render_mode)
+                self._applied_mode = frame.render_mode
+            if frame.render_mode == RenderMode.FULL_RENDERING and frame.state in (
                 SessionState.TRAINING,
                 SessionState.PLAYING,
             ):
                 render.flush_physics_to_renderer(engines.active_engine())
             self._frame += 1
-            refresh = self._frame % ui_refresh_period(state.render_mode) == 0
-            if self.window is not None and self.window.visible and refresh:
-                self.window.apply(state)
+            refresh = self._frame % ui_refresh_period(frame.render_mode) == 0
+            to_window = self.window is not None and self.window.visible and refresh
+            to_browser = self.browser is not None and (refresh or self.browser.last_state is None)
             if self.browser is not None:
-                self.browser.draw(state)
-                if refresh or self.browser.last_state is None:
+                self.browser.draw(frame)
+            if to_window or to_browser:  # the panel's state is derived only on frames that draw it
+                state = self.view_model.refresh()
+                if to_window:
+                    self.window.apply(state)
+                if to_browser:
                     self.browser.apply(state)
             self._update_failed = False
         except Exception as exc:  # noqa: BLE001 - never break the app loop; log once per failure streak

@@ -391,7 +391,8 @@ class BrowserPanel(StateView):
     # -- drawing (called from the app's loop) ---------------------------------------------------
 
     def draw(self, state: Any) -> None:
-        """The 3-D view of this frame: the built envs once, then the bodies every frame they move and render."""
+        """The 3-D view of this frame: the built envs once, then the bodies every frame they move and render
+        (``state``: the frame's ``FrameState`` or a ``PanelState``; only its state and render mode are read)."""
         backend = newton_backend(self.vm.session)
         model = backend.model if backend is not None else None
         if model is not self._shown_model:

@@ -115,6 +115,15 @@ class BuildArgs:
 
 
 @dataclass(frozen=True)
+class FrameState:
+    """What a front end acts on every app frame (the viewport's render mode, whether bodies move), read without
+    deriving the whole :class:`PanelState`, which only the frames that draw the panel need."""
+
+    state: SessionState
+    render_mode: RenderMode
+
+
+@dataclass(frozen=True)
 class PanelState:
     """Everything the window shows, as plain values."""
 
@@ -820,9 +829,17 @@ class PanelViewModel:
 
         The front end calls this from its frame loop, inside the one guard that keeps the loop alive.
         """
+        self.advance()
+        return self.refresh()
+
+    def advance(self) -> FrameState:
+        """One app frame that may not draw the panel: advance the session as :meth:`tick` does, then read only
+        its state and render mode (one status read); the front end calls :meth:`refresh` on the frames it draws."""
         if self.session is not None:
             self.session.update()
-        return self.refresh()
+            st = self._status()
+            return FrameState(st.state, st.render_mode)
+        return FrameState(SessionState.IDLE, self._render_mode)
 
     def nested_tick(self) -> None:
         """An app frame run inside the front end's own frame (something it called ran the app's update: an env
