@@ -492,3 +492,29 @@ def test_the_3d_view_draws_the_ant_where_the_physics_has_it(browser, panel: Brow
     click(page, "Stop")
     wait_until(lambda: state(page) == "Done", 60, "Stop to finish", page)
     page.close()
+
+
+def test_no_page_open_no_transforms_sent(browser, panel: BrowserApp) -> None:
+    """Training at Full rendering with no page open sends no body transforms (nobody sees them: the loop's CPU
+    stays with the training beside it); once a page opens, they are sent every frame again."""
+    vm = panel.vm
+    assert on_loop(panel, lambda: vm.on_build(vm.selected_task, "16", "1", "newton")), vm.refresh().status_line
+    assert on_loop(panel, lambda: vm.on_start("100000000")), vm.refresh().status_line
+    start = counters(panel)
+    frames = panel.frames
+    while panel.frames < frames + 60:  # counted in loop frames, not seconds
+        time.sleep(0.05)
+    quiet = counters(panel)
+    assert quiet.render_mode == RenderMode.FULL_RENDERING and quiet.timesteps > start.timesteps
+    assert quiet.scene_frames == start.scene_frames, "no page open: no transforms may be sent"
+
+    watcher = SceneWatcher()
+    page = open_page(browser, panel.url, watcher)
+    opened = time.monotonic()
+    wait_until(lambda: watcher.moving(opened), 30, "cart/pole transforms to move once a page is open", page)
+    shown = counters(panel)
+    frames = panel.frames
+    wait_until(lambda: panel.frames >= frames + 30, 30, "30 loop frames with the page open", page)
+    assert_at_most(STEPS_PER_FRAME[RenderMode.FULL_RENDERING], shown, counters(panel))  # every frame sent again
+    page.close()
+    assert on_loop(panel, vm.on_stop)

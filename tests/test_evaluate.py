@@ -91,14 +91,19 @@ def test_run_state_of_train_py_runs(finished_run: Path, tmp_path: Path) -> None:
 
 
 def test_ctrl_c_records_interrupted(tmp_path: Path) -> None:
+    """Ctrl+C once train.py's learn() has written its first checkpoint: model.zip saved, the run interrupted.
+
+    No race with train.py's speed: its budget is far more than it reaches before the signal, and train.py
+    takes Ctrl+C at its next env step wherever the signal lands (``run_learning(ctrl_c_stops=True)``)."""
     import signal
 
     # output to files, not pipes: a pipe nobody reads fills up and blocks train.py's prints
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
+    agent = agent_yaml(tmp_path, n_timesteps=100_000_000)
     with out.open("w") as stdout, err.open("w") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, str(TRAIN), "--num_envs", "16", "--headless", "--agent", str(agent_yaml(tmp_path))],
+            [sys.executable, str(TRAIN), "--num_envs", "16", "--headless", "--agent", str(agent)],
             cwd=tmp_path,
             stdout=stdout,
             stderr=stderr,
@@ -114,7 +119,9 @@ def test_ctrl_c_records_interrupted(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert run is not None, err.read_text()[-3000:]
         while not runs.run_checkpoints(run) and time.monotonic() < deadline:  # learn() is going on
+            assert proc.poll() is None, err.read_text()[-3000:]
             time.sleep(0.1)
+        (first,) = runs.run_checkpoints(run)
         assert runs.run_state(run) == runs.RUNNING
         proc.send_signal(signal.SIGINT)
         try:
@@ -126,7 +133,9 @@ def test_ctrl_c_records_interrupted(tmp_path: Path) -> None:
         assert code == 0, err.read_text()[-3000:]
     finally:
         proc.kill()
-    assert runs.run_state(run) == runs.INTERRUPTED and (run / "model.zip").is_file()
+    assert runs.run_state(run) == runs.INTERRUPTED and "Saved the trained model to" in out.read_text()
+    final = checkpoint_timesteps(check_checkpoint(run / "model.zip"))
+    assert checkpoint_timesteps(check_checkpoint(first)) <= final < 100_000_000
 
 
 # ----------------------------------------------------------------------------- run summaries

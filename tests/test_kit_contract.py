@@ -370,7 +370,8 @@ def test_browser_panel_served_by_the_extension(kit: FakeKit, browser, capsys):
     choose(page, "Physics backend", "physx")
     field(page, "Environments").fill(str(NUM_ENVS))
     click(page, "Build")
-    time.sleep(1.0)
+    # the click has reached the extension (queued on viser's thread); no update ran since, so no build
+    wait_until(lambda: not ext.actions._actions.empty(), 30, "the Build click to be queued", page)
     assert vm.session is None, "a browser click must wait for Kit's update"
     assert kit.frames_until(lambda: vm.session is not None), vm.refresh().status_line
     assert vm.session.status.state.value == "BUILT", vm.refresh().status_line

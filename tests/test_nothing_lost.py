@@ -196,6 +196,58 @@ def test_resume_continues_step_count_and_curve(interrupted, tmp_path):
     assert steps and min(steps) > start and max(steps) == start + ROLLOUT
 
 
+def test_ctrl_c_lands_between_env_steps_never_inside_one(tmp_path, env):
+    """train.py's Ctrl+C (``run_learning(ctrl_c_stops=True)``) ends learn() at the next env step: the work the
+    signal arrived in (here a callback's, standing in for a TensorBoard write or a save) runs to its end,
+    model.zip is saved and the run reads interrupted. A second Ctrl+C raises KeyboardInterrupt at once (the
+    model is still saved)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from isaaclab_trainer.tasks import load_agent_cfg
+    from isaaclab_trainer.train import runs
+    from isaaclab_trainer.train.trainer import run_learning, setup_training
+
+    class CtrlCMidCallback(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.calls, self.finished = 0, 0
+
+        def _on_step(self) -> bool:
+            self.calls += 1
+            if self.calls in (3, 5):
+                signal.raise_signal(signal.SIGINT)  # its handler runs before raise_signal returns
+            self.finished += 1
+            return True
+
+    cfg = load_env_cfg(TASK)
+    cfg.num_envs = 4
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    ctrl_c = CtrlCMidCallback()
+    setup = setup_training(env, TASK, cfg, load_agent_cfg(TASK), run_dir, summary_write=None, extra_callbacks=[ctrl_c])
+    before = signal.getsignal(signal.SIGINT)
+    run_learning(setup, ctrl_c_stops=True)
+    assert (ctrl_c.calls, ctrl_c.finished) == (3, 3)  # stopped at the step after the signal, none cut short
+    assert signal.getsignal(signal.SIGINT) is before
+    assert runs.run_state(run_dir) == runs.INTERRUPTED and num_timesteps(run_dir / "model.zip") == 3 * 4
+
+    class TwoCtrlC(CtrlCMidCallback):
+        def _on_step(self) -> bool:
+            self.calls += 1
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)  # KeyboardInterrupt here, as before: the step is cut short
+            self.finished += 1
+            return True
+
+    run_dir = tmp_path / "run2"
+    run_dir.mkdir()
+    twice = TwoCtrlC()
+    setup = setup_training(env, TASK, cfg, load_agent_cfg(TASK), run_dir, summary_write=None, extra_callbacks=[twice])
+    run_learning(setup, ctrl_c_stops=True)
+    assert (twice.calls, twice.finished) == (1, 0) and signal.getsignal(signal.SIGINT) is before
+    assert runs.run_state(run_dir) == runs.INTERRUPTED and (run_dir / "model.zip").is_file()
+
+
 # -- the panel's Stop and closing the session -------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """10. Evaluate: train.py's env steps/s while a browser panel (``BrowserApp``, panel.py's app) evaluates its
-run at Full rendering on the same cores, with a headless Chromium showing the page and without one (the
-browser on another machine, through an SSH tunnel), vs train.py alone; and the delay from a checkpoint
+run at Full rendering on the same cores, with a headless Chromium showing the page and without one (no page
+open: the panel then sends no body transforms; what a browser on another machine, through an SSH tunnel, costs
+the panel is the Chromium arm's panel column), vs train.py alone; and the delay from a checkpoint
 landing (its file's time) to the first frame the panel plays with it, in its parts, for checkpoints that
 landed while the panel evaluated.
 

@@ -91,7 +91,7 @@ def main() -> None:
         fail(parser.prog, str(exc))
     print(f"[INFO] Logging experiment in directory: {setup.run_dir}")
     started = time.perf_counter()
-    model_path = run_learning(setup, progress_bar=sys.stdout.isatty())
+    model_path = run_learning(setup, progress_bar=sys.stdout.isatty(), ctrl_c_stops=True)
     print(f"[INFO] Saved the trained model to: {model_path}")
     best = best_model_line(setup, time.perf_counter() - started)
     if best is not None:

@@ -9,11 +9,14 @@ keeps ``model_best.zip``, measured on envs of its own (:func:`make_eval_env`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import logging
 import math
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,38 @@ logger = logging.getLogger(__name__)
 
 class TrainingInterrupted(Exception):
     """Raised inside ``learn()`` to end training early; the model is still saved."""
+
+
+class _StopRequested(BaseCallback):
+    """Ends ``learn()`` at the env step after ``stop`` is set (raises :class:`TrainingInterrupted`)."""
+
+    def __init__(self, stop: threading.Event):
+        super().__init__()
+        self.stop = stop
+
+    def _on_step(self) -> bool:
+        if self.stop.is_set():
+            raise TrainingInterrupted("Ctrl+C")
+        return True
+
+
+@contextlib.contextmanager
+def _sigint_sets(stop: threading.Event) -> Iterator[None]:
+    """While inside, Ctrl+C (SIGINT) sets ``stop`` instead of raising KeyboardInterrupt wherever the main
+    thread is: one raised inside TensorBoard's writer queue (between its count and its notify) left that
+    writer's flush on ``model.zip``'s way waiting up to its 120 s flush period, and one inside a lock or a
+    save can leave it half-done. A second Ctrl+C raises KeyboardInterrupt at once, as before."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
@@ -206,21 +241,25 @@ def _wrap(env: gym.Env, settings: AgentSettings, hook: Callable[[VecEnv], VecEnv
     return vec_env
 
 
-def run_learning(setup: TrainingSetup, progress_bar: bool = False) -> Path:
+def run_learning(setup: TrainingSetup, progress_bar: bool = False, ctrl_c_stops: bool = False) -> Path:
     """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted.
 
     The evaluation envs of ``model_best.zip`` are closed when ``learn()`` ends. The run's state
-    (``run_state.json``) becomes finished when the budget was reached, else interrupted.
+    (``run_state.json``) becomes finished when the budget was reached, else interrupted. With
+    ``ctrl_c_stops`` (train.py, on its main thread) Ctrl+C ends training at the next env step.
     """
     state = INTERRUPTED
+    stop = threading.Event()
+    callback = CallbackList([setup.callbacks, _StopRequested(stop)]) if ctrl_c_stops else setup.callbacks
     try:
-        setup.agent.learn(
-            total_timesteps=setup.total_timesteps,
-            callback=setup.callbacks,
-            progress_bar=progress_bar,
-            reset_num_timesteps=setup.reset_num_timesteps,
-            log_interval=1,
-        )
+        with _sigint_sets(stop) if ctrl_c_stops else contextlib.nullcontext():
+            setup.agent.learn(
+                total_timesteps=setup.total_timesteps,
+                callback=callback,
+                progress_bar=progress_bar,
+                reset_num_timesteps=setup.reset_num_timesteps,
+                log_interval=1,
+            )
         state = FINISHED
     except (KeyboardInterrupt, TrainingInterrupted):
         pass

@@ -392,7 +392,10 @@ class BrowserPanel(StateView):
 
     def draw(self, state: Any) -> None:
         """The 3-D view of this frame: the built envs once, then the bodies every frame they move and render
-        (``state``: the frame's ``FrameState`` or a ``PanelState``; only its state and render mode are read)."""
+        while a page is open (``state``: the frame's ``FrameState`` or a ``PanelState``; only its state and render
+        mode are read). With no page open nobody sees them: sending them (Newton's viewer and viser's message
+        buffer: about half the loop's CPU a frame) is skipped; a page that opens gets the scene from viser's buffer
+        and the bodies from the next frame on."""
         backend = newton_backend(self.vm.session)
         model = backend.model if backend is not None else None
         if model is not self._shown_model:
@@ -400,7 +403,8 @@ class BrowserPanel(StateView):
             self._log_state(backend)  # the built envs at rest, whatever the mode
             return
         moving = state.state in (SessionState.TRAINING, SessionState.PLAYING)
-        if backend is not None and moving and state.render_mode != RenderMode.NO_RENDERING:
+        shown = state.render_mode != RenderMode.NO_RENDERING and self.server.get_clients()
+        if backend is not None and moving and shown:
             self._log_state(backend)
 
     def _show_model(self, backend: Any | None) -> None:

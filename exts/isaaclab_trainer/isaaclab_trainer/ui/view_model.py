@@ -476,6 +476,9 @@ class PanelViewModel:
         self._tb_logdir = ""
         #: selector -> (what it was scanned for, what it found): re-scanned when the task or a save changes
         self._pick_cache: dict[str, tuple[tuple[str, str | None, str | None], str | None]] = {}
+        #: (task, run folder) -> tensorboard_logdir's answer, for the last pair: refresh runs every frame, and a
+        #: task's folder of runs is a resolved path (a file-system call)
+        self._logdir_cache: tuple[tuple[str, str | None], str] | None = None
         self._exporter = exporter or _default_exporter
         self._export_thread: threading.Thread | None = None
         self._export_outcome: tuple[bool, str] | None = None
@@ -730,6 +733,11 @@ class PanelViewModel:
             self._pick_cache[selector] = cached
         return cached[1]
 
+    def _tensorboard_logdir(self, task: str, run_dir: str | None) -> str:
+        if self._logdir_cache is None or self._logdir_cache[0] != (task, run_dir):
+            self._logdir_cache = ((task, run_dir), tensorboard_logdir(task, run_dir, self.log_root))
+        return self._logdir_cache[1]
+
     def _chosen_checkpoint(self, text: str, action: str) -> str:
         """The checkpoint field's path, or what its selector names (empty: "latest"); InputError if none."""
         chosen = str(text).strip() or LATEST
@@ -871,7 +879,7 @@ class PanelViewModel:
         values, lo, hi = plot_data(st.return_history)
         mode = st.render_mode if has else self._render_mode
         latest, best = self.latest_checkpoint(), self.best_checkpoint()
-        logdir = tensorboard_logdir(st.task or self.selected_task, st.run_dir, self.log_root)
+        logdir = self._tensorboard_logdir(st.task or self.selected_task, st.run_dir)
         return PanelState(
             state=s,
             state_label=STATE_LABELS[s],
