@@ -208,7 +208,7 @@ def one_run(side: str, usd: str, iterations: int, results: dict[str, list[dict]]
 
 
 def run(quick: bool) -> dict[str, Any]:
-    from common import interleaved, line, median, paired_ratio
+    from common import interleaved, line, machine, median, paired_ratio
 
     from isaaclab_trainer.sim.cartpole import write_cartpole_usd
     from isaaclab_trainer.tasks.isaaclab import check_installed
@@ -232,6 +232,8 @@ def run(quick: bool) -> dict[str, Any]:
         "panel/ours": paired_ratio(cpu_rates["panel"], cpu_rates["ours"]),
     }
     res: dict[str, Any] = {
+        # its own venv (Isaac Lab pins torch, warp and Newton), not the one of the other comparisons
+        "machine": machine(),
         "num_envs": NUM_ENVS,
         "iterations": iterations,
         "timesteps_per_run": iterations * N_STEPS * NUM_ENVS,
@@ -255,7 +257,7 @@ def run(quick: bool) -> dict[str, Any]:
             },
             "learn_ms_per_1k_steps": median([1e6 * r["learn_s"] / r["timesteps"] for r in runs]),
         }
-    res["line"] = line(
+    summary = line(
         "13 isaaclab training",
         f"Isaac-Cartpole {NUM_ENVS} envs CPU: theirs (isaaclab train sb3) {res['theirs']['steps_per_s']:,.0f}, "
         f"ours (train.py) {res['ours']['steps_per_s']:,.0f}, panel {res['panel']['steps_per_s']:,.0f} steps/s; "
@@ -263,7 +265,7 @@ def run(quick: bool) -> dict[str, Any]:
         f"panel/ours {cpu_ratios['panel/ours']:.2f} (ours/theirs)",
         ratios["ours/theirs"],
     )
-    return res
+    return {**res, "line": summary}
 
 
 def markdown(res: dict[str, Any]) -> str:
@@ -297,7 +299,9 @@ def markdown(res: dict[str, Any]) -> str:
         [[PART_TITLES[p], *(f"{res[s]['ms_per_1k_steps'][p]:.1f}" for s in SIDES)] for p in PARTS]
         + [["learn() total", *(f"{res[s]['learn_ms_per_1k_steps']:.1f}" for s in SIDES)]],
     )
+    m = res["machine"]
     return (
+        f"Python {m['python']}, torch {m['torch']}, warp {m['warp']}, SB3 {m['sb3']} (Isaac Lab's venv). "
         f"Isaac Lab 3.0's `Isaac-Cartpole`, {res['num_envs']} envs, CPU, kitless Newton (`physics=newton_mjwarp`), "
         f"our cartpole USD; {res['timesteps_per_run']:,} timesteps ({res['iterations']} PPO iterations) per run, "
         f"{res['rounds']} alternating rounds, one process per run; load average (1 min) "
