@@ -79,6 +79,22 @@ def action_terms(env: Any, dim: int) -> list[tuple[str, Any]]:
     return columns
 
 
+def action_metadata(env: Any) -> dict[str, Any]:
+    """Each action term's class and its config's scale / offset / clip (a manager-based env); a direct env applies
+    actions in its own ``_apply_action``."""
+    manager = getattr(env, "action_manager", None)
+    if manager is None:
+        return {"applied_by": f"{type(env).__name__}._apply_action (a direct env)"}
+    terms = {}
+    for name in manager.active_terms:
+        term = manager.get_term(name)
+        terms[name] = {
+            "type": type(term).__name__,
+            **{k: _plain(getattr(term.cfg, k)) for k in ("scale", "offset", "clip") if hasattr(term.cfg, k)},
+        }
+    return {"applied_by": "Isaac Lab's action manager", "terms": terms}
+
+
 class IsaacLabEnv(gym.Wrapper):
     """Isaac Lab's env of ``cfg.task``; ``unwrapped`` is Isaac Lab's ``ManagerBasedRLEnv`` / ``DirectRLEnv``."""
 
@@ -108,26 +124,22 @@ class IsaacLabEnv(gym.Wrapper):
         self.observation_units: tuple[str, ...] = ()  # Isaac Lab's observation terms do not record units
         self.action_dim = int(self.unwrapped.single_action_space.shape[0])
         self.action_names = tuple(name for name, _ in action_terms(self.unwrapped, self.action_dim))
+        # read while the managers exist (closing the env deletes them)
+        self._action_metadata = action_metadata(self.unwrapped)
+        self._control = {
+            "step_dt": float(self.unwrapped.step_dt),
+            "sim_dt": float(self.unwrapped.physics_dt),
+            "decimation": int(self.unwrapped.cfg.decimation),
+        }
 
     def action_metadata(self, cfg: IsaacLabEnvCfg) -> dict[str, Any]:
-        """What Isaac Lab does with a policy action before the physics sees it: each action term's class and its
-        config's scale / offset / clip (``cfg`` is the run's, already built into this env)."""
-        manager = getattr(self.unwrapped, "action_manager", None)
-        if manager is None:
-            return {"applied_by": f"{type(self.unwrapped).__name__}._apply_action (a direct env)"}
-        terms = {}
-        for name in manager.active_terms:
-            term = manager.get_term(name)
-            terms[name] = {
-                "type": type(term).__name__,
-                **{k: _plain(getattr(term.cfg, k)) for k in ("scale", "offset", "clip") if hasattr(term.cfg, k)},
-            }
-        return {"applied_by": "Isaac Lab's action manager", "terms": terms}
+        """What Isaac Lab does with a policy action before the physics sees it (``cfg``, the run's, is already
+        built into this env): see :func:`action_metadata`."""
+        return self._action_metadata
 
     def control(self) -> dict[str, float]:
         """The policy's step and the physics step, in seconds, and the physics steps per policy step."""
-        env = self.unwrapped
-        return {"step_dt": float(env.step_dt), "sim_dt": float(env.physics_dt), "decimation": int(env.cfg.decimation)}
+        return dict(self._control)
 
     def close(self) -> None:
         try:
