@@ -208,8 +208,8 @@ def test_a_crafted_checkpoint_runs_nothing(trained_run, cartpole_usd, tmp_path):
 def test_export_writes_its_policy_with_isaac_labs_columns(trained_run):
     """export.py builds the run's env (its params/env.yaml overrides: our USD) to learn its spaces and columns."""
     import numpy as np
-    import onnxruntime as ort
-    import torch
+
+    from isaaclab_trainer.train.export import exported_runner
 
     export = run_script(EXPORT, "--task", TASK, "--use_last_checkpoint", cwd=trained_run.parents[3])
     assert export.returncode == 0, export.stderr[-4000:]
@@ -226,9 +226,8 @@ def test_export_writes_its_policy_with_isaac_labs_columns(trained_run):
     assert max(meta["verified"]["max_abs_diff_vs_sb3"].values()) < 1e-4  # checked against SB3 before writing
 
     obs = np.random.default_rng(0).normal(0.0, 1.0, (64, 4)).astype(np.float32)
-    onnx = ort.InferenceSession(str(out / "policy.onnx"), providers=["CPUExecutionProvider"])
-    onnx_actions = onnx.run(["actions"], {"obs": obs})[0]
-    torchscript_actions = torch.jit.load(str(out / "policy.pt"))(torch.from_numpy(obs)).detach().numpy()
+    onnx_actions = exported_runner(out / "policy.onnx")(obs)
+    torchscript_actions = exported_runner(out / "policy.pt")(obs)
     assert onnx_actions.shape == (64, 1) and np.abs(onnx_actions).max() > 0  # a trained network, not zeros
     np.testing.assert_allclose(onnx_actions, torchscript_actions, rtol=1e-4, atol=1e-5)
 
