@@ -25,6 +25,7 @@ from browser_page import browser, choose, click, count, field, open_page, state,
 from conftest import PLAY, REPO, TRAIN, run_script
 
 __all__ = ["browser"]  # the Chromium fixture
+EXPORT = TRAIN.parent / "export.py"
 
 EXT = REPO / "exts" / "isaaclab_trainer"
 HAS_ISAACLAB = importlib.util.find_spec("isaaclab_tasks") is not None
@@ -213,6 +214,34 @@ def test_a_crafted_checkpoint_runs_nothing(trained_run, cartpole_usd, tmp_path):
     )  # fmt: skip
     assert not marker.exists()
     assert play.returncode == 0, play.stderr[-4000:]
+
+
+@needs_isaaclab
+def test_export_writes_its_policy_with_isaac_labs_columns(trained_run):
+    """export.py builds the run's env (its params/env.yaml overrides: our USD) to learn its spaces and columns."""
+    import numpy as np
+
+    from isaaclab_trainer.train.export import exported_runner
+
+    export = run_script(EXPORT, "--task", TASK, "--use_last_checkpoint", cwd=trained_run.parents[3])
+    assert export.returncode == 0, export.stderr[-4000:]
+    out = trained_run / "exported"
+    assert {p.name for p in out.iterdir()} == {"policy.onnx", "policy.pt", "policy.json"}
+    meta = json.loads((out / "policy.json").read_text())
+    assert meta["task"] == TASK and meta["num_timesteps"] == 2 * 16 * 16
+    # Isaac Lab's manager-based cartpole: its policy group's terms and its action term on the slider joint
+    assert meta["input"]["columns"] == ["joint_pos_rel[0]", "joint_pos_rel[1]", "joint_vel_rel[0]", "joint_vel_rel[1]"]
+    assert meta["output"]["columns"] == ["joint_effort:slider_to_cart"]
+    assert meta["action_scaling"]["terms"]["joint_effort"]["type"] == "JointEffortAction"
+    assert meta["action_scaling"]["terms"]["joint_effort"]["scale"] == 100.0
+    assert meta["control"]["decimation"] == 2 and meta["control"]["step_dt"] > meta["control"]["sim_dt"] > 0
+    assert max(meta["verified"]["max_abs_diff_vs_sb3"].values()) < 1e-4  # checked against SB3 before writing
+
+    obs = np.random.default_rng(0).normal(0.0, 1.0, (64, 4)).astype(np.float32)
+    onnx_actions = exported_runner(out / "policy.onnx")(obs)
+    torchscript_actions = exported_runner(out / "policy.pt")(obs)
+    assert onnx_actions.shape == (64, 1) and np.abs(onnx_actions).max() > 0  # a trained network, not zeros
+    np.testing.assert_allclose(onnx_actions, torchscript_actions, rtol=1e-4, atol=1e-5)
 
 
 @pytest.fixture(scope="module")

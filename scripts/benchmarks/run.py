@@ -8,7 +8,9 @@
 7 browser_panel, 8 seeds (about 50 min: 20 trainings of the default command, two at a time),
 9 kit_loop (real Kit 110.4; Python 3.12 only),
 10 evaluate_run, 11 locomotion (Ant: solver table, env overhead),
-12 ant_training (Ant: PPO steps/s against gymnasium's MuJoCo Ant-v5 in DummyVecEnv / SubprocVecEnv).
+12 ant_training (Ant: PPO steps/s against gymnasium's MuJoCo Ant-v5 in DummyVecEnv / SubprocVecEnv),
+13 isaaclab_training (Isaac Lab 3.0's own Isaac-Cartpole: its `isaaclab train --rl_library sb3` vs train.py vs the
+panel's session; needs ./isaaclab.sh -i isaaclab, Python 3.12, so only where Isaac Lab is installed).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ MODULES = {
     10: "evaluate_run",
     11: "locomotion",
     12: "ant_training",
+    13: "isaaclab_training",
 }
 TITLES = {
     1: "Env overhead: env.step() vs the raw Newton solver",
@@ -50,6 +53,7 @@ TITLES = {
     10: "Evaluate: train.py while a panel evaluates its run at Full rendering vs alone; checkpoint-to-frame delay",
     11: "Locomotion (Isaac-Ant-v0): Newton solver table, env.step() vs raw stepping",
     12: "Training throughput (Isaac-Ant-v0): ours vs gymnasium's MuJoCo Ant-v5 in DummyVecEnv / SubprocVecEnv",
+    13: "Isaac Lab's own env (isaaclab:Isaac-Cartpole): isaaclab train --rl_library sb3 vs train.py vs the panel",
 }
 
 
@@ -67,8 +71,12 @@ def main() -> None:
         help="torch intra-op threads for both sides of every comparison (0: torch's default)",
     )
     args = p.parse_args()
-    # the default run leaves out comparison 9 where real Kit cannot start (it needs Python 3.12)
-    default = [n for n in sorted(MODULES) if n != 9 or sys.version_info[:2] == (3, 12)]
+    # the default run leaves out comparison 9 where real Kit cannot start (it needs Python 3.12), and 13 where
+    # Isaac Lab is not installed (./isaaclab.sh -i isaaclab)
+    from isaaclab_trainer.tasks.isaaclab import installed_version
+
+    runnable = {9: sys.version_info[:2] == (3, 12), 13: installed_version() is not None}
+    default = [n for n in sorted(MODULES) if runnable.get(n, True)]
     only = default if args.only is None else [int(x) for x in args.only.split(",")]
     if args.torch_threads > 0:
         torch.set_num_threads(args.torch_threads)

@@ -4,13 +4,15 @@
 
 Writes <run>/exported/policy.onnx and/or policy.pt (raw observations in, SB3's deterministic action
 out, VecNormalize and action clipping included) and policy.json (names, shapes, scaling, clipping).
+An isaaclab:<id> run is exported with its env as the run built it (its params/env.yaml, overrides included):
+./isaaclab.sh -p scripts/reinforcement_learning/sb3/export.py --task isaaclab:Isaac-Cartpole --use_last_checkpoint
 """
 
 from __future__ import annotations
 
 from cli_args import CHECKPOINT_HELP, OneLineParser, fail, resolve_checkpoint
 
-from isaaclab_trainer.tasks import DEFAULT_TASK, OWN_SOURCE, task_help, task_source
+from isaaclab_trainer.tasks import DEFAULT_TASK, task_help
 from isaaclab_trainer.train.checks import UsageError, check_checkpoint_task, check_task
 from isaaclab_trainer.train.export import FORMAT_CHOICES, check_export_deps, formats_of
 
@@ -26,8 +28,6 @@ def main() -> None:
     formats = formats_of(args.format)
     try:
         check_task(args.task)
-        if task_source(args.task) != OWN_SOURCE:
-            raise UsageError(f"export.py exports this package's tasks; {args.task} ({task_source(args.task)}) not yet")
         check_export_deps(formats)
         checkpoint = resolve_checkpoint(args.task, args.checkpoint, args.use_last_checkpoint)
         check_checkpoint_task(checkpoint, args.task)

@@ -7,12 +7,15 @@ deterministic=True)`` returns. ``policy.json`` beside them names the observation
 columns and records the normalization, the clipping, and the scaling the env applies to an action
 (not part of the file: the env multiplies by ``action_scale`` and the joint clamps to its effort limit).
 
-The checkpoint is read with the safe loader (:mod:`.checkpoints`): nothing in it is executed. No env
-is built; the agent is loaded against the task's spaces only.
+The checkpoint is read with the safe loader (:mod:`.checkpoints`): nothing in it is executed. For this package's
+tasks no env is built; the agent is loaded against the task's spaces only. A task source's task (Isaac Lab's
+``isaaclab:<id>``) knows its spaces and columns only once built: one env of the run's config (its
+``params/env.yaml``, whose overrides name the assets it needs) is built, read and closed first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import json
@@ -21,11 +24,13 @@ import multiprocessing
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
@@ -34,11 +39,12 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
 
-from isaaclab_trainer.tasks import env_class, load_env_cfg
+from isaaclab_trainer.tasks import OWN_SOURCE, env_class, load_env_cfg, override_env_cfg, task_source
 
 from .callbacks import _atomic_write
 from .checks import Checkpoint, UsageError, check_checkpoint
 from .player import load_detached
+from .trainer import make_env
 
 #: export formats and their file names under ``<run>/exported/``
 FILES = {"onnx": "policy.onnx", "torchscript": "policy.pt"}
@@ -122,10 +128,48 @@ class ExportResult:
     max_abs_diff: dict[str, float] = field(default_factory=dict)
 
 
-def load_for_export(checkpoint: str | os.PathLike | Checkpoint, task: str) -> tuple[PPO, VecNormalize | None]:
-    """The agent of ``checkpoint`` (safe loader, against ``task``'s spaces) and its statistics, if any."""
+@dataclass
+class PolicyInterface:
+    """What the exported files' metadata says of a task: ``columns`` names the observation and action columns
+    (``observation_dim`` / ``_names`` / ``_units``, ``action_dim`` / ``_names``, ``action_metadata(env_cfg)``):
+    this package's env class, or a built env of a task source; ``env`` lends its spaces when built."""
+
+    columns: Any
+    env_cfg: Any
+    control: dict[str, Any]
+    env: gym.Env | None = None
+
+
+@contextlib.contextmanager
+def policy_interface(task: str, checkpoint: Path) -> Iterator[PolicyInterface]:
+    """The :class:`PolicyInterface` of ``checkpoint``'s run (its ``params/env.yaml`` when there is one); a task
+    source's task is built with one env of the run's config and closed on leaving."""
+    params = checkpoint.parent / "params" / "env.yaml"
+    if task_source(task) == OWN_SOURCE:
+        env_cfg = load_env_cfg(task, params if params.is_file() else None)
+        control = {"step_dt": env_cfg.step_dt, "sim_dt": env_cfg.sim_dt, "decimation": env_cfg.decimation}
+        yield PolicyInterface(env_class(task), env_cfg, control)
+        return
+    if not params.is_file():
+        raise UsageError(
+            f"{task}: export builds the run's env from its params/env.yaml (its overrides name the assets), and "
+            f"'{params}' does not exist; export a checkpoint inside its run folder"
+        )
+    env_cfg = override_env_cfg(load_env_cfg(task, params), str(params), num_envs=1)
+    env = make_env(task, env_cfg)
+    try:
+        yield PolicyInterface(env, env_cfg, env.control(), env)
+    finally:
+        env.close()
+
+
+def load_for_export(
+    checkpoint: str | os.PathLike | Checkpoint, task: str, env: gym.Env | None = None
+) -> tuple[PPO, VecNormalize | None]:
+    """The agent of ``checkpoint`` (safe loader, against ``task``'s spaces, ``env``'s when given) and its
+    statistics, if any."""
     checked = checkpoint if isinstance(checkpoint, Checkpoint) else check_checkpoint(checkpoint, task)
-    policy = load_detached(checked, task)
+    policy = load_detached(checked, task, env)
     return policy.agent, policy.stats
 
 
@@ -205,11 +249,17 @@ def _write_torchscript(module: DeployablePolicy, example: torch.Tensor, tmp: str
 WRITERS = {"onnx": _write_onnx, "torchscript": _write_torchscript}
 
 
-def metadata(task: str, checkpoint: Path, agent: PPO, module: DeployablePolicy, files: dict[str, Path]) -> dict:
+def metadata(
+    task: str,
+    checkpoint: Path,
+    agent: PPO,
+    module: DeployablePolicy,
+    files: dict[str, Path],
+    interface: PolicyInterface,
+) -> dict:
     """The JSON that says what goes in and out of the exported files, and what the env does with the action."""
-    cls = env_class(task)
-    params = checkpoint.parent / "params" / "env.yaml"
-    env_cfg = load_env_cfg(task, params if params.is_file() else None)
+    cls = interface.columns
+    units = list(cls.observation_units)
     norm: dict[str, Any] = {"included": module.normalize}
     if module.normalize:
         norm.update(
@@ -228,7 +278,7 @@ def metadata(task: str, checkpoint: Path, agent: PPO, module: DeployablePolicy, 
             "shape": ["batch", cls.observation_dim],
             "dtype": "float32",
             "columns": list(cls.observation_names),
-            "units": list(cls.observation_units),
+            **({"units": units} if units else {}),
             "raw": "the env's policy observation, not normalized: the file normalizes it",
         },
         "output": {
@@ -243,8 +293,8 @@ def metadata(task: str, checkpoint: Path, agent: PPO, module: DeployablePolicy, 
             "low": module.low.tolist(),
             "high": module.high.tolist(),
         },
-        "action_scaling": cls.action_metadata(env_cfg),
-        "control": {"step_dt": env_cfg.step_dt, "sim_dt": env_cfg.sim_dt, "decimation": env_cfg.decimation},
+        "action_scaling": cls.action_metadata(interface.env_cfg),
+        "control": interface.control,
         "policy": "deterministic (the Gaussian's mean), as play.py runs it",
     }
 
@@ -264,11 +314,12 @@ def export_policy(
     """
     check_export_deps(formats)
     path = checkpoint.path if isinstance(checkpoint, Checkpoint) else Path(checkpoint)
-    agent, stats = load_for_export(checkpoint, task)
+    with policy_interface(task, path) as interface:
+        agent, stats = load_for_export(checkpoint, task, interface.env)
     space = agent.action_space
     low, high = np.asarray(space.low, np.float32), np.asarray(space.high, np.float32)  # type: ignore[attr-defined]
     module = DeployablePolicy(agent.policy, stats, low, high)
-    dim = int(env_class(task).observation_dim)
+    dim = int(interface.columns.observation_dim)
     example = torch.zeros(2, dim, dtype=torch.float32)
     obs = sample_observations(stats, dim)
     expected = sb3_actions(agent, stats, obs)
@@ -297,7 +348,7 @@ def export_policy(
             target = out_dir / FILES[fmt]
             _atomic_write(target, write_checked(fmt))
             result.files[fmt] = target
-    meta = metadata(task, path, agent, module, result.files)
+    meta = metadata(task, path, agent, module, result.files, interface)
     meta["verified"] = {"samples": len(obs), "max_abs_diff_vs_sb3": result.max_abs_diff}
 
     def write_json(tmp: str) -> None:

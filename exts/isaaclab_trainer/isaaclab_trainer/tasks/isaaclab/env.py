@@ -12,6 +12,7 @@ import contextlib
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 from isaaclab_trainer.utils import ConfigError
 
@@ -25,8 +26,6 @@ class NewtonView:
     view adds no offsets (``env_origins`` all zero)."""
 
     def __init__(self, num_envs: int):
-        import numpy as np
-
         self.env_origins = np.zeros((num_envs, 3), dtype=np.float32)
 
     @property
@@ -40,6 +39,60 @@ class NewtonView:
         from isaaclab_newton.physics.newton_manager import NewtonManager
 
         return NewtonManager.get_state_0()
+
+
+def _plain(value: Any) -> Any:
+    """A config value as JSON holds it (tuples as lists, dicts kept, anything else as text)."""
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def observation_names(env: Any, dim: int) -> tuple[str, ...]:
+    """The policy group's columns, ``<term>[<i>]`` per observation term of a manager-based env; a direct env's
+    ``obs[<i>]``."""
+    manager = getattr(env, "observation_manager", None)
+    if manager is None:
+        return tuple(f"obs[{i}]" for i in range(dim))
+    names = []
+    for term, shape in zip(manager.active_terms["policy"], manager.group_obs_term_dim["policy"], strict=True):
+        names += [f"{term}[{i}]" for i in range(int(np.prod(shape)))]
+    return tuple(names)
+
+
+def action_terms(env: Any, dim: int) -> list[tuple[str, Any]]:
+    """``(column, action term)`` per action column: ``<term>:<joint>`` where the term drives joints, else
+    ``<term>[<i>]``; a direct env's ``action[<i>]`` with no term."""
+    manager = getattr(env, "action_manager", None)
+    if manager is None:
+        return [(f"action[{i}]", None) for i in range(dim)]
+    columns = []
+    for name, size in zip(manager.active_terms, manager.action_term_dim, strict=True):
+        term = manager.get_term(name)
+        joints = list(getattr(term, "_joint_names", []))
+        labels = [f"{name}:{j}" for j in joints] if len(joints) == size else [f"{name}[{i}]" for i in range(size)]
+        columns += [(label, term) for label in labels]
+    return columns
+
+
+def action_metadata(env: Any) -> dict[str, Any]:
+    """Each action term's class and its config's scale / offset / clip (a manager-based env); a direct env applies
+    actions in its own ``_apply_action``."""
+    manager = getattr(env, "action_manager", None)
+    if manager is None:
+        return {"applied_by": f"{type(env).__name__}._apply_action (a direct env)"}
+    terms = {}
+    for name in manager.active_terms:
+        term = manager.get_term(name)
+        terms[name] = {
+            "type": type(term).__name__,
+            **{k: _plain(getattr(term.cfg, k)) for k in ("scale", "offset", "clip") if hasattr(term.cfg, k)},
+        }
+    return {"applied_by": "Isaac Lab's action manager", "terms": terms}
 
 
 class IsaacLabEnv(gym.Wrapper):
@@ -64,6 +117,29 @@ class IsaacLabEnv(gym.Wrapper):
         self.cfg = cfg
         #: the panel's 3-D view of the Newton model (``ui/browser.py``'s ``newton_backend``)
         self.backend = NewtonView(cfg.num_envs)
+        obs_space = self.unwrapped.single_observation_space["policy"]
+        #: the policy's observation and action columns, as this package's env classes name theirs (export.py)
+        self.observation_dim = int(obs_space.shape[0])
+        self.observation_names = observation_names(self.unwrapped, self.observation_dim)
+        self.observation_units: tuple[str, ...] = ()  # Isaac Lab's observation terms do not record units
+        self.action_dim = int(self.unwrapped.single_action_space.shape[0])
+        self.action_names = tuple(name for name, _ in action_terms(self.unwrapped, self.action_dim))
+        # read while the managers exist (closing the env deletes them)
+        self._action_metadata = action_metadata(self.unwrapped)
+        self._control = {
+            "step_dt": float(self.unwrapped.step_dt),
+            "sim_dt": float(self.unwrapped.physics_dt),
+            "decimation": int(self.unwrapped.cfg.decimation),
+        }
+
+    def action_metadata(self, cfg: IsaacLabEnvCfg) -> dict[str, Any]:
+        """What Isaac Lab does with a policy action before the physics sees it (``cfg``, the run's, is already
+        built into this env): see :func:`action_metadata`."""
+        return self._action_metadata
+
+    def control(self) -> dict[str, float]:
+        """The policy's step and the physics step, in seconds, and the physics steps per policy step."""
+        return dict(self._control)
 
     def close(self) -> None:
         try:
