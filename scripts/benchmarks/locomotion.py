@@ -8,10 +8,10 @@ feet gives 0.42 m, ``tests/test_ant.py``), how far its hips tilt off their yaw-o
 allows none), and NaN. ``use_mujoco_cpu`` is left out: it refuses a model with several worlds. Kamino is
 not measured yet.
 
-Humanoid solver table (``python scripts/benchmarks/locomotion.py [--quick]`` runs it alone): the same, 64 and
-256 envs, for Isaac-Humanoid-v0's own engine settings (the task env built with each ``newton_solver``: 2
-substeps, self collisions, its PD drives), random efforts within the task's per-dof clip. Physics: dropped from
-Isaac Lab's 1.34 m with zero effort (16 envs), the feet's height at 0.25 s (on the ground: their capsule radius 0.027 m,
+Humanoid solver table (``python scripts/benchmarks/locomotion.py [--quick]`` runs it alone): the same for
+Isaac-Humanoid-v0's own engine settings (the task env built with each ``newton_solver``: 2 substeps, self
+collisions, its PD drives), random efforts within the task's per-dof clip. Physics: dropped from Isaac Lab's
+1.34 m with zero effort (16 envs), the feet's height at 0.25 s (on the ground: their capsule radius 0.027 m,
 ``tests/test_humanoid.py``) and their lowest over 2.5 s (1 s at quick budgets; below 0.017 m: through the
 ground), and how far the bodies are from where their joint coordinates put them (forward kinematics of the
 solver's joint state: 0 for a solver in joint coordinates; a solver of free bodies held together by constraints
@@ -158,9 +158,9 @@ def humanoid_drop(solver: str, num_envs: int = 16, seconds: float = 2.5) -> dict
 
 
 def humanoid_solvers(quick: bool) -> list[dict[str, Any]]:
-    """The Humanoid's solver table: speed at 64 / 256 envs, and the drop's physics per solver (1024 humanoids:
-    MuJoCo Warp took 4.5 min to build and step once at load ~5, XPBD's and Featherstone's longer)."""
-    sizes = {64: 30, 256: 10} if not quick else {64: 10, 256: 3}
+    """The Humanoid's solver table: speed at 64 / 256 / 1024 envs, and the drop's physics per solver (building
+    1024 humanoids takes 3-4.5 min a solver at a load average of 3-5)."""
+    sizes = {64: 30, 256: 10, 1024: 3} if not quick else {64: 10, 256: 3, 1024: 1}
     rows = []
     for solver in SOLVERS:
         drop = humanoid_drop(solver, seconds=2.5 if not quick else 1.0)
