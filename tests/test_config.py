@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import torch.nn as nn
 
-from isaaclab_trainer.tasks import load_agent_cfg, load_env_cfg, registered_tasks
+from isaaclab_trainer.tasks import bytes_per_env, load_agent_cfg, load_env_cfg, registered_tasks
 from isaaclab_trainer.tasks.cartpole.env_cfg import CartpoleEnvCfg
 from isaaclab_trainer.train import runs
+from isaaclab_trainer.train.checks import max_num_envs
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
 from isaaclab_trainer.utils import ConfigError
 
@@ -75,6 +76,17 @@ def test_sb3_config_converts_modules_and_schedules():
 def test_sb3_config_rejects_bad_values(change, match):
     with pytest.raises(ConfigError, match=match):
         process_sb3_cfg({**load_agent_cfg("Isaac-Cartpole-v0"), **change}, 64)
+
+
+def test_eval_episodes_are_bounded_by_the_tasks_memory_per_env():
+    """One evaluation env per episode at the task's own size: twice as many Humanoid envs as fit are refused,
+    though as many cartpole-sized envs (12x smaller) would fit."""
+    humanoid = bytes_per_env("Isaac-Humanoid-v0")
+    too_many = 2 * max_num_envs(bytes_per_env=humanoid)
+    cfg = {**load_agent_cfg("Isaac-Humanoid-v0"), "eval_episodes": too_many}
+    assert process_sb3_cfg(cfg, 64).eval_episodes == too_many
+    with pytest.raises(ConfigError, match=f"'eval_episodes' {too_many} \\(one env each\\) does not fit in memory"):
+        process_sb3_cfg(cfg, 64, bytes_per_env=humanoid)
 
 
 def test_env_yaml_is_strict(tmp_path):

@@ -1,4 +1,4 @@
-"""11. Locomotion (Isaac-Ant-v0) on Newton: the solver table, and env.step() against raw stepping.
+"""11. Locomotion (Isaac-Ant-v0) on Newton: the solver tables (Ant, Humanoid), and env.step() against raw stepping.
 
 Solver table: 64 / 256 / 1024 copies of the task's ant scene (``build_ant_scene``, the task's own dt
 1/120 s, contacts every step) stepped by each Newton solver for articulated robots with contacts on the CPU,
@@ -7,6 +7,15 @@ height of the ant dropped from Isaac Lab's default pose with zero effort (4 s, 1
 feet gives 0.42 m, ``tests/test_ant.py``), how far its hips tilt off their yaw-only axes (a revolute joint
 allows none), and NaN. ``use_mujoco_cpu`` is left out: it refuses a model with several worlds. Kamino is
 not measured yet.
+
+Humanoid solver table (``python scripts/benchmarks/locomotion.py [--quick]`` runs it alone): the same for
+Isaac-Humanoid-v0's own engine settings (the task env built with each ``newton_solver``: 2 substeps, self
+collisions, its PD drives), random efforts within the task's per-dof clip. Physics: dropped from Isaac Lab's
+1.34 m with zero effort (16 envs), the feet's height at 0.25 s (on the ground: their capsule radius 0.027 m,
+``tests/test_humanoid.py``) and their lowest over 2.5 s (1 s at quick budgets; below 0.017 m: through the
+ground), and how far the bodies are from where their joint coordinates put them (forward kinematics of the
+solver's joint state: 0 for a solver in joint coordinates; a solver of free bodies held together by constraints
+shows its joint error there).
 
 Env overhead: ``env.step()`` of Isaac-Ant-v0 (random actions, pre-drawn) against ``backend.step()`` alone,
 ``decimation`` substeps per env step, the same model and solver (MuJoCo Warp, captured Warp graph),
@@ -24,10 +33,11 @@ import time
 from typing import Any
 
 import torch
-from common import interleaved, line, md_table, median, paired_ratio
+from common import interleaved, line, md_table, median, paired_ratio, write_json
 
 NAME = "locomotion"
 SOLVERS = ("mujoco", "xpbd", "featherstone")
+HUMANOID = "Isaac-Humanoid-v0"
 
 
 def _backend(solver: str, num_envs: int):
@@ -51,11 +61,10 @@ def _default_pose(be) -> None:
     be.write_joint_state(torch.arange(n), q, torch.zeros_like(q))
 
 
-def solver_row(solver: str, num_envs: int, steps: int) -> dict[str, Any]:
-    be = _backend(solver, num_envs)
-    _default_pose(be)
+def timed_steps(be, bound: torch.Tensor | float, steps: int) -> tuple[float, bool]:
+    """Physics env-steps/s of ``steps`` steps under random efforts within ``bound``, and whether all stayed finite."""
     g = torch.Generator().manual_seed(0)
-    efforts = [torch.rand(num_envs, be.num_dofs, generator=g) * 15 - 7.5 for _ in range(steps)]
+    efforts = [(torch.rand(be.num_envs, be.num_dofs, generator=g) * 2 - 1) * bound for _ in range(steps)]
     for e in efforts[:3]:  # kernels loaded, graphs captured
         be.set_joint_efforts(e)
         be.step()
@@ -64,9 +73,15 @@ def solver_row(solver: str, num_envs: int, steps: int) -> dict[str, Any]:
         be.set_joint_efforts(e)
         be.step()
     seconds = time.perf_counter() - t
-    finite = bool(torch.isfinite(be.joint_pos()).all())
+    return be.num_envs * steps / seconds, bool(torch.isfinite(be.joint_pos()).all())
+
+
+def solver_row(solver: str, num_envs: int, steps: int) -> dict[str, Any]:
+    be = _backend(solver, num_envs)
+    _default_pose(be)
+    rate, finite = timed_steps(be, 7.5, steps)
     be.close()
-    return {"solver": solver, "num_envs": num_envs, "env_steps_per_s": num_envs * steps / seconds, "finite": finite}
+    return {"solver": solver, "num_envs": num_envs, "env_steps_per_s": rate, "finite": finite}
 
 
 def rest_check(solver: str, num_envs: int = 16, steps: int = 480) -> dict[str, Any]:
@@ -84,6 +99,73 @@ def rest_check(solver: str, num_envs: int = 16, steps: int = 480) -> dict[str, A
     out["rest_finite"] = bool(torch.isfinite(z).all())
     be.close()
     return out
+
+
+def _humanoid(solver: str, num_envs: int):
+    """Isaac-Humanoid-v0 built on ``solver`` (its scene and engine settings), in Isaac Lab's default pose."""
+    from isaaclab_trainer.tasks import make_task_env
+
+    return make_task_env(HUMANOID, num_envs=num_envs, newton_solver=solver)
+
+
+def joint_error(be) -> tuple[float, float]:
+    """Largest distance [m] and angle [deg] between a body's pose and the one its joint coordinates give."""
+    import newton
+    import warp as wp
+
+    be.joint_pos()  # a solver of free bodies: joint coordinates from its bodies
+    state = be.state
+    fk = be.model.state()
+    newton.eval_fk(be.model, state.joint_q, state.joint_qd, fk)
+    sim, kin = wp.to_torch(state.body_q), wp.to_torch(fk.body_q)
+    dist = (sim[:, :3] - kin[:, :3]).norm(dim=-1).max()
+    # the rotation between the two (x, y, z, w): the vector part of conj(sim) * kin, exact at small angles
+    (v1, w1), (v2, w2) = (sim[:, 3:6], sim[:, 6:]), (kin[:, 3:6], kin[:, 6:])
+    vec = w1 * v2 - w2 * v1 - torch.linalg.cross(v1, v2)
+    return float(dist), math.degrees(float(2 * torch.asin(vec.norm(dim=-1).clamp(max=1.0)).max()))
+
+
+def humanoid_solver_row(solver: str, num_envs: int, steps: int) -> dict[str, Any]:
+    env = _humanoid(solver, num_envs)
+    bound = torch.zeros(env.backend.num_dofs)
+    bound[env._dofs] = env._clip
+    rate, finite = timed_steps(env.backend, bound, steps)
+    env.close()
+    return {"solver": solver, "num_envs": num_envs, "env_steps_per_s": rate, "finite": finite}
+
+
+def humanoid_drop(solver: str, num_envs: int = 16, seconds: float = 2.5) -> dict[str, Any]:
+    env = _humanoid(solver, num_envs)
+    be = env.backend
+    zero = torch.zeros(num_envs, be.num_dofs)
+    steps = round(seconds / env.cfg.sim_dt)
+    landed = round(0.25 / env.cfg.sim_dt)
+    lowest, worst = math.inf, (0.0, 0.0)
+    for step in range(steps):
+        be.set_joint_efforts(zero)
+        be.step()
+        feet_z = be.body_poses()[:, env._feet, 2]
+        lowest = min(lowest, float(feet_z.min()))
+        if step + 1 == landed:
+            at_landing = float(feet_z.mean())
+        if step % 30 == 29:
+            worst = tuple(map(max, worst, joint_error(be)))
+    out = {"feet_z_at_0_25s_m": at_landing, "feet_z_lowest_m": lowest}
+    out["joint_error_m"], out["joint_error_deg"] = worst
+    out["rest_finite"] = bool(torch.isfinite(be.body_poses()).all())
+    env.close()
+    return out
+
+
+def humanoid_solvers(quick: bool) -> list[dict[str, Any]]:
+    """The Humanoid's solver table: speed at 64 / 256 / 1024 envs, and the drop's physics per solver (building
+    1024 humanoids takes 3-4.5 min a solver at a load average of 3-5)."""
+    sizes = {64: 30, 256: 10, 1024: 3} if not quick else {64: 10, 256: 3, 1024: 1}
+    rows = []
+    for solver in SOLVERS:
+        drop = humanoid_drop(solver, seconds=2.5 if not quick else 1.0)
+        rows += [{**humanoid_solver_row(solver, n, steps), **drop} for n, steps in sizes.items()]
+    return rows
 
 
 def env_overhead(num_envs: int, steps: int, repeats: int) -> dict[str, Any]:
@@ -136,11 +218,13 @@ def run(quick: bool) -> dict[str, Any]:
             solvers.append({**solver_row(solver, n, steps), **rest})
     rounds = {64: 200, 256: 60, 1024: 16} if not quick else {64: 60, 256: 20, 1024: 6}  # env steps a round
     overhead = [env_overhead(n, k, 7 if not quick else 5) for n, k in rounds.items()]
+    humanoid = humanoid_solvers(quick)
     r64 = overhead[0]["ratio"]
     detail = "  ".join(f"{r['num_envs']}: {r['ratio']:.2f} (CPU {r['cpu_ratio']:.2f})" for r in overhead)
     return {
         "solvers": solvers,
         "overhead": overhead,
+        "humanoid_solvers": humanoid,
         "ratio": r64,
         "load_avg_1m_at_start": load,
         "target": ">= 0.8 env.step() / raw stepping",
@@ -163,6 +247,9 @@ def markdown(res: dict[str, Any]) -> str:
             ]
             for r in res["solvers"]
         ],
+    )
+    humanoid = (
+        f"\n\nHumanoid solvers:\n\n{humanoid_markdown(res['humanoid_solvers'])}" if "humanoid_solvers" in res else ""
     )
     overhead = md_table(
         [
@@ -190,5 +277,49 @@ def markdown(res: dict[str, Any]) -> str:
     load = res.get("load_avg_1m_at_start")
     where = f"Load average {load:.1f} when this run started (other jobs on the cores). " if load is not None else ""
     return (
-        f"{where}Solvers (the task's scene, 1/120 s, contacts every step):\n\n{solvers}\n\nEnv overhead:\n\n{overhead}"
+        f"{where}Solvers (the task's scene, 1/120 s, contacts every step):\n\n{solvers}{humanoid}\n\n"
+        f"Env overhead:\n\n{overhead}"
     )
+
+
+def humanoid_markdown(rows: list[dict[str, Any]]) -> str:
+    return md_table(
+        [
+            "solver",
+            "num_envs",
+            "physics env-steps/s",
+            "finite",
+            "feet z at 0.25 s, m (on the ground: 0.027)",
+            "feet z lowest, m",
+            "joint error: m / deg",
+        ],
+        [
+            [
+                r["solver"],
+                r["num_envs"],
+                f"{r['env_steps_per_s']:.0f}",
+                r["finite"] and r["rest_finite"],
+                f"{r['feet_z_at_0_25s_m']:.3f}",
+                f"{r['feet_z_lowest_m']:.3f}",
+                f"{r['joint_error_m']:.4f} / {r['joint_error_deg']:.2f}",
+            ]
+            for r in rows
+        ],
+    )
+
+
+if __name__ == "__main__":
+    import argparse
+    from pathlib import Path
+
+    p = argparse.ArgumentParser(description="the Humanoid's Newton solver table alone (benchmark 11 runs it too)")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--out", default=None, help="write the rows as JSON here")
+    args = p.parse_args()
+    load = os.getloadavg()[0]
+    rows = humanoid_solvers(args.quick)
+    print(f"load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at the end\n\n{humanoid_markdown(rows)}")
+    if args.out:
+        write_json(
+            Path(args.out), {"load_avg_1m_at_start": load, "load_avg_1m_at_end": os.getloadavg()[0], "rows": rows}
+        )

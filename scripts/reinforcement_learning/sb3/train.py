@@ -24,6 +24,7 @@ from cli_args import (
     record_video,
 )
 
+from isaaclab_trainer.tasks import bytes_per_env
 from isaaclab_trainer.train.checks import check_checkpoint, check_checkpoint_task, check_log_root, run_seed
 from isaaclab_trainer.train.runs import new_run_dir, release_run_dir, task_log_root
 
@@ -60,7 +61,8 @@ def main() -> None:
         # printed) in env_cfg_from_args, and the agent's is the env's, the drawn one too (params/ record it)
         env_cfg = env_cfg_from_args(args, seed=run_seed(args.seed, agent_cfg))
         agent_cfg["seed"] = env_cfg.seed
-        settings = process_sb3_cfg(agent_cfg, env_cfg.num_envs, source=args.agent or "agent config")
+        per_env = bytes_per_env(args.task)
+        settings = process_sb3_cfg(agent_cfg, env_cfg.num_envs, args.agent or "agent config", bytes_per_env=per_env)
         if args.max_iterations is not None:
             agent_cfg["n_timesteps"] = args.max_iterations * settings.rollout_size(env_cfg.num_envs)
         if checkpoint is not None:

@@ -172,7 +172,8 @@ class TrainingSession:
             cfg, num_envs=num_envs, seed=seed, device=device, backend=backend, overrides=overrides or None
         )
         check_log_root(log_root)
-        self._settings = process_sb3_cfg(self.agent_cfg, cfg.num_envs)  # reject a bad agent config now
+        # reject a bad agent config now
+        self._settings = process_sb3_cfg(self.agent_cfg, cfg.num_envs, bytes_per_env=bytes_per_env(self.task))
         self.log_root = Path(log_root)
         self.frame_budget_s = frame_budget_ms / 1000.0
         self.stage = stage

@@ -129,15 +129,17 @@ MAX_CPU_THREADS = 1024
 ROLLOUT_BYTES_PER_SAMPLE = 256
 
 
-def _check_sizes(cfg: dict[str, Any], num_envs: int, source: str) -> None:
-    """Sizes of the right type that would abort or exhaust the machine (found by fuzzing)."""
+def _check_sizes(cfg: dict[str, Any], num_envs: int, source: str, bytes_per_env: int | None) -> None:
+    """Sizes of the right type that would abort or exhaust the machine (found by fuzzing); an evaluation env
+    takes ``bytes_per_env`` (the task's, default: the generic estimate of ``checks.max_num_envs``)."""
     threads = cfg.get("cpu_threads", 1)
     if not 0 <= threads <= MAX_CPU_THREADS:
         accepted = f"an integer from 0 to {MAX_CPU_THREADS} (0: torch's default)"
         raise ConfigError(f"{source}: 'cpu_threads' must be {accepted}, got {threads!r}")
     from isaaclab_trainer.train.checks import available_memory, max_num_envs
 
-    eval_episodes, envs_limit = cfg.get("eval_episodes", AgentSettings.eval_episodes), max_num_envs()
+    per_env = {} if bytes_per_env is None else {"bytes_per_env": bytes_per_env}
+    eval_episodes, envs_limit = cfg.get("eval_episodes", AgentSettings.eval_episodes), max_num_envs(**per_env)
     if cfg.get("eval_interval", AgentSettings.eval_interval) > 0 and eval_episodes > envs_limit:
         raise ConfigError(
             f"{source}: 'eval_episodes' {eval_episodes} (one env each) does not fit in memory "
@@ -183,8 +185,11 @@ def _schedule(value: Any, key: str) -> Any:
     raise ConfigError(f"{key} must be a number or 'lin_<number>', got {value!r}")
 
 
-def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent config") -> AgentSettings:
-    """Check and convert ``cfg``; raises :class:`ConfigError` naming the bad key or value."""
+def process_sb3_cfg(
+    cfg: dict[str, Any], num_envs: int, source: str = "agent config", bytes_per_env: int | None = None
+) -> AgentSettings:
+    """Check and convert ``cfg``; raises :class:`ConfigError` naming the bad key or value. ``bytes_per_env``:
+    the task's memory per env (``tasks.bytes_per_env``), which bounds ``eval_episodes``."""
     accepted = _ppo_keys() | set(OWN_KEYS)
     for key in cfg:
         if key not in accepted:
@@ -201,7 +206,7 @@ def process_sb3_cfg(cfg: dict[str, Any], num_envs: int, source: str = "agent con
             raise ConfigError(f"{source}: '{key}' must be an integer >= 1, got {cfg[key]!r}")
 
     _check_ppo_types(cfg, source)
-    _check_sizes(cfg, num_envs, source)
+    _check_sizes(cfg, num_envs, source, bytes_per_env)
 
     kwargs = _convert_modules(dict(cfg), source)
     settings = AgentSettings(

@@ -186,7 +186,7 @@ def _check_value(key: str, value: Any, agent_cfg: dict[str, Any], num_envs: int,
     if key == "num_envs":
         check_num_envs(value, name=where.partition(" (")[0], bytes_per_env=bytes_per_env(task))
         return
-    process_sb3_cfg(apply_overrides(agent_cfg, {key: value}), num_envs, source=where)
+    process_sb3_cfg(apply_overrides(agent_cfg, {key: value}), num_envs, source=where, bytes_per_env=bytes_per_env(task))
 
 
 def _check_dimension(

@@ -153,7 +153,7 @@ def setup_training(
     eval_env: gym.Env | None = None
     num_envs = env.unwrapped.num_envs
     try:
-        settings, vec_env, agent = _build_agent(env, agent_cfg, checkpoint, vec_env_hook)
+        settings, vec_env, agent = _build_agent(env, agent_cfg, checkpoint, vec_env_hook, tasks.bytes_per_env(task))
         budget = settings.n_timesteps if total_timesteps is None else int(total_timesteps)
         rollout = settings.rollout_size(num_envs)
         eval_freq = max(1, settings.eval_interval // num_envs)
@@ -196,9 +196,10 @@ def _build_agent(
     agent_cfg: dict[str, Any],
     checkpoint: Checkpoint | None,
     vec_env_hook: Callable[[VecEnv], VecEnv] | None,
+    bytes_per_env: int,
 ) -> tuple[AgentSettings, VecEnv, PPO]:
     """The checked agent settings, the SB3 VecEnv stack over ``env`` and the new or resumed PPO agent."""
-    settings = process_sb3_cfg(agent_cfg, env.unwrapped.num_envs)
+    settings = process_sb3_cfg(agent_cfg, env.unwrapped.num_envs, bytes_per_env=bytes_per_env)
     vec_env = _wrap(env, settings, vec_env_hook, training=True)
 
     if checkpoint is not None:
