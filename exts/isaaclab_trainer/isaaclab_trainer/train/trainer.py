@@ -124,6 +124,8 @@ def setup_training(
         eval_freq = max(1, settings.eval_interval // num_envs)
         if settings.eval_interval > 0 and math.ceil(budget / rollout) * rollout >= eval_freq * num_envs:
             eval_env = make_eval_env(task, env_cfg, settings.eval_episodes)  # only if an evaluation will run
+            if eval_env is None and settings.stop_at_eval_return is not None:
+                logger.warning("stop_at_eval_return is not applied: this run has no evaluations")
     except BaseException:
         release_run_dir(run_dir)
         raise
