@@ -45,7 +45,7 @@ def test_sb3_config_converts_modules_and_schedules():
     assert s.ppo_kwargs["policy_kwargs"]["activation_fn"] is nn.ELU
     # the cartpole config's lin_3e-4: linear from 3e-4 to 0 over the run (progress_remaining 1 -> 0)
     assert [s.ppo_kwargs["learning_rate"](p) for p in (1.0, 0.5, 0.0)] == pytest.approx([3e-4, 1.5e-4, 0.0])
-    assert s.eval_interval == 64_000 and s.eval_episodes == 32 and s.stop_at_eval_return == 4.9
+    assert s.eval_interval == 64_000 and s.eval_episodes == 64 and s.stop_at_eval_return == 4.9
     assert process_sb3_cfg({**raw, "stop_at_eval_return": None}, 64).stop_at_eval_return is None
     assert process_sb3_cfg({**raw, "stop_at_eval_return": -2}, 64).stop_at_eval_return == -2.0  # returns can be < 0
     const = process_sb3_cfg({**raw, "learning_rate": 3e-4}, 64)
