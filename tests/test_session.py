@@ -21,8 +21,8 @@ from isaaclab_trainer.session.session import REENTRY_ERROR, STEPS_PER_FRAME
 # timesteps, stopped at the first evaluation of 64 episodes averaging >= 4.9; bit-identical to this session's
 # run) over seeds 0-19 on a 2-core machine: play.py's 20 episodes of model.zip 4.823 for the worst seed (18),
 # 4.829 for the next, median 4.943. The rollout mean return (with exploration noise) at the stop lags the
-# evaluation: 3.60-4.86 over the screened seeds 0, 5, 16, 18, 19, 42 (32 evaluation episodes; 42: 4.69) and 10 (64). A policy that does not
-# balance plays 0-2. Each bound sits below the worst measured: 0.6 and 0.8.
+# evaluation: 3.60-4.86 over the screened seeds 0, 5, 16, 18, 19, 42 (32 evaluation episodes; 42: 4.69) and
+# 10 (64). A policy that does not balance plays 0-2. Each bound sits below the worst measured: 0.6 and 0.8.
 #: what the run's own rollouts (with exploration noise) must reach
 ROLLOUT_BOUND = 3.0
 #: what play.py's 20 episodes of the run's model.zip must reach
