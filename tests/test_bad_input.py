@@ -57,7 +57,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
     out["wrong_type"] = d / "wrong_type.yaml"
     out["wrong_type"].write_text(AGENT_YAML.replace("gamma: 0.99", "gamma: high"))
     out["bad_stop"] = d / "bad_stop.yaml"
-    out["bad_stop"].write_text(AGENT_YAML + "stop_at_eval_return: solved\n")
+    out["bad_stop"].write_text(AGENT_YAML.replace("stop_at_eval_return: 4.9", "stop_at_eval_return: solved"))
     out["bad_policy_kwargs"] = d / "bad_policy_kwargs.yaml"
     out["bad_policy_kwargs"].write_text(AGENT_YAML.replace("net_arch:", "net_arc:"))
     return out
