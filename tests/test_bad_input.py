@@ -56,6 +56,8 @@ def files(tmp_path_factory) -> dict[str, Path]:
     out["unknown_key"].write_text(AGENT_YAML.replace("n_steps: 16", "n_step: 16"))
     out["wrong_type"] = d / "wrong_type.yaml"
     out["wrong_type"].write_text(AGENT_YAML.replace("gamma: 0.99", "gamma: high"))
+    out["bad_stop"] = d / "bad_stop.yaml"
+    out["bad_stop"].write_text(AGENT_YAML.replace("stop_at_eval_return: 4.9", "stop_at_eval_return: solved"))
     out["bad_policy_kwargs"] = d / "bad_policy_kwargs.yaml"
     out["bad_policy_kwargs"].write_text(AGENT_YAML.replace("net_arch:", "net_arc:"))
     return out
@@ -105,6 +107,11 @@ CASES = {
     "agent YAML missing": (TRAIN, ["--agent", "nowhere.yaml"], ["config file not found: nowhere.yaml"]),
     "agent YAML unknown key": (TRAIN, ["--agent", "{unknown_key}"], ["unknown key 'n_step'", "did you mean 'n_steps'"]),
     "agent YAML wrong type": (TRAIN, ["--agent", "{wrong_type}"], ["'gamma' must be a number, got 'high'"]),
+    "agent YAML stop not a number": (
+        TRAIN,
+        ["--agent", "{bad_stop}"],
+        ["'stop_at_eval_return' must be a number or null, got 'solved'"],
+    ),
     "agent YAML policy_kwargs key": (
         TRAIN,
         ["--agent", "{bad_policy_kwargs}"],

@@ -46,7 +46,9 @@ def test_sb3_config_converts_modules_and_schedules():
     assert s.ppo_kwargs["policy_kwargs"]["activation_fn"] is nn.ELU
     # the cartpole config's lin_3e-4: linear from 3e-4 to 0 over the run (progress_remaining 1 -> 0)
     assert [s.ppo_kwargs["learning_rate"](p) for p in (1.0, 0.5, 0.0)] == pytest.approx([3e-4, 1.5e-4, 0.0])
-    assert s.eval_interval == 64_000 and s.eval_episodes == 16
+    assert s.eval_interval == 64_000 and s.eval_episodes == 64 and s.stop_at_eval_return == 4.9
+    assert process_sb3_cfg({**raw, "stop_at_eval_return": None}, 64).stop_at_eval_return is None
+    assert process_sb3_cfg({**raw, "stop_at_eval_return": -2}, 64).stop_at_eval_return == -2.0  # returns can be < 0
     const = process_sb3_cfg({**raw, "learning_rate": 3e-4}, 64)
     assert const.ppo_kwargs["learning_rate"](0.3) == pytest.approx(3e-4)
     lin = process_sb3_cfg({**raw, "learning_rate": "lin_1e-3", "clip_range": "lin_0.2"}, 64)
@@ -68,6 +70,14 @@ def test_sb3_config_converts_modules_and_schedules():
         ({"eval_interval": -1}, "'eval_interval' must be an integer >= 0 \\(0: keep no best model\\), got -1"),
         ({"eval_interval": 6.4e4}, "'eval_interval' must be an integer, got 64000.0"),
         ({"eval_episodes": 0}, "'eval_episodes' must be an integer >= 1, got 0"),
+        ({"stop_at_eval_return": "4.9"}, "'stop_at_eval_return' must be a number or null, got '4.9'"),
+        ({"stop_at_eval_return": True}, "'stop_at_eval_return' must be a number or null, got True"),
+        ({"stop_at_eval_return": float("nan")}, r"'stop_at_eval_return' must be a finite number \(null or absent"),
+        ({"stop_at_eval_return": -float("inf")}, "'stop_at_eval_return' must be a finite number"),
+        (
+            {"stop_at_eval_return": 4.9, "eval_interval": 0},
+            "'stop_at_eval_return' 4.9 needs evaluations, but 'eval_interval' is 0",
+        ),
         ({"eval_episodes": 10**12}, r"'eval_episodes' 1000000000000 \(one env each\) does not fit in memory"),
         ({"learning_rate": "3e-4x"}, "must be a number or 'lin_<number>'"),
         ({"n_steps": 0}, "'n_steps' must be an integer >= 1"),

@@ -132,6 +132,58 @@ def test_best_model_is_kept_named_and_played(tmp_path):
         assert f"[INFO] Loading model checkpoint from: {run / 'model_best.zip'}" in res.stdout
 
 
+STOP_LINE = re.compile(
+    r"^\[INFO\] Stopped at 256 timesteps: evaluation mean return (-?\d+\.\d{3}) >= -1000 \(stop_at_eval_return\)$", re.M
+)
+
+
+def test_stop_at_eval_return_ends_the_run_on_the_evaluated_policy(tmp_path):
+    """stop_at_eval_return ends training at the first evaluation that reaches it (SB3's
+    StopTrainingOnRewardThreshold); model.zip, the --use_last_checkpoint pick and model_best.zip are then
+    the policy that evaluation measured, and train.py's log and the run's state say why it ended."""
+    import json
+
+    import torch
+    import yaml
+
+    from isaaclab_trainer.tasks import load_agent_cfg
+    from isaaclab_trainer.train.runs import latest_checkpoint
+
+    # a threshold every evaluation reaches (cartpole's returns start near -12): the first, at 256 timesteps,
+    # ends a budget of 3 rollouts; checkpoints every 64,000 timesteps would have written none by then
+    agent = tmp_path / "agent.yaml"
+    cfg = {**load_agent_cfg("Isaac-Cartpole-v0"), "normalize_input": True, "eval_interval": 256, "eval_episodes": 4}
+    cfg["stop_at_eval_return"] = -1000
+    agent.write_text(yaml.safe_dump(cfg))
+    res = run_script(
+        TRAIN, "--num_envs", "16", "--headless", "--max_iterations", "3", "--agent", str(agent), cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    (stopped_return,) = STOP_LINE.findall(res.stdout)
+    (best,) = BEST_LINE.findall(res.stdout)
+    assert best[0] == stopped_return and best[1] == "256"
+    run = run_dir_of(tmp_path)
+    state = json.loads((run / "run_state.json").read_text())
+    assert state["state"] == "finished" and f"[INFO] {state['stopped']}" == STOP_LINE.search(res.stdout)[0]
+    assert yaml.safe_load((run / "params" / "agent.yaml").read_text())["stop_at_eval_return"] == -1000
+
+    assert latest_checkpoint("Isaac-Cartpole-v0", tmp_path / "logs") == run / "model_256_steps.zip"
+    assert (run / "model_vecnormalize_256_steps.pkl").is_file()
+    policies = []
+    for name in ("model.zip", "model_256_steps.zip", "model_best.zip"):
+        with zipfile.ZipFile(run / name) as z:
+            policies.append(torch.load(z.open("policy.pth"), weights_only=True))
+            assert json.loads(z.read("data"))["num_timesteps"] == 256, name
+    for other in policies[1:]:
+        assert other.keys() == policies[0].keys()
+        assert all(torch.equal(other[k], policies[0][k]) for k in other)
+    (events_dir,) = run.glob("PPO_*")
+    acc = EventAccumulator(str(events_dir))
+    acc.Reload()
+    assert [(e.step, round(e.value, 3)) for e in acc.Scalars("eval/mean_reward")] == [(256, float(stopped_return))]
+    assert "train/loss" not in acc.Tags()["scalars"]  # stopped before the first update
+
+
 def test_isaaclab_sh_sim_without_isaac_sim_says_what_is_missing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "ISAACSIM_PATH"}
     env["PATH"] = "/usr/bin:/bin"  # no isaacsim launcher

@@ -17,13 +17,14 @@ from isaaclab_trainer.session import RenderMode, SessionState, TrainingSession
 from isaaclab_trainer.session.handoff import LoopLearner
 from isaaclab_trainer.session.session import REENTRY_ERROR, STEPS_PER_FRAME
 
-# Learning bounds, from benchmark 8 (docs/benchmarks.md): the README's default command (this config, its
-# full 500k budget, bit-identical to this session's run) over seeds 0-19 on a 2-core machine. The rollout
-# mean return at 500k (with exploration noise) was 4.710 for the worst seed, median 4.849; play.py's 20
-# episodes of model.zip 4.407 for the worst seed (16), 4.456 and 4.719 for the next, median 4.950. A
-# policy that does not balance plays 0-2. Each bound sits below the worst seed: 0.21 and 0.41.
+# Learning bounds, from benchmark 8 (docs/benchmarks.md): the README's default command (this config: 1e6
+# timesteps, stopped at the first evaluation of 64 episodes averaging >= 4.9; bit-identical to this session's
+# run) over seeds 0-19 on a 2-core machine: play.py's 20 episodes of model.zip 4.823 for the worst seed (18),
+# 4.829 for the next, median 4.943. The rollout mean return (with exploration noise) at the stop lags the
+# evaluation: 3.60-4.86 over the screened seeds 0, 5, 16, 18, 19, 42 (32 evaluation episodes; 42: 4.69) and
+# 10 (64). A policy that does not balance plays 0-2. Each bound sits below the worst measured: 0.6 and 0.8.
 #: what the run's own rollouts (with exploration noise) must reach
-ROLLOUT_BOUND = 4.5
+ROLLOUT_BOUND = 3.0
 #: what play.py's 20 episodes of the run's model.zip must reach
 PLAY_BOUND = 4.0
 
@@ -75,7 +76,7 @@ def solved(tmp_path_factory):
     session = TrainingSession("Isaac-Cartpole-v0", num_envs=64, seed=42, log_root=logs)
     session.build()
     session.start_training()
-    assert session.status.total_timesteps == 489 * 1024  # 500,000 rounded up to whole 1024-step rollouts
+    assert session.status.total_timesteps == 977 * 1024  # 1e6 rounded up to whole 1024-step rollouts
     drive(session, lambda s: s.timesteps >= 20 * 64)  # FULL_RENDERING: one env step per frame
     session.set_render_mode(RenderMode.PARTIAL_RENDERING)
     drive(session, lambda s: s.timesteps >= 40_000)
@@ -92,10 +93,20 @@ def solved(tmp_path_factory):
     return logs, status
 
 
+STOPPED = re.compile(
+    r"^done; stopped at ([\d,]+) timesteps: evaluation mean return (\d\.\d{3}) >= 4\.9 \(stop_at_eval_return\); "
+)
+
+
 def test_training_through_update_solves_the_task(solved):
     _, status = solved
     assert status.state == SessionState.DONE, status.error
-    assert status.timesteps == status.total_timesteps
+    stopped = STOPPED.match(status.message)
+    if stopped is None:  # no evaluation reached the config's stop_at_eval_return: the whole budget ran
+        assert status.timesteps == status.total_timesteps
+    else:  # as train.py says it; the evaluation that stopped it is the best model's
+        assert int(stopped[1].replace(",", "")) == status.timesteps < status.total_timesteps
+        assert float(stopped[2]) == pytest.approx(status.best_return, abs=1e-3) and status.best_return >= 4.9
     assert status.mean_return is not None and status.mean_return >= ROLLOUT_BOUND
     assert len(status.return_history) > 10 and status.return_history[-1] >= ROLLOUT_BOUND
     run = Path(status.run_dir)

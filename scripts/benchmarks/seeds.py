@@ -36,8 +36,9 @@ WORST_TARGET, MEDIAN_TARGET = 4.5, 4.8
 PICKS = {"model.zip": None, "last checkpoint": "latest", "best": "best"}
 SB3_SCRIPTS = REPO / "scripts" / "reinforcement_learning" / "sb3"
 TRAIN = SB3_SCRIPTS / "train.py"
-#: the agent config before the best model and the learning-rate schedule (5e5 timesteps), for the wall-time comparison
-PREVIOUS_CONFIG = {"learning_rate": 3e-4, "eval_interval": 0, "n_timesteps": 500_000}
+#: the agent config before the best model, the learning-rate schedule and the stop at a solved evaluation
+#: (5e5 timesteps), for the wall-time comparison
+PREVIOUS_CONFIG = {"learning_rate": 3e-4, "eval_interval": 0, "n_timesteps": 500_000, "stop_at_eval_return": None}
 
 PLAY_CHILD = """
 import json, sys
@@ -79,11 +80,15 @@ def _play(folder: Path) -> dict[str, Any]:
 
 
 def _parse(stdout: str) -> dict[str, Any]:
-    """The rollout mean returns of the summary lines and train.py's best-model line."""
+    """The rollout mean returns of the summary lines, train.py's best-model line and where it stopped
+    at ``stop_at_eval_return`` (None: it trained the whole budget)."""
     rollout = {}
     best: dict[str, Any] = {}
+    stopped = None
     for ln in stdout.splitlines():
-        if ln.startswith("timesteps:"):
+        if ln.startswith("[INFO] Stopped at"):
+            stopped = int(ln.split()[3].replace(",", ""))
+        elif ln.startswith("timesteps:"):
             parts = ln.split()
             rollout[int(parts[1])] = float(parts[-1]) if parts[-1] != "n/a" else None
         elif ln.startswith("[INFO] Best model"):
@@ -95,7 +100,7 @@ def _parse(stdout: str) -> dict[str, Any]:
                 "eval_seconds": float(words[words.index("took") + 1]),
                 "eval_percent": float(words[words.index("%") - 1]),
             }
-    return {"rollout_mean_return": rollout, "best": best}
+    return {"rollout_mean_return": rollout, "best": best, "stopped_timesteps": stopped}
 
 
 def one_seed(seed: int, root: Path) -> dict[str, Any]:
@@ -175,13 +180,14 @@ def markdown(res: dict[str, Any]) -> str:
                 *(f"{r['play'][p]['mean_return']:.3f}" for p in PICKS),
                 r["play"]["last checkpoint"]["checkpoint"],
                 f"{best['timesteps']:,}" if best else "-",
+                f"{r['stopped_timesteps']:,}" if r.get("stopped_timesteps") else "-",
                 f"{best['eval_percent']:.1f}" if best else "-",
                 f"{r['train_wall_s']:.0f}",
             ]
         )
     w, m = res["worst"], res["median"]
-    rows.append(["**worst**", *(f"**{w[p]['mean_return']:.3f}** (seed {w[p]['seed']})" for p in PICKS), "", "", "", ""])
-    rows.append(["**median**", *(f"**{m[p]:.3f}**" for p in PICKS), "", "", "", ""])
+    rows.append(["**worst**", *(f"**{w[p]['mean_return']:.3f}** (seed {w[p]['seed']})" for p in PICKS), *[""] * 5])
+    rows.append(["**median**", *(f"**{m[p]:.3f}**" for p in PICKS), *[""] * 5])
     text = md_table(
         [
             "seed",
@@ -190,6 +196,7 @@ def markdown(res: dict[str, Any]) -> str:
             "--checkpoint best",
             "last checkpoint",
             "best at timesteps",
+            "stopped at timesteps",
             "evaluations % of run",
             "train s (2 at a time)",
         ],
@@ -201,7 +208,7 @@ def markdown(res: dict[str, Any]) -> str:
         text += (
             f"\n\nThe default command alone (seed 42): **{d['wall_s']:.0f} s** (load average "
             f"{d['load_avg_1m_at_start']:.2f} at its start); with the previous agent config (constant learning "
-            f"rate 3e-4, 5e5 timesteps, no best model) right after it: {p['wall_s']:.0f} s (load average "
+            f"rate 3e-4, 5e5 timesteps, no best model, no stop) right after it: {p['wall_s']:.0f} s (load average "
             f"{p['load_avg_1m_at_start']:.2f}); ratio {a['ratio']:.2f}."
         )
     return text

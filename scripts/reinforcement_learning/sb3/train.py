@@ -50,7 +50,7 @@ def main() -> None:
 
     from isaaclab_trainer.tasks import load_agent_cfg, override_agent_cfg
     from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
-    from isaaclab_trainer.train.trainer import best_model_line, make_env, run_learning, setup_training
+    from isaaclab_trainer.train.trainer import best_model_line, make_env, run_learning, setup_training, stop_line
 
     if app is not None:
         from isaaclab_trainer.kit.app import AppUpdateCallback
@@ -94,6 +94,9 @@ def main() -> None:
     print(f"[INFO] Logging experiment in directory: {setup.run_dir}")
     started = time.perf_counter()
     model_path = run_learning(setup, progress_bar=sys.stdout.isatty(), ctrl_c_stops=True)
+    stopped = stop_line(setup)
+    if stopped is not None:
+        print(f"[INFO] {stopped}")
     print(f"[INFO] Saved the trained model to: {model_path}")
     best = best_model_line(setup, time.perf_counter() - started)
     if best is not None:

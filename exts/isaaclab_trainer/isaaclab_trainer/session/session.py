@@ -58,7 +58,7 @@ from isaaclab_trainer.train.player import (
     warm_up,
 )
 from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
-from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training
+from isaaclab_trainer.train.trainer import TrainingSetup, make_env, run_learning, setup_training, stop_line
 from isaaclab_trainer.utils import is_number, one_line
 
 from .handoff import FrameGateCallback, LoopLearner, LoopSteppedVecEnv
@@ -547,7 +547,9 @@ class TrainingSession:
         assert self._learner is not None
         self._final_model = self._learner.result
         self._learner = None
-        self._state, self._message = SessionState.DONE, f"done; {self._saved_text()}"
+        stopped = stop_line(self._setup) if self._setup is not None else None
+        why = "" if stopped is None else f"{stopped[0].lower()}{stopped[1:]}; "  # at the agent config's threshold
+        self._state, self._message = SessionState.DONE, f"done; {why}{self._saved_text()}"
 
     def _saved_text(self) -> str:
         """What the run left: its ``model.zip`` and, when one was measured, its ``model_best.zip``."""

@@ -9,7 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback, EvalCallback
+from stable_baselines3.common.callbacks import (
+    BaseCallback,
+    CallbackList,
+    CheckpointCallback,
+    EvalCallback,
+    StopTrainingOnRewardThreshold,
+)
 from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -75,11 +81,18 @@ class AtomicCheckpointCallback(CheckpointCallback):
 
     def _on_step(self) -> bool:
         if self.n_calls % self.save_freq == 0:
-            path = self._checkpoint_path(extension="zip")
-            self.last_path = self.run_save(lambda: save_checkpoint(self.model, path))
+            self.save()
             if self.verbose >= 2:
                 print(f"Saving model checkpoint to {self.last_path}")
         return True
+
+    def save(self) -> Path:
+        """Write ``model_<steps>_steps.zip`` for the current step count (once: a second call at the same
+        count keeps the first file)."""
+        path = Path(self._checkpoint_path(extension="zip"))
+        if self.last_path != path:
+            self.last_path = self.run_save(lambda: save_checkpoint(self.model, path))
+        return self.last_path
 
 
 class _SaveOnNewBest(BaseCallback):
@@ -99,19 +112,37 @@ class BestModelCallback(EvalCallback):
     """SB3's EvalCallback keeping ``model_best.zip``: every ``eval_freq`` env steps it plays one episode
     in each env of ``eval_env`` with the deterministic action (no exploration noise) and, on a new best
     mean return, saves the model as :class:`AtomicCheckpointCallback` does (atomically, with its
-    VecNormalize statistics, through its ``run_save``). The means go to TensorBoard as ``eval/mean_reward``."""
+    VecNormalize statistics, through its ``run_save``). The means go to TensorBoard as ``eval/mean_reward``.
 
-    def __init__(self, eval_env: VecEnv, eval_freq: int, path: Path, checkpoints: AtomicCheckpointCallback):
+    With a ``stop_at`` (not None), SB3's StopTrainingOnRewardThreshold ends training at the first new best that
+    reaches it; the stopped policy is then also written as the periodic checkpoint of that step count, so
+    ``model_best.zip``, the last checkpoint and ``model.zip`` are the policy that was measured."""
+
+    def __init__(
+        self,
+        eval_env: VecEnv,
+        eval_freq: int,
+        path: Path,
+        checkpoints: AtomicCheckpointCallback,
+        stop_at: float | None = None,
+    ):
+        on_new_best: list[BaseCallback] = [_SaveOnNewBest(path, checkpoints)]
+        self.stop = StopTrainingOnRewardThreshold(stop_at) if stop_at is not None else None
         super().__init__(
             eval_env,
-            callback_on_new_best=_SaveOnNewBest(path, checkpoints),
+            callback_on_new_best=CallbackList(on_new_best + ([self.stop] if self.stop else [])),
             n_eval_episodes=eval_env.num_envs,
             eval_freq=eval_freq,
             deterministic=True,
             verbose=0,
             warn=False,  # episodes are summed from the rewards; the wrapper's "episode" infos agree
         )
+        if self.stop is not None:
+            self.stop.parent = self  # it reads best_mean_reward from its parent; CallbackList is not one
         self.path = path
+        self.checkpoints = checkpoints
+        #: timesteps at which training stopped at ``stop_at`` (None while it goes on)
+        self.stopped_timesteps: int | None = None
         #: timesteps at which the saved best was measured (None until the first evaluation)
         self.best_timesteps: int | None = None
         #: wall seconds spent evaluating (and saving), to report its share of the run
@@ -125,7 +156,19 @@ class BestModelCallback(EvalCallback):
         self.seconds += time.perf_counter() - t0
         if self.best_mean_reward != best:
             self.best_timesteps = self.num_timesteps
+        if not keep_going:
+            self.stopped_timesteps = self.num_timesteps
+            self.checkpoints.save()
         return keep_going
+
+    def stop_line(self) -> str | None:
+        """One line saying training stopped at the threshold, None if it did not."""
+        if self.stopped_timesteps is None:
+            return None
+        return (
+            f"Stopped at {self.stopped_timesteps:,} timesteps: evaluation mean return {self.best_mean_reward:.3f} "
+            f">= {self.stop.reward_threshold:g} (stop_at_eval_return)"
+        )
 
 
 class SummaryCallback(BaseCallback):

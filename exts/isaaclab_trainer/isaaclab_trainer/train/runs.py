@@ -212,10 +212,13 @@ def select_checkpoint(task: str, selector: str, log_root: str | os.PathLike = LO
 # -- run state -----------------------------------------------------------------------------------
 
 
-def write_run_state(run_dir: str | os.PathLike, state: str) -> None:
-    """Record ``state`` (:data:`RUNNING`, :data:`FINISHED` or :data:`INTERRUPTED`) of this process's run, atomically."""
+def write_run_state(run_dir: str | os.PathLike, state: str, stopped: str | None = None) -> None:
+    """Record ``state`` (:data:`RUNNING`, :data:`FINISHED` or :data:`INTERRUPTED`) of this process's run, atomically;
+    ``stopped``: the line saying why a finished run ended before its budget."""
     run_dir = Path(run_dir)
     record = {"state": state, "pid": os.getpid(), "host": socket.gethostname(), "time": time.time()}
+    if stopped is not None:
+        record["stopped"] = stopped
     tmp = run_dir / f".{RUN_STATE_FILE}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(record) + "\n")
     os.replace(tmp, run_dir / RUN_STATE_FILE)

@@ -37,8 +37,11 @@ OWN_KEYS = {
     "checkpoint_interval": int,
     "eval_interval": int,
     "eval_episodes": int,
+    "stop_at_eval_return": (int, float),
     "cpu_threads": int,
 }
+#: keys of ours that may be null (off)
+NULLABLE_KEYS = {"stop_at_eval_return"}
 
 
 @dataclass
@@ -57,6 +60,8 @@ class AgentSettings:
     eval_interval: int = 64_000
     #: envs of those evaluations, one episode each
     eval_episodes: int = 16
+    #: end training at the first evaluation whose mean return reaches this (None: train the whole budget)
+    stop_at_eval_return: float | None = None
     #: torch intra-op threads when the agent runs on the CPU (0: leave torch's default)
     cpu_threads: int = 1
 
@@ -154,6 +159,10 @@ def _check_sizes(cfg: dict[str, Any], num_envs: int, source: str, bytes_per_env:
         )
 
 
+def _optional_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
 def _ppo_keys() -> set[str]:
     return set(inspect.signature(PPO.__init__).parameters) - {"self", "env", "policy"}
 
@@ -195,12 +204,24 @@ def process_sb3_cfg(
         if key not in accepted:
             raise ConfigError(f"{source}: unknown key '{key}'{did_you_mean(key, accepted)}")
     for key, kind in OWN_KEYS.items():
+        if cfg.get(key) is None and key in NULLABLE_KEYS:
+            continue
         if key in cfg and (not isinstance(cfg[key], kind) or isinstance(cfg[key], bool) is not (kind is bool)):
             accepted = {bool: _BOOL, str: _STR, int: _INT}.get(kind, _NUMBER)
+            accepted += " or null" if key in NULLABLE_KEYS else ""
             raise ConfigError(f"{source}: '{key}' must be {accepted}, got {cfg[key]!r}")
     if cfg.get("eval_interval", 0) < 0:
         accepted = "an integer >= 0 (0: keep no best model)"
         raise ConfigError(f"{source}: 'eval_interval' must be {accepted}, got {cfg['eval_interval']!r}")
+    stop_at = cfg.get("stop_at_eval_return")
+    if stop_at is not None and not -math.inf < stop_at < math.inf:
+        accepted = "a finite number (null or absent: train the whole budget)"
+        raise ConfigError(f"{source}: 'stop_at_eval_return' must be {accepted}, got {stop_at!r}")
+    if stop_at is not None and cfg.get("eval_interval", AgentSettings.eval_interval) == 0:
+        raise ConfigError(
+            f"{source}: 'stop_at_eval_return' {stop_at!r} needs evaluations, but 'eval_interval' is 0 "
+            "(accepted: an eval_interval > 0, or no stop_at_eval_return)"
+        )
     for key in ("n_steps", "batch_size", "n_epochs", "n_minibatches", "eval_episodes"):
         if key in cfg and (not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1):
             raise ConfigError(f"{source}: '{key}' must be an integer >= 1, got {cfg[key]!r}")
@@ -219,6 +240,7 @@ def process_sb3_cfg(
         checkpoint_interval=int(kwargs.pop("checkpoint_interval", 64_000)),
         eval_interval=int(kwargs.pop("eval_interval", AgentSettings.eval_interval)),
         eval_episodes=int(kwargs.pop("eval_episodes", AgentSettings.eval_episodes)),
+        stop_at_eval_return=_optional_float(kwargs.pop("stop_at_eval_return", None)),
         cpu_threads=int(kwargs.pop("cpu_threads", 1)),
     )
     if "n_minibatches" in kwargs:

@@ -159,6 +159,8 @@ def setup_training(
         eval_freq = max(1, settings.eval_interval // num_envs)
         if settings.eval_interval > 0 and math.ceil(budget / rollout) * rollout >= eval_freq * num_envs:
             eval_env = make_eval_env(task, env_cfg, settings.eval_episodes)  # only if an evaluation will run
+            if eval_env is None and settings.stop_at_eval_return is not None:
+                logger.warning("stop_at_eval_return is not applied: this run has no evaluations")
     except BaseException:
         release_run_dir(run_dir)
         raise
@@ -171,7 +173,9 @@ def setup_training(
     best = None
     if eval_env is not None:
         eval_venv = _wrap(eval_env, settings, eval_env_hook, training=False)
-        best = BestModelCallback(eval_venv, eval_freq, run_dir / BEST_MODEL, checkpoints)
+        best = BestModelCallback(
+            eval_venv, eval_freq, run_dir / BEST_MODEL, checkpoints, stop_at=settings.stop_at_eval_return
+        )
         callbacks.append(best)
     if summary_write is not None:
         callbacks.append(SummaryCallback(log_interval, summary_write))
@@ -242,11 +246,17 @@ def _wrap(env: gym.Env, settings: AgentSettings, hook: Callable[[VecEnv], VecEnv
     return vec_env
 
 
+def stop_line(setup: TrainingSetup) -> str | None:
+    """One line saying the run stopped at the agent config's ``stop_at_eval_return``, None if it did not."""
+    return None if setup.best is None else setup.best.stop_line()
+
+
 def run_learning(setup: TrainingSetup, progress_bar: bool = False, ctrl_c_stops: bool = False) -> Path:
     """Run SB3's ``learn()`` for the whole budget; save ``model.zip`` even when interrupted.
 
     The evaluation envs of ``model_best.zip`` are closed when ``learn()`` ends. The run's state
-    (``run_state.json``) becomes finished when the budget was reached, else interrupted. With
+    (``run_state.json``) becomes finished when the budget was reached or an evaluation reached
+    ``stop_at_eval_return`` (then it holds :func:`stop_line` as ``stopped``), else interrupted. With
     ``ctrl_c_stops`` (train.py, on its main thread) Ctrl+C ends training at the next env step.
     """
     state = INTERRUPTED
@@ -272,5 +282,5 @@ def run_learning(setup: TrainingSetup, progress_bar: bool = False, ctrl_c_stops:
             write_run_state(setup.run_dir, INTERRUPTED)
     path = setup.checkpoints.run_save(lambda: save_checkpoint(setup.agent, setup.run_dir / FINAL_MODEL))
     if state == FINISHED:  # after model.zip: a finished run always has it
-        write_run_state(setup.run_dir, FINISHED)
+        write_run_state(setup.run_dir, FINISHED, stopped=stop_line(setup))
     return path
