@@ -170,9 +170,9 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
                 self.browser.draw(frame)
             if to_window or to_browser:  # the panel's state is derived only on frames that draw it
                 state = self.view_model.refresh()
-                if to_window:
+                if to_window and self.window is not None:
                     self.window.apply(state)
-                if to_browser:
+                if to_browser and self.browser is not None:
                     self.browser.apply(state)
             self._update_failed = False
         except Exception as exc:  # noqa: BLE001 - never break the app loop; log once per failure streak

@@ -137,7 +137,7 @@ def start_viewer(host: str, port: int) -> Any:
     if "host" in inspect.signature(ViewerViser.__init__).parameters:
         return ViewerViser(host=host, port=port, label=TITLE, verbose=False)
     server_class = viser.ViserServer
-    viser.ViserServer = functools.partial(server_class, host=host)  # type: ignore[misc]
+    viser.ViserServer = functools.partial(server_class, host=host)  # type: ignore[misc,assignment]
     try:
         return ViewerViser(port=port, label=TITLE, verbose=False)
     finally:
