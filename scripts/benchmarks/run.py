@@ -7,8 +7,9 @@
 1 env_overhead, 2 training_throughput, 3 time_to_solve, 4 panel_path, 5 scaling, 6 profile_fixes (before/after),
 7 browser_panel, 8 seeds (about 50 min: 20 trainings of the default command, two at a time),
 9 kit_loop (real Kit 110.4; Python 3.12 only),
-10 evaluate_run, 11 locomotion (Ant and Humanoid: solver tables; Ant: env overhead),
-12 ant_training (Ant: PPO steps/s against gymnasium's MuJoCo Ant-v5 in DummyVecEnv / SubprocVecEnv),
+10 evaluate_run, 11 locomotion (Ant and Humanoid: solver tables, env overhead),
+12 ant_training (Ant and Humanoid: PPO steps/s against gymnasium's MuJoCo Ant-v5 / Humanoid-v5 in DummyVecEnv /
+SubprocVecEnv),
 13 isaaclab_training (Isaac Lab 3.0's own Isaac-Cartpole: its `isaaclab train --rl_library sb3` vs train.py vs the
 panel's session; needs ./isaaclab.sh -i isaaclab, Python 3.12, so only where Isaac Lab is installed).
 """
@@ -51,8 +52,9 @@ TITLES = {
     8: "Seeds 0-19: what the default command leaves to play",
     9: "Real Kit 110.4 update loop vs train.py; app.update() p99 / max; start to first training frame",
     10: "Evaluate: train.py while a panel evaluates its run at Full rendering vs alone; checkpoint-to-frame delay",
-    11: "Locomotion (Isaac-Ant-v0, Isaac-Humanoid-v0): Newton solver tables, Ant env.step() vs raw stepping",
-    12: "Training throughput (Isaac-Ant-v0): ours vs gymnasium's MuJoCo Ant-v5 in DummyVecEnv / SubprocVecEnv",
+    11: "Locomotion (Isaac-Ant-v0, Isaac-Humanoid-v0): Newton solver tables, env.step() vs raw stepping",
+    12: "Training throughput (Isaac-Ant-v0, Isaac-Humanoid-v0): ours vs gymnasium's MuJoCo Ant-v5 / Humanoid-v5 "
+    "in DummyVecEnv / SubprocVecEnv",
     13: "Isaac Lab's own env (isaaclab:Isaac-Cartpole): isaaclab train --rl_library sb3 vs train.py vs the panel",
 }
 
