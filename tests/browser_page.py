@@ -29,6 +29,12 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+#: 4x viser's 50 ms throttle of widget updates: the page sends every widget's update through one sender that keeps
+#: only the latest message within 50 ms (viser/client/src/ControlPanel/Generated.tsx, useThrottledMessageSender(50)),
+#: so inputs closer together than that replace each other; a test waits this long between them
+VISER_THROTTLE_MS = 200
+
+
 def open_page(browser: Any, url: str, watcher: Any = None) -> Any:
     """A new tab on ``url`` once the panel is drawn; ``watcher.on_frame`` gets every websocket frame it receives."""
     page = browser.new_page(viewport={"width": 1200, "height": 800})

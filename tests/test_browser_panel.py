@@ -27,7 +27,19 @@ import msgspec
 import numpy as np
 import pytest
 import zstandard
-from browser_page import browser, choose, click, count, field, open_page, state, status_line, timesteps, wait_until
+from browser_page import (
+    VISER_THROTTLE_MS,
+    browser,
+    choose,
+    click,
+    count,
+    field,
+    open_page,
+    state,
+    status_line,
+    timesteps,
+    wait_until,
+)
 
 from isaaclab_trainer.session.session import STEPS_PER_FRAME, TrainingSession
 from isaaclab_trainer.session.status import RenderMode
@@ -474,7 +486,9 @@ def test_the_3d_view_draws_the_ant_where_the_physics_has_it(browser, panel: Brow
     watcher = SceneWatcher()
     page = open_page(browser, panel.url, watcher)
     choose(page, "Task", "Isaac-Ant-v0")
+    page.wait_for_timeout(VISER_THROTTLE_MS)
     field(page, "Environments").fill("4")
+    page.wait_for_timeout(VISER_THROTTLE_MS)
     built_from = time.monotonic()
     click(page, "Build")
     wait_until(lambda: state(page) == "Built", 120, "the ants to be built", page)

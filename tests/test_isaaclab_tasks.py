@@ -20,14 +20,24 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from browser_page import browser, choose, click, count, field, open_page, state, status_line, timesteps, wait_until
+from browser_page import (
+    VISER_THROTTLE_MS,
+    browser,
+    choose,
+    click,
+    count,
+    field,
+    open_page,
+    state,
+    status_line,
+    timesteps,
+    wait_until,
+)
 
 from conftest import PLAY, REPO, TRAIN, run_script
 
 __all__ = ["browser"]  # the Chromium fixture
 EXPORT = TRAIN.parent / "export.py"
-#: 4x viser's 50 ms throttle of widget updates (see the Chromium click-through below)
-VISER_THROTTLE_MS = 200
 
 EXT = REPO / "exts" / "isaaclab_trainer"
 HAS_ISAACLAB = importlib.util.find_spec("isaaclab_tasks") is not None
@@ -366,9 +376,7 @@ def test_panel_trains_and_plays_isaaclab_cartpole_as_chromium_clicks_it(browser,
         first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line)
         page = open_page(browser, first.split(" at ")[1].split()[0])
 
-        # viser's page sends every widget's update through one sender throttled to 50 ms that keeps only the
-        # latest message (viser/client/src/ControlPanel/Generated.tsx, useThrottledMessageSender(50)): inputs
-        # closer together than that replace each other, so each waits out the window before the next
+        # each input waits out viser's widget-update throttle before the next (browser_page.VISER_THROTTLE_MS)
         choose(page, "Task", TASK)
         page.wait_for_timeout(VISER_THROTTLE_MS)
         overrides = " ".join(offline(cartpole_usd))
