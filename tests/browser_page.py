@@ -57,8 +57,17 @@ def click(page, name: str, nth: int = 0) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the dropdown ``label``, then wait out viser's widget-update throttle."""
     field(page, label).click()
     page.get_by_role("option", name=option, exact=True).click()
+    page.wait_for_timeout(VISER_THROTTLE_MS)
+
+
+def type_in(page, label: str, text: str) -> None:
+    """Fill the field ``label`` with ``text``, then wait out viser's widget-update throttle, so that an input or
+    a click right after it cannot replace its update."""
+    field(page, label).fill(text)
+    page.wait_for_timeout(VISER_THROTTLE_MS)
 
 
 def status_line(page) -> str:

@@ -28,7 +28,6 @@ import numpy as np
 import pytest
 import zstandard
 from browser_page import (
-    VISER_THROTTLE_MS,
     browser,
     choose,
     click,
@@ -38,6 +37,7 @@ from browser_page import (
     state,
     status_line,
     timesteps,
+    type_in,
     wait_until,
 )
 
@@ -486,9 +486,7 @@ def test_the_3d_view_draws_the_ant_where_the_physics_has_it(browser, panel: Brow
     watcher = SceneWatcher()
     page = open_page(browser, panel.url, watcher)
     choose(page, "Task", "Isaac-Ant-v0")
-    page.wait_for_timeout(VISER_THROTTLE_MS)
-    field(page, "Environments").fill("4")
-    page.wait_for_timeout(VISER_THROTTLE_MS)
+    type_in(page, "Environments", "4")
     built_from = time.monotonic()
     click(page, "Build")
     wait_until(lambda: state(page) == "Built", 120, "the ants to be built", page)

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 from browser_page import (
-    VISER_THROTTLE_MS,
     browser,
     choose,
     click,
@@ -31,6 +30,7 @@ from browser_page import (
     state,
     status_line,
     timesteps,
+    type_in,
     wait_until,
 )
 
@@ -376,14 +376,10 @@ def test_panel_trains_and_plays_isaaclab_cartpole_as_chromium_clicks_it(browser,
         first = next(line for line in iter(proc.stdout.readline, "") if "http://" in line)
         page = open_page(browser, first.split(" at ")[1].split()[0])
 
-        # each input waits out viser's widget-update throttle before the next (browser_page.VISER_THROTTLE_MS)
         choose(page, "Task", TASK)
-        page.wait_for_timeout(VISER_THROTTLE_MS)
         overrides = " ".join(offline(cartpole_usd))
-        field(page, "Overrides").fill(overrides)
-        page.wait_for_timeout(VISER_THROTTLE_MS)
-        field(page, "Environments").fill("16")
-        page.wait_for_timeout(VISER_THROTTLE_MS)
+        type_in(page, "Overrides", overrides)
+        type_in(page, "Environments", "16")
         click(page, "Build")
         wait_until(lambda: state(page) == "Built", 600, "Isaac Lab's envs to be built", page)
         assert status_line(page) == "built 16 envs"

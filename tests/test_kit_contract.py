@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser_page import VISER_THROTTLE_MS, browser, choose, click, field, open_page, state, wait_until
+from browser_page import browser, choose, click, field, open_page, state, type_in, wait_until
 from kit_doubles import Double, World
 from kit_standins import STAGE_ID, STANDIN_EXTENSIONS, StandInKit
 
@@ -368,9 +368,7 @@ def test_browser_panel_served_by_the_extension(kit: FakeKit, browser, capsys):
     page = open_page(browser, url)
     assert field(page, "Active engine").input_value() == ("Newton" if kit.version == "6" else "PhysX")
     choose(page, "Physics backend", "physx")
-    page.wait_for_timeout(VISER_THROTTLE_MS)
-    field(page, "Environments").fill(str(NUM_ENVS))
-    page.wait_for_timeout(VISER_THROTTLE_MS)
+    type_in(page, "Environments", str(NUM_ENVS))
     click(page, "Build")
     # the click has reached the extension (queued on viser's thread); no update ran since, so no build
     wait_until(lambda: not ext.actions._actions.empty(), 30, "the Build click to be queued", page)
