@@ -54,7 +54,7 @@ install() {
         # Isaac Lab pins its own torch, warp and newton[sim] (older than the headless extra's newton): no headless
         "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' \
             || { echo "[isaaclab.sh] error: Isaac Lab 3.0 needs Python 3.12 (PYTHON=python3.12 ./isaaclab.sh -i isaaclab)" >&2; exit 1; }
-        "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[isaaclab,video,test,export,browser]"
+        "$py" -m pip install "${pip_args[@]}" -e "$EXT_DIR[isaaclab,video,test,export,ray,browser]"
         install_gl
         install_browser
         # through our task source, which registers Isaac Lab's tasks beside ours (gymnasium refuses the clash otherwise)

@@ -2,10 +2,16 @@
 
 ./isaaclab.sh -p scripts/reinforcement_learning/ray/tune.py --task Isaac-Cartpole-v0 \
     --sweep config/sweeps/cartpole_ppo.yaml --num_samples 8 --max_concurrent 2
+
+Isaac Lab 3.0's own tasks (isaaclab:<id>) sweep a search space derived from their SB3 config (--sweep default) or a
+sweep file, with Isaac Lab's key=value overrides given to every trial, e.g. offline with a local robot USD:
+./isaaclab.sh -p scripts/reinforcement_learning/ray/tune.py --task isaaclab:Isaac-Cartpole --sweep default \
+    env.scene.robot.spawn.usd_path=/path/cartpole.usda env.scene.ground=None
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -14,16 +20,17 @@ from pathlib import Path
 # the argparse glue train.py and play.py share lives beside them (scripts/reinforcement_learning/sb3/cli_args.py)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sb3"))
 
-from cli_args import OneLineParser, fail, positive_int  # noqa: E402
+from cli_args import OVERRIDES_HELP, OneLineParser, fail, positive_int  # noqa: E402
 
 from isaaclab_trainer.tasks import (  # noqa: E402
     DEFAULT_TASK,
-    OWN_SOURCE,
     bytes_per_env,
+    check_overrides_apply,
     load_agent_cfg,
     load_env_cfg,
+    override_agent_cfg,
+    override_env_cfg,
     task_help,
-    task_source,
 )
 from isaaclab_trainer.train import sweep as sw  # noqa: E402
 from isaaclab_trainer.train.checks import UsageError, check_log_root, check_num_envs, check_task  # noqa: E402
@@ -34,7 +41,14 @@ OBJECT_STORE_BYTES = 128 * 1024**2
 
 parser = OneLineParser(prog="tune.py", description=__doc__.splitlines()[0])
 parser.add_argument("--task", type=str, default=DEFAULT_TASK, help=task_help())
-parser.add_argument("--sweep", type=str, default=None, help="sweep file (YAML): search space, search, scheduler")
+parser.add_argument("overrides", nargs="*", metavar="key=value", help=f"given to every trial: {OVERRIDES_HELP}")
+parser.add_argument(
+    "--sweep",
+    type=str,
+    default=None,
+    help=f"sweep file (YAML): search space, search, scheduler; '{sw.DEFAULT_SWEEP}': the task's own (config/sweeps/, "
+    "or for an isaaclab: task one derived from its SB3 config)",
+)
 parser.add_argument("--seeds", type=str, default=None, help="seeds sweep of the task's own config, e.g. 1,2,3,4,5")
 parser.add_argument("--num_samples", type=positive_int, default=1, help="configurations drawn (each grid in full)")
 parser.add_argument("--max_concurrent", type=positive_int, default=None, help="trials at once (default: one per CPU)")
@@ -61,6 +75,10 @@ def resume_dir(args) -> Path:
     """The sweep folder ``--resume`` names, or the task's newest one; UsageError if there is none."""
     if args.sweep is not None or args.seeds is not None:
         raise UsageError("--resume continues a sweep with its own settings; drop --sweep / --seeds")
+    if args.overrides:
+        raise UsageError(
+            f"--resume continues a sweep with its own overrides (its {sw.SWEEP_RECORD}); drop {args.overrides[0]}"
+        )
     if args.resume:
         folder = Path(args.resume).resolve()
     else:
@@ -78,12 +96,15 @@ def resume_dir(args) -> Path:
 def checked_sweep(args) -> tuple[sw.Sweep, dict]:
     """The sweep of the command line, every input checked before Ray starts (UsageError / ConfigError)."""
     check_task(args.task)
-    if task_source(args.task) != OWN_SOURCE:
-        raise UsageError(f"tune.py sweeps this package's tasks; {args.task} ({task_source(args.task)}) not yet")
+    overrides = tuple(args.overrides)
+    check_overrides_apply(args.task, overrides)
     if (args.sweep is None) == (args.seeds is None):
-        raise UsageError("give one of --sweep FILE (hyperparameters) or --seeds 1,2,3 (the task's config per seed)")
-    agent_cfg = load_agent_cfg(args.task)
-    env_cfg = load_env_cfg(args.task)
+        raise UsageError(
+            f"give one of --sweep FILE|{sw.DEFAULT_SWEEP} (hyperparameters) or --seeds 1,2,3 (the task's config per seed)"
+        )
+    agent_cfg = override_agent_cfg(args.task, load_agent_cfg(args.task), overrides)
+    # an isaaclab: task's overrides are checked here (keys, asset files, kitless), as every trial will apply them
+    env_cfg = override_env_cfg(load_env_cfg(args.task), "command line", overrides=overrides or None)
     num_envs = (
         check_num_envs(args.num_envs, name="--num_envs", bytes_per_env=bytes_per_env(args.task))
         if args.num_envs
@@ -94,10 +115,10 @@ def checked_sweep(args) -> tuple[sw.Sweep, dict]:
             args.task, sw.parse_seeds(args.seeds), agent_cfg, num_envs, args.metric, args.stop_timesteps
         )
     else:
-        sweep = sw.load_sweep(
-            args.sweep, args.task, agent_cfg, num_envs, metric=args.metric, stop_timesteps=args.stop_timesteps
-        )
+        load = sw.default_sweep if args.sweep == sw.DEFAULT_SWEEP else functools.partial(sw.load_sweep, args.sweep)
+        sweep = load(args.task, agent_cfg, num_envs, metric=args.metric, stop_timesteps=args.stop_timesteps)
         sweep.num_samples = args.num_samples
+    sweep.overrides = list(overrides)
     if args.num_envs and "num_envs" not in sweep.space:
         sweep.space["num_envs"] = {"grid": [args.num_envs]}
     sweep.max_concurrent = args.max_concurrent

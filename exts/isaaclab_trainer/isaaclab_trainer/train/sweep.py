@@ -15,8 +15,11 @@ import contextlib
 import copy
 import csv
 import dataclasses
+import inspect
 import json
 import math
+import os
+import shlex
 import statistics
 import sys
 from dataclasses import dataclass, field
@@ -27,7 +30,7 @@ import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import safe_mean
 
-from isaaclab_trainer.tasks import bytes_per_env, load_env_cfg, override_env_cfg
+from isaaclab_trainer.tasks import bytes_per_env, load_env_cfg, override_env_cfg, sweep_cfg_path, task_spec
 from isaaclab_trainer.utils import ConfigError, closest_names, dataclass_from_dict, load_yaml
 
 from .checks import UsageError, check_checkpoint, check_count, check_num_envs, check_seed, resolve_seed
@@ -60,6 +63,8 @@ TIME_ATTR = "timesteps"
 ENV_KEYS = ("num_envs",)
 #: file names inside a sweep folder
 SWEEP_RECORD, TABLE_CSV, BEST_AGENT, TRIAL_MARKER = "sweep.yaml", "trials.csv", "best_agent.yaml", "trial_id.txt"
+#: ``--sweep default``: the task's own search space (:func:`default_sweep`)
+DEFAULT_SWEEP = "default"
 
 
 @dataclass
@@ -109,6 +114,8 @@ class Sweep:
     max_concurrent: int | None = None
     #: a seeds sweep (``--seeds``): the task's own config once per seed, summarized as mean ± std
     seeds: list[int] | None = None
+    #: a task source's ``key=value`` overrides (``env.scene.robot.spawn.usd_path=...``), given to every trial
+    overrides: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -229,13 +236,28 @@ def load_sweep(
     metric: str | None = None,
     stop_timesteps: int | None = None,
 ) -> Sweep:
-    """Read and check a sweep file (ConfigError naming the key or value) before Ray starts.
+    """Read and check a sweep file (ConfigError naming the key or value) before Ray starts: see :func:`check_sweep`."""
+    return check_sweep(
+        load_yaml(path), str(path), task, agent_cfg, num_envs, metric=metric, stop_timesteps=stop_timesteps
+    )
+
+
+def check_sweep(
+    data: dict[str, Any],
+    source: str,
+    task: str,
+    agent_cfg: dict[str, Any],
+    num_envs: int,
+    *,
+    metric: str | None = None,
+    stop_timesteps: int | None = None,
+) -> Sweep:
+    """A sweep file's mapping checked (ConfigError naming ``source`` and the key or value) into a :class:`Sweep`.
 
     Every key of ``space`` must be an agent-config key (``policy_kwargs.<name>`` for the policy's)
     or ``num_envs``, and every value a trial can draw passes the agent config's own checks.
     """
-    source = str(path)
-    top = dataclass_from_dict(SweepFile, load_yaml(path), source=source)
+    top = dataclass_from_dict(SweepFile, data, source=source)
     search = dataclass_from_dict(SearchCfg, top.search, source=f"{source}: search")
     scheduler = dataclass_from_dict(SchedulerCfg, top.scheduler, source=f"{source}: scheduler")
     _pick(search.algorithm, SEARCH_ALGORITHMS, "search algorithm", f"{source}: search.algorithm")
@@ -292,6 +314,46 @@ def seeds_sweep(
     )
 
 
+def derived_space(agent_cfg: dict[str, Any]) -> dict[str, Any]:
+    """A PPO search space around an agent config's own values (SB3's PPO defaults where it has none): the
+    learning rate from a third to three times its value, half to twice the epochs, and a discount whose
+    horizon 1 / (1 - gamma) runs from half to twice the config's. For a task that brings no sweep file."""
+    from stable_baselines3 import PPO
+
+    defaults = inspect.signature(PPO).parameters
+    value = {key: agent_cfg.get(key, defaults[key].default) for key in ("learning_rate", "n_epochs", "gamma")}
+    space: dict[str, Any] = {}
+    rate = value["learning_rate"]
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0:  # not a "lin_3e-4" schedule
+        space["learning_rate"] = {"loguniform": [rate / 3, rate * 3]}
+    epochs = value["n_epochs"]
+    if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1:
+        space["n_epochs"] = {"choice": sorted({max(1, epochs // 2), epochs, epochs * 2})}
+    gamma = value["gamma"]
+    if isinstance(gamma, (int, float)) and not isinstance(gamma, bool) and 0 < gamma < 1:
+        space["gamma"] = {"uniform": [max(0.0, 1 - 2 * (1 - gamma)), 1 - (1 - gamma) / 2]}
+    return space
+
+
+def default_sweep(
+    task: str,
+    agent_cfg: dict[str, Any],
+    num_envs: int,
+    *,
+    metric: str | None = None,
+    stop_timesteps: int | None = None,
+) -> Sweep:
+    """``--sweep default``: the task's own sweep file (``config/sweeps/``), or for a task that brings none (a task
+    source's, e.g. ``isaaclab:<id>``) :func:`derived_space` of its agent config, ASHA over its ``n_timesteps``."""
+    if task_spec(task).sweep_file is not None:
+        return load_sweep(
+            sweep_cfg_path(task), task, agent_cfg, num_envs, metric=metric, stop_timesteps=stop_timesteps
+        )
+    data = {"space": derived_space(agent_cfg), "search": {"seed": 0}}
+    source = f"{task}'s default search space (derived from its agent config)"
+    return check_sweep(data, source, task, agent_cfg, num_envs, metric=metric, stop_timesteps=stop_timesteps)
+
+
 def parse_seeds(text: str) -> list[int]:
     """``--seeds 1,2,3`` -> [1, 2, 3]; UsageError naming what is accepted."""
     try:
@@ -344,6 +406,9 @@ def tune_config(sweep: Sweep) -> Any:
         search_alg=BasicVariantGenerator(random_state=sweep.search.seed, max_concurrent=sweep.max_concurrent or 0),
         scheduler=scheduler,
         num_samples=sweep.num_samples,
+        # a new actor, and so a new worker process (Ray ends an actor's process with it), for every trial: Isaac
+        # Lab keeps one simulation context per process (run_trial refuses a second trial in one process)
+        reuse_actors=False,
     )
 
 
@@ -416,6 +481,20 @@ def previous_run_checkpoint(sweep_dir: Path, trial_id: str) -> Path | None:
     return None
 
 
+#: the trial this process ran: one a process, since Isaac Lab keeps one simulation context per process
+_PROCESS_TRIAL: list[str] = []
+
+
+def claim_process(trial_id: str) -> None:
+    """Mark this process as ``trial_id``'s; RuntimeError naming both when it already ran another trial."""
+    if _PROCESS_TRIAL and _PROCESS_TRIAL[0] != trial_id:
+        raise RuntimeError(
+            f"trial {trial_id} was given process {os.getpid()}, where trial {_PROCESS_TRIAL[0]} ran: each trial needs "
+            "a fresh process (Isaac Lab keeps one simulation context per process; Tune's reuse_actors must be False)"
+        )
+    _PROCESS_TRIAL[:] = [trial_id]
+
+
 def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
     """One trial: train.py's run with the drawn values, in its own run folder under the sweep's.
 
@@ -427,10 +506,17 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
     sweep = Sweep.from_dict(spec["sweep"])
     sweep_dir = Path(spec["sweep_dir"])
     trial_id = tune.get_context().get_trial_id()
+    claim_process(trial_id)
     agent_cfg = apply_overrides(spec["agent_cfg"], config)
     agent_cfg["n_timesteps"] = sweep.stop_timesteps  # params/agent.yaml records the trial's real budget
     num_envs = int(config["num_envs"]) if "num_envs" in config else None
-    env_cfg = override_env_cfg(load_env_cfg(sweep.task), "sweep trial", num_envs=num_envs, seed=agent_cfg.get("seed"))
+    env_cfg = override_env_cfg(
+        load_env_cfg(sweep.task),
+        "sweep trial",
+        num_envs=num_envs,
+        seed=agent_cfg.get("seed"),
+        overrides=tuple(sweep.overrides) or None,  # recorded in the run's params/env.yaml, replayed by play.py
+    )
     env_cfg.seed = resolve_seed(env_cfg.seed)  # a config's -1: drawn here, so the trial's params/ record it
     if agent_cfg.get("seed") is not None:
         agent_cfg["seed"] = env_cfg.seed
@@ -611,6 +697,7 @@ def write_best_agent(row: TrialRow, agent_cfg: dict[str, Any], sweep: Sweep, pat
     cfg["n_timesteps"] = sweep.stop_timesteps
     num_envs = row.config.get("num_envs")
     flag = f" --num_envs {num_envs}" if num_envs is not None else ""
+    flag += "".join(f" {shlex.quote(item)}" for item in sweep.overrides)
     header = (
         f"# Best trial {row.trial} of the sweep in {path.parent} (best {sweep.metric}: {_fmt(row.best)}).\n"
         f"# Train with it: ./isaaclab.sh -p scripts/reinforcement_learning/sb3/train.py --task {sweep.task}"
