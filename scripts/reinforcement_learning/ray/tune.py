@@ -100,7 +100,8 @@ def checked_sweep(args) -> tuple[sw.Sweep, dict]:
     check_overrides_apply(args.task, overrides)
     if (args.sweep is None) == (args.seeds is None):
         raise UsageError(
-            f"give one of --sweep FILE|{sw.DEFAULT_SWEEP} (hyperparameters) or --seeds 1,2,3 (the task's config per seed)"
+            f"give one of --sweep FILE|{sw.DEFAULT_SWEEP} (hyperparameters) or --seeds 1,2,3 "
+            "(the task's config per seed)"
         )
     agent_cfg = override_agent_cfg(args.task, load_agent_cfg(args.task), overrides)
     # an isaaclab: task's overrides are checked here (keys, asset files, kitless), as every trial will apply them

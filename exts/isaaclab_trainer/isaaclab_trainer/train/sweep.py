@@ -346,9 +346,7 @@ def default_sweep(
     """``--sweep default``: the task's own sweep file (``config/sweeps/``), or for a task that brings none (a task
     source's, e.g. ``isaaclab:<id>``) :func:`derived_space` of its agent config, ASHA over its ``n_timesteps``."""
     if task_spec(task).sweep_file is not None:
-        return load_sweep(
-            sweep_cfg_path(task), task, agent_cfg, num_envs, metric=metric, stop_timesteps=stop_timesteps
-        )
+        return load_sweep(sweep_cfg_path(task), task, agent_cfg, num_envs, metric=metric, stop_timesteps=stop_timesteps)
     data = {"space": derived_space(agent_cfg), "search": {"seed": 0}}
     source = f"{task}'s default search space (derived from its agent config)"
     return check_sweep(data, source, task, agent_cfg, num_envs, metric=metric, stop_timesteps=stop_timesteps)
