@@ -9,6 +9,7 @@ bad input gets one line before anything is built, on the command line and in the
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
@@ -254,6 +255,65 @@ def test_export_writes_its_policy_with_isaac_labs_columns(trained_run):
     torchscript_actions = exported_runner(out / "policy.pt")(obs)
     assert onnx_actions.shape == (64, 1) and np.abs(onnx_actions).max() > 0  # a trained network, not zeros
     np.testing.assert_allclose(onnx_actions, torchscript_actions, rtol=1e-4, atol=1e-5)
+
+
+TUNE = REPO / "scripts" / "reinforcement_learning" / "ray" / "tune.py"
+
+
+@needs_isaaclab
+def test_tune_sweeps_it_offline_one_fresh_process_a_trial(cartpole_usd, tmp_path):
+    """tune.py --sweep default on Isaac Lab's Isaac-Cartpole: 2 trials drawn from the space derived from its SB3
+    config, one at a time, each in its own run folder with the offline overrides recorded (what play.py replays),
+    each in a Ray worker process of its own (Tune's pid per result: the second trial never runs where the first's
+    simulation context lived); 320 steps per env, past the 300-step episode, so every trial has a mean return."""
+    from isaaclab_trainer.train import sweep as sw
+    from isaaclab_trainer.train.runs import recorded_overrides
+
+    res = run_script(
+        TUNE, "--task", TASK, "--sweep", "default", "--num_samples", "2", "--max_concurrent", "1", "--num_cpus", "2",
+        "--num_envs", "16", "--stop_timesteps", str(16 * 320), *offline(cartpole_usd), cwd=tmp_path, timeout=600,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (folder,) = (tmp_path / "logs" / "ray" / TASK).iterdir()
+    runs = sorted(p for p in folder.iterdir() if (p / sw.TRIAL_MARKER).is_file())
+    assert len(runs) == 2
+    for run in runs:
+        assert (run / "model.zip").is_file(), run
+        assert recorded_overrides(run) == tuple(offline(cartpole_usd))
+    with open(folder / sw.TABLE_CSV) as f:
+        rows = list(csv.DictReader(f))
+    assert {Path(r["run_dir"]) for r in rows} == set(runs)
+    assert {r["status"] for r in rows} <= {"DONE", "STOPPED"} and "DONE" in {r["status"] for r in rows}
+    for r in rows:  # drawn around Isaac Lab's learning_rate 3e-4, n_epochs 20, gamma 0.99
+        assert 1e-4 <= float(r["learning_rate"]) <= 9e-4 and int(r["n_epochs"]) in (10, 20, 40), r
+        assert 0.98 <= float(r["gamma"]) <= 0.995, r
+    best = [line for line in res.stdout.splitlines() if line.startswith("[INFO] Best trial ")]
+    assert best and any(r["trial"] in best[0] for r in rows), res.stdout[-3000:]
+    assert " ".join(offline(cartpole_usd)) in (folder / sw.BEST_AGENT).read_text()  # its train.py command
+    pids = [json.loads((p / "result.json").read_text().splitlines()[-1])["pid"] for p in (folder / "tune").iterdir()
+            if p.is_dir()]  # fmt: skip
+    assert len(pids) == 2 and len(set(pids)) == 2 and os.getpid() not in pids
+
+
+@needs_isaaclab
+@pytest.mark.parametrize(
+    ("extra", "needles"),
+    [
+        (["env.scene.robot.spawn.usd_pth=/x.usd"], ["usd_pth", "env.scene.robot.spawn.usd_path"]),
+        (["--sweep", "{space: {n_stepz: {choice: [16, 32]}}}"], ["n_stepz", "n_steps"]),
+    ],
+)
+def test_tune_bad_input_gets_one_line_before_ray_starts(workdir, cartpole_usd, extra, needles):
+    """A misspelt override key, a sweep file's key that Isaac Lab's SB3 config lacks: one line, nothing written."""
+    if extra[0] == "--sweep":
+        sweep_file = workdir / "sweep.yaml"
+        sweep_file.write_text(extra[1])
+        extra = ["--sweep", str(sweep_file), *offline(cartpole_usd)]
+    else:
+        extra = ["--sweep", "default", *extra]
+    proc = run_script(TUNE, "--task", TASK, *extra, cwd=workdir)
+    _one_line_error(proc, *needles)
+    assert not (workdir / "logs").exists() and "[INFO] Sweep of" not in proc.stdout  # printed as Ray starts
 
 
 @pytest.fixture(scope="module")

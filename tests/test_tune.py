@@ -222,6 +222,8 @@ def test_bad_sweep_file_one_line_before_ray(case, tmp_path, monkeypatch, capsys)
         (["--resume", "--seeds", "1"], "--resume continues a sweep with its own settings"),
         (["--seeds", "1", "--address", "auto", "--num_cpus", "2"], "--num_cpus sizes a local Ray"),
         (["--task", "Isaac-Cartpol-v0", "--seeds", "1"], "did you mean: Isaac-Cartpole-v0"),
+        (["--seeds", "1", "env.scene.num_envs=4"], "key=value overrides (env.scene.num_envs=4) apply to a task source"),
+        (["env.scene.num_envs=4", "--resume"], "--resume continues a sweep with its own overrides"),
     ],
 )
 def test_bad_flags_one_line_before_ray(args, expected, tmp_path, monkeypatch, capsys):
@@ -238,6 +240,36 @@ def test_sweep_file_in_the_repo_is_valid():
         sw.load_sweep(
             REPO / "config" / "sweeps" / "cartpole_ppo.yaml", "Isaac-Cartpole-v0", agent_cfg, 64, stop_timesteps=10
         )
+
+
+def test_sweep_default_is_the_tasks_sweep_file():
+    agent_cfg = yaml.safe_load((REPO / "config" / "agents" / "sb3_ppo_cartpole.yaml").read_text())
+    given = sw.load_sweep(REPO / "config" / "sweeps" / "cartpole_ppo.yaml", "Isaac-Cartpole-v0", agent_cfg, 64)
+    assert sw.default_sweep("Isaac-Cartpole-v0", agent_cfg, 64) == given
+
+
+def test_derived_space_is_around_the_agent_configs_values():
+    """The space an isaaclab: task (no sweep file) sweeps: around its config's values, SB3's defaults for the rest."""
+    space = sw.derived_space({"learning_rate": 3.0e-4, "n_epochs": 20, "gamma": 0.99})
+    assert space["learning_rate"] == {"loguniform": [pytest.approx(1.0e-4), pytest.approx(9.0e-4)]}
+    assert space["n_epochs"] == {"choice": [10, 20, 40]}
+    assert space["gamma"] == {"uniform": [pytest.approx(0.98), pytest.approx(0.995)]}
+    defaults = sw.derived_space({"learning_rate": "lin_3e-4"})  # a schedule is left as it is; PPO's 10 epochs
+    assert "learning_rate" not in defaults and defaults["n_epochs"] == {"choice": [5, 10, 20]}
+    sweep = sw.check_sweep({"space": space}, "derived", "Isaac-Cartpole-v0", {"n_timesteps": 1000}, 8)
+    assert sweep.scheduler.name == "asha" and sweep.stop_timesteps == 1000
+
+
+def test_a_process_runs_one_trial():
+    """Isaac Lab keeps one simulation context per process: a second trial in a trial's process is refused."""
+    sw._PROCESS_TRIAL.clear()
+    try:
+        sw.claim_process("a_00000")
+        sw.claim_process("a_00000")  # the same trial (a restart in its own actor) is no second simulation
+        with pytest.raises(RuntimeError, match=f"trial a_00001 was given process {os.getpid()}, where trial a_00000"):
+            sw.claim_process("a_00001")
+    finally:
+        sw._PROCESS_TRIAL.clear()
 
 
 def test_seeds_summary_is_mean_and_sample_std():
