@@ -256,7 +256,7 @@ def test_derived_space_is_around_the_agent_configs_values():
     assert space["gamma"] == {"uniform": [pytest.approx(0.98), pytest.approx(0.995)]}
     defaults = sw.derived_space({"learning_rate": "lin_3e-4"})  # a schedule is left as it is; PPO's 10 epochs
     assert "learning_rate" not in defaults and defaults["n_epochs"] == {"choice": [5, 10, 20]}
-    sweep = sw.check_sweep({"space": space}, "derived", "Isaac-Cartpole-v0", {"n_timesteps": 1000}, 8)
+    sweep = sw.load_sweep("derived", "Isaac-Cartpole-v0", {"n_timesteps": 1000}, 8, data={"space": space})
     assert sweep.scheduler.name == "asha" and sweep.stop_timesteps == 1000
 
 

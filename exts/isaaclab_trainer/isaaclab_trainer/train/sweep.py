@@ -235,28 +235,17 @@ def load_sweep(
     *,
     metric: str | None = None,
     stop_timesteps: int | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Sweep:
-    """Read and check a sweep file (ConfigError naming the key or value) before Ray starts: see :func:`check_sweep`."""
-    return check_sweep(
-        load_yaml(path), str(path), task, agent_cfg, num_envs, metric=metric, stop_timesteps=stop_timesteps
-    )
-
-
-def check_sweep(
-    data: dict[str, Any],
-    source: str,
-    task: str,
-    agent_cfg: dict[str, Any],
-    num_envs: int,
-    *,
-    metric: str | None = None,
-    stop_timesteps: int | None = None,
-) -> Sweep:
-    """A sweep file's mapping checked (ConfigError naming ``source`` and the key or value) into a :class:`Sweep`.
+    """Read and check a sweep file (ConfigError naming the key or value) before Ray starts; ``data``: its mapping
+    when it is not read from a file (``path`` then only names it in errors).
 
     Every key of ``space`` must be an agent-config key (``policy_kwargs.<name>`` for the policy's)
     or ``num_envs``, and every value a trial can draw passes the agent config's own checks.
     """
+    source = str(path)
+    if data is None:
+        data = load_yaml(path)
     top = dataclass_from_dict(SweepFile, data, source=source)
     search = dataclass_from_dict(SearchCfg, top.search, source=f"{source}: search")
     scheduler = dataclass_from_dict(SchedulerCfg, top.scheduler, source=f"{source}: scheduler")
@@ -345,11 +334,16 @@ def default_sweep(
 ) -> Sweep:
     """``--sweep default``: the task's own sweep file (``config/sweeps/``), or for a task that brings none (a task
     source's, e.g. ``isaaclab:<id>``) :func:`derived_space` of its agent config, ASHA over its ``n_timesteps``."""
-    if task_spec(task).sweep_file is not None:
-        return load_sweep(sweep_cfg_path(task), task, agent_cfg, num_envs, metric=metric, stop_timesteps=stop_timesteps)
-    data = {"space": derived_space(agent_cfg), "search": {"seed": 0}}
-    source = f"{task}'s default search space (derived from its agent config)"
-    return check_sweep(data, source, task, agent_cfg, num_envs, metric=metric, stop_timesteps=stop_timesteps)
+    path = sweep_cfg_path(task) if task_spec(task).sweep_file is not None else None
+    return load_sweep(
+        path or f"{task}'s default search space (derived from its agent config)",
+        task,
+        agent_cfg,
+        num_envs,
+        metric=metric,
+        stop_timesteps=stop_timesteps,
+        data=None if path else {"space": derived_space(agent_cfg), "search": {"seed": 0}},
+    )
 
 
 def parse_seeds(text: str) -> list[int]:
