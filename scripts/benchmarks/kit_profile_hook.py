@@ -9,12 +9,14 @@ put it back, each followed by a reading: the thread state's profile function (re
 ``PyThreadState`` layout, checked at start against ``sys.setprofile``; a probe, never product code) named with
 ``dladdr``, and the thread CPU nanoseconds of a trivial Python call (``call_ns`` of tests/kit_scenarios/common.py,
 as benchmark 9 prices the hook). Then the same on a fresh thread, and what a capture records of the main thread's
-Python calls with and without the hook. Prints the readings as JSON.
+Python calls with and without the hook, and what another live thread holding the hook costs the main thread's calls.
+Prints the readings as JSON.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import sys
 import threading
@@ -160,6 +162,26 @@ def scenario(kit: Any) -> None:
     read("importlib.reload(carb.profiler)")
     p.startup()
     read("IProfiler.startup()")
+    # CPython 3.12 instruments code for the whole interpreter while any thread has a profile function: a live
+    # thread that got the hook at a collection (Kit's gc callback opens a zone) makes the main thread's calls
+    # dearer too, although the main thread has none
+    holding, done = threading.Event(), threading.Event()
+    other: list[str | None] = []
+
+    def collector() -> None:
+        gc.collect()
+        other.append(hook())
+        holding.set()
+        done.wait()
+
+    thread = threading.Thread(target=collector)
+    thread.start()
+    holding.wait()
+    read(f"another live thread ran gc.collect() (its profile function: {other[0]})")
+    done.set()
+    thread.join()
+    sys.setprofile(None)  # a profile change: CPython works out the instrumentation again
+    read("that thread ended, sys.setprofile(None)")
     res["main_thread"] = main
     res["capture_records_python_calls"]["hook removed, Python profiling on"] = _capture(kit, p, monitor, True)
 
