@@ -24,9 +24,10 @@ import time
 import carb.settings
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import call_ns  # noqa: E402
+
 MAX_FRAMES = 1_000_000
-#: calls of a trivial function timed to price the profile hook of a Python call
-HOOK_PROBE_CALLS = 200_000
 
 
 def _thread_cpu_s() -> dict[str, tuple[str, float]]:
@@ -52,21 +53,6 @@ def _threads_cpu_since(before: dict[str, tuple[str, float]]) -> dict[str, float]
     for tid, (name, cpu) in _thread_cpu_s().items():
         spent[name] = spent.get(name, 0.0) + cpu - before.get(tid, (name, 0.0))[1]
     return {name: s for name, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s > 0}
-
-
-def _call_ns() -> float:
-    """Thread CPU nanoseconds of one call of a trivial Python function (best of 3 loops)."""
-
-    def f(x: int) -> int:
-        return x + 1
-
-    best = float("inf")
-    for _ in range(3):
-        n, t = 0, time.thread_time_ns()
-        for _ in range(HOOK_PROBE_CALLS):
-            n = f(n)
-        best = min(best, (time.thread_time_ns() - t) / HOOK_PROBE_CALLS)
-    return best
 
 
 def _state(ext) -> str:
@@ -157,9 +143,9 @@ def scenario(kit) -> None:
         threads_cpu_s=threads_cpu,
     )
     # the profile hook's price, measured last (clearing it cannot touch the timed run any more)
-    res["call_ns_as_run"] = _call_ns()
+    res["call_ns_as_run"] = call_ns()
     sys.setprofile(None)
-    res["call_ns_without_hook"] = _call_ns()
+    res["call_ns_without_hook"] = call_ns()
 
 
 def _time_learner(learner) -> list[float]:
