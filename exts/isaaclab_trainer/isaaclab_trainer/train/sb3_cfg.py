@@ -130,8 +130,10 @@ def _check_ppo_types(cfg: dict[str, Any], source: str) -> None:
 
 #: torch intra-op threads at most: libgomp aborts the process when asked for billions
 MAX_CPU_THREADS = 1024
-#: bytes one rollout sample takes in SB3's buffer, conservatively (obs, action, reward, value, ...)
-ROLLOUT_BYTES_PER_SAMPLE = 256
+#: bytes one rollout sample takes in SB3's RolloutBuffer, conservatively: float32 observation and action plus six
+#: float32 scalars (reward, return, episode start, value, log-prob, advantage); the Humanoid's 87 + 21 + 6 make 456,
+#: so 1 KiB leaves room for Isaac Lab tasks' wider observations
+ROLLOUT_BYTES_PER_SAMPLE = 1024
 
 
 def _check_sizes(cfg: dict[str, Any], num_envs: int, source: str, bytes_per_env: int | None) -> None:
