@@ -457,9 +457,11 @@ def test_render_modes_set_how_often_isaac_labs_sim_renders(cartpole_usd, tmp_pat
     timesteps = [m["timesteps"] for m in got["modes"]]
     assert timesteps == sorted(set(timesteps))  # grew in every mode
     assert got["state"] == "DONE" and got["error"] is None
-    assert got["started"].endswith("isaaclab:Isaac-Cartpole runs keep no model_best.zip: Isaac Lab builds one "
-                                   "simulation per process, so no evaluation envs beside the training ones; use "
-                                   "'latest' or a checkpoint path")
+    assert got["started"].endswith(
+        "isaaclab:Isaac-Cartpole runs keep no model_best.zip: Isaac Lab builds one "
+        "simulation per process, so no evaluation envs beside the training ones; use "
+        "'latest' or a checkpoint path"
+    )
 
 
 @needs_isaaclab
