@@ -356,17 +356,36 @@ def test_wrapper_contract_with_true_terminal_observations(venv):
         assert info["episode"]["l"] >= 1
 
 
-SESSION = """
+#: the start of a script (argv: the cartpole USD, the log root) that builds a TrainingSession of 8 of Isaac Lab's
+#: Isaac-Cartpole offline, as the panel's Build does
+BUILT_SESSION = """
 import json, sys
 from isaaclab_trainer.session.session import TrainingSession
-from isaaclab_trainer.session.status import SessionState
-from isaaclab_trainer.ui.browser import newton_backend
+from isaaclab_trainer.session.status import RenderMode, SessionState
 usd, log_root = sys.argv[1], sys.argv[2]
 session = TrainingSession(
     task="isaaclab:Isaac-Cartpole", num_envs=8, log_root=log_root,
     overrides=(f"env.scene.robot.spawn.usd_path={usd}", "env.scene.ground=None"),
 )
 session.build()
+"""
+
+
+def run_session(script: str, usd: Path, tmp_path: Path) -> dict:
+    """``BUILT_SESSION + script`` in a fresh interpreter (Isaac Lab: one simulation per process); its last
+    stdout line, JSON."""
+    proc = subprocess.run(
+        [sys.executable, "-c", BUILT_SESSION + script, str(usd), str(tmp_path / "logs")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+SESSION = """
+from isaaclab_trainer.ui.browser import newton_backend
 view = newton_backend(session)
 bodies = view.model.body_count
 session.start_training(total_timesteps=8 * 16 * 2)
@@ -385,14 +404,7 @@ print(json.dumps({"bodies": bodies, "state": status.state.name, "timesteps": sta
 def test_the_session_trains_it_on_the_update_loop_and_the_panel_can_draw_it(cartpole_usd, tmp_path):
     """What the panel does on Build and Start: the TrainingSession steps Isaac Lab's env frame by frame; the 3-D
     view finds Isaac Lab's Newton model (3 bodies a cartpole, 8 envs)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", SESSION, str(cartpole_usd), str(tmp_path / "logs")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    got = run_session(SESSION, cartpole_usd, tmp_path)
     assert got["bodies"] == 3 * 8
     assert got["state"] == "DONE" and got["error"] is None
     assert got["timesteps"] == 8 * 16 * 2 and got["frames"] > 1
@@ -400,15 +412,6 @@ def test_the_session_trains_it_on_the_update_loop_and_the_panel_can_draw_it(cart
 
 
 RENDER_MODES = """
-import json, sys
-from isaaclab_trainer.session.session import TrainingSession
-from isaaclab_trainer.session.status import RenderMode, SessionState
-usd, log_root = sys.argv[1], sys.argv[2]
-session = TrainingSession(
-    task="isaaclab:Isaac-Cartpole", num_envs=8, log_root=log_root,
-    overrides=(f"env.scene.robot.spawn.usd_path={usd}", "env.scene.ground=None"),
-)
-session.build()
 env = session.env.unwrapped
 sim = env.sim
 # kitless nothing renders continuously; the setting Isaac Lab's RTX camera sets stands in for it (as the GUI or an
@@ -439,14 +442,7 @@ def test_render_modes_set_how_often_isaac_labs_sim_renders(cartpole_usd, tmp_pat
     """The panel's render modes reach Isaac Lab's sim: Full renders it every env step, Partial every 4th, No
     rendering never (its ``render_interval``; ``render_enabled`` False, so no Kit app update from inside the
     session's frame), counted by the sim's own render counter; training goes on across the switches."""
-    proc = subprocess.run(
-        [sys.executable, "-c", RENDER_MODES, str(cartpole_usd), str(tmp_path / "logs")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    got = run_session(RENDER_MODES, cartpole_usd, tmp_path)
     full, partial, off, full_again = got["modes"]
     decimation = got["decimation"]
     assert full["interval"] == decimation and full["renders"] == full["steps"] >= 40
