@@ -4,7 +4,8 @@ Flow: :func:`make_env` builds the task's batched env; :func:`setup_training` cre
 folder, wraps the env for SB3 (optionally VecNormalize), builds or resumes the PPO agent and its
 callbacks; :func:`run_learning` calls SB3's own ``learn()`` once for the whole budget and saves
 ``model.zip`` however it ends (budget reached, Ctrl+C or Stop). Beside the periodic checkpoints a run
-keeps ``model_best.zip``, measured on envs of its own (:func:`make_eval_env`).
+keeps ``model_best.zip``, measured on envs of its own (:func:`make_eval_env`), unless the task cannot build
+them beside its training envs (``TrainingSetup.no_best_model`` says why: Isaac Lab's one simulation per process).
 """
 
 from __future__ import annotations
