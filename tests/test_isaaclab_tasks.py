@@ -168,6 +168,7 @@ def trained_run(tmp_path_factory, cartpole_usd) -> Path:
         TRAIN, "--task", TASK, "--num_envs", "16", "--max_iterations", "2", *offline(cartpole_usd), cwd=workdir
     )
     assert train.returncode == 0, train.stderr[-4000:]
+    assert "[INFO] isaaclab:Isaac-Cartpole runs keep no model_best.zip: Isaac Lab builds one simulation" in train.stdout
     runs = sorted((workdir / "logs" / "sb3" / TASK).iterdir())
     assert len(runs) == 1
     return runs[0]
@@ -355,17 +356,36 @@ def test_wrapper_contract_with_true_terminal_observations(venv):
         assert info["episode"]["l"] >= 1
 
 
-SESSION = """
+#: the start of a script (argv: the cartpole USD, the log root) that builds a TrainingSession of 8 of Isaac Lab's
+#: Isaac-Cartpole offline, as the panel's Build does
+BUILT_SESSION = """
 import json, sys
 from isaaclab_trainer.session.session import TrainingSession
-from isaaclab_trainer.session.status import SessionState
-from isaaclab_trainer.ui.browser import newton_backend
+from isaaclab_trainer.session.status import RenderMode, SessionState
 usd, log_root = sys.argv[1], sys.argv[2]
 session = TrainingSession(
     task="isaaclab:Isaac-Cartpole", num_envs=8, log_root=log_root,
     overrides=(f"env.scene.robot.spawn.usd_path={usd}", "env.scene.ground=None"),
 )
 session.build()
+"""
+
+
+def run_session(script: str, usd: Path, tmp_path: Path) -> dict:
+    """``BUILT_SESSION + script`` in a fresh interpreter (Isaac Lab: one simulation per process); its last
+    stdout line, JSON."""
+    proc = subprocess.run(
+        [sys.executable, "-c", BUILT_SESSION + script, str(usd), str(tmp_path / "logs")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+SESSION = """
+from isaaclab_trainer.ui.browser import newton_backend
 view = newton_backend(session)
 bodies = view.model.body_count
 session.start_training(total_timesteps=8 * 16 * 2)
@@ -384,18 +404,103 @@ print(json.dumps({"bodies": bodies, "state": status.state.name, "timesteps": sta
 def test_the_session_trains_it_on_the_update_loop_and_the_panel_can_draw_it(cartpole_usd, tmp_path):
     """What the panel does on Build and Start: the TrainingSession steps Isaac Lab's env frame by frame; the 3-D
     view finds Isaac Lab's Newton model (3 bodies a cartpole, 8 envs)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", SESSION, str(cartpole_usd), str(tmp_path / "logs")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    got = run_session(SESSION, cartpole_usd, tmp_path)
     assert got["bodies"] == 3 * 8
     assert got["state"] == "DONE" and got["error"] is None
     assert got["timesteps"] == 8 * 16 * 2 and got["frames"] > 1
     assert Path(got["model"]).is_file() and f"sb3/{TASK}/" in got["model"]
+
+
+RENDER_MODES = """
+env = session.env.unwrapped
+sim = env.sim
+# kitless nothing renders continuously; the setting Isaac Lab's RTX camera sets stands in for it (as the GUI or an
+# RTX camera would in Isaac Sim): env.step() then renders the sim every render_interval physics steps
+sim.set_setting("/isaaclab/render/rtx_sensors", True)
+session.start_training(total_timesteps=10**6)
+started = session.status.message
+modes = []
+for mode in (RenderMode.FULL_RENDERING, RenderMode.PARTIAL_RENDERING, RenderMode.NO_RENDERING,
+             RenderMode.FULL_RENDERING):
+    session.set_render_mode(mode)
+    renders, steps = sim.render_generation, env.common_step_counter
+    while env.common_step_counter < steps + 40 and session.status.state == SessionState.TRAINING:
+        session.update()
+    modes.append({"mode": mode.name, "interval": env.cfg.sim.render_interval, "render_enabled": env.render_enabled,
+                  "steps": env.common_step_counter - steps, "renders": sim.render_generation - renders,
+                  "timesteps": session.status.timesteps})
+session.stop()
+status = session.status
+session.close()
+print(json.dumps({"modes": modes, "decimation": env.cfg.decimation, "state": status.state.name,
+                  "error": status.error, "started": started}))
+"""
+
+
+@needs_isaaclab
+def test_render_modes_set_how_often_isaac_labs_sim_renders(cartpole_usd, tmp_path):
+    """The panel's render modes reach Isaac Lab's sim: Full renders it every env step, Partial every 4th, No
+    rendering never (its ``render_interval``; ``render_enabled`` False, so no Kit app update from inside the
+    session's frame), counted by the sim's own render counter; training goes on across the switches."""
+    got = run_session(RENDER_MODES, cartpole_usd, tmp_path)
+    full, partial, off, full_again = got["modes"]
+    decimation = got["decimation"]
+    assert full["interval"] == decimation and full["renders"] == full["steps"] >= 40
+    assert partial["interval"] == 4 * decimation and abs(partial["renders"] - partial["steps"] / 4) <= 1
+    assert off["renders"] == 0 and off["steps"] >= 40
+    assert full_again["renders"] == full_again["steps"] >= 40
+    assert not any(m["render_enabled"] for m in got["modes"])
+    timesteps = [m["timesteps"] for m in got["modes"]]
+    assert timesteps == sorted(set(timesteps))  # grew in every mode
+    assert got["state"] == "DONE" and got["error"] is None
+    assert got["started"].endswith(
+        "isaaclab:Isaac-Cartpole runs keep no model_best.zip: Isaac Lab builds one "
+        "simulation per process, so no evaluation envs beside the training ones; use "
+        "'latest' or a checkpoint path"
+    )
+
+
+@needs_isaaclab
+def test_video_records_isaac_labs_newton_model(cartpole_usd, tmp_path):
+    """train.py --video and play.py --video on Isaac Lab's Isaac-Cartpole: mp4 clips drawn by Isaac Lab's headless
+    Newton GL visualizer, frames that change as the carts move."""
+    import imageio.v3 as iio
+    import numpy as np
+
+    train = run_script(
+        TRAIN, "--task", TASK, "--num_envs", "4", "--max_iterations", "1", "--video", "--video_length", "10",
+        *offline(cartpole_usd), cwd=tmp_path,
+    )  # fmt: skip
+    assert train.returncode == 0, train.stderr[-4000:]
+    assert "[INFO] Video: 3-D, first 3 env(s), 960x540, Isaac Lab's Newton GL visualizer" in train.stdout
+    (clip,) = (tmp_path / "logs" / "sb3" / TASK).glob("*/videos/train/*.mp4")
+    frames = iio.imread(clip)
+    assert frames.shape[1:] == (540, 960, 3) and len(frames) >= 10
+    assert np.abs(frames[-1].astype(int) - frames[0].astype(int)).max() > 50  # the carts and poles moved
+
+    play = run_script(
+        PLAY, "--task", TASK, "--use_last_checkpoint", "--num_envs", "4", "--video", "--video_length", "10",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert play.returncode == 0, play.stderr[-4000:]
+    (clip,) = clip.parents[2].glob("videos/play/*.mp4")
+    assert len(iio.imread(clip)) >= 10
+
+
+@needs_isaaclab
+def test_no_best_model_is_said_in_one_line(trained_run, tmp_path):
+    """Isaac Lab keeps one simulation per process, so no evaluation envs: train.py said so, and play.py
+    --checkpoint best and the panel's best pick say why in one line."""
+    from isaaclab_trainer.ui.view_model import PanelViewModel
+
+    assert not (trained_run / "model_best.zip").exists()
+    proc = run_script(PLAY, "--task", TASK, "--checkpoint", "best", cwd=trained_run.parents[3])
+    _one_line_error(proc, "isaaclab:Isaac-Cartpole runs keep no model_best.zip", "one simulation per process")
+    vm = PanelViewModel(tasks=[TASK], log_root=str(trained_run.parents[2]))
+    assert vm.refresh().best_checkpoint_text == "(none: this task keeps none)"
+    assert not vm.on_load_and_play("best")
+    line = vm.refresh().status_line
+    assert line.startswith("Load & Play: isaaclab:Isaac-Cartpole runs keep no model_best.zip"), line
 
 
 # -- the panel ---------------------------------------------------------------------------------------------------

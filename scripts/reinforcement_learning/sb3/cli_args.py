@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from isaaclab_trainer.sim.backends.registry import AUTO, PHYSX, backend_names
-from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env, check_overrides_apply, task_help
+from isaaclab_trainer.tasks import DEFAULT_TASK, bytes_per_env, check_overrides_apply, no_best_model_line, task_help
 from isaaclab_trainer.train.checks import (
     MAX_SEED,
     RANDOM_SEED,
@@ -31,6 +31,7 @@ from isaaclab_trainer.train.checks import (
     resolve_seed,
 )
 from isaaclab_trainer.train.runs import (
+    BEST,
     CHECKPOINT_SELECTORS,
     LATEST,
     is_selector,
@@ -171,6 +172,9 @@ def resolve_checkpoint(task: str, checkpoint: str | None, use_last_checkpoint: b
     ``--checkpoint latest``, its checkpoint with the most steps; with ``--checkpoint best``, its
     ``model_best.zip``); UsageError when there is none. Used by play.py and export.py."""
     path: str | Path | None = checkpoint
+    no_best = no_best_model_line(task) if checkpoint == BEST and is_selector(checkpoint) else None
+    if no_best is not None:
+        raise UsageError(no_best)
     if checkpoint is not None and is_selector(checkpoint):
         path = select_checkpoint(task, checkpoint)
         if path is None:

@@ -92,6 +92,8 @@ def main() -> None:
         release_run_dir(run_dir, force=True)  # only the video folder can exist by now
         fail(parser.prog, str(exc))
     print(f"[INFO] Logging experiment in directory: {setup.run_dir}")
+    if setup.no_best_model is not None:
+        print(f"[INFO] {setup.no_best_model}")
     started = time.perf_counter()
     model_path = run_learning(setup, progress_bar=sys.stdout.isatty(), ctrl_c_stops=True)
     stopped = stop_line(setup)

@@ -267,6 +267,7 @@ class TrainingSession:
         except Exception as exc:
             self._fail(exc)
             raise
+        self._apply_render_mode()
         self._state, self._message = SessionState.BUILT, f"built {self.env_cfg.num_envs} envs{self._drawn_note}"
 
     def start_training(self, total_timesteps: int | None = None, checkpoint: str | os.PathLike | None = None) -> None:
@@ -296,7 +297,8 @@ class TrainingSession:
         )
         self._setup.checkpoints.run_save = learner.off_loop
         self._reset_progress(self._setup.agent.num_timesteps if not self._setup.reset_num_timesteps else 0)
-        self._state, self._message = SessionState.TRAINING, f"training, logs in {self._setup.run_dir}"
+        no_best = f"; {self._setup.no_best_model}" if self._setup.no_best_model is not None else ""
+        self._state, self._message = SessionState.TRAINING, f"training, logs in {self._setup.run_dir}{no_best}"
 
     def update(self) -> None:
         """Advance training or playing by at most one frame's work, bounded by the render mode and the
@@ -355,12 +357,14 @@ class TrainingSession:
             self._fail_line(f"{REENTRY_ERROR}{saved}")
 
     def set_render_mode(self, mode: RenderMode | int) -> None:
-        """How much one :meth:`update` does; switching never changes what is learned."""
+        """How much one :meth:`update` does, and how often an env that renders its own sim (an Isaac Lab env)
+        renders it: once per frame's steps (:data:`STEPS_PER_FRAME`); switching never changes what is learned."""
         try:
             self.render_mode = RenderMode(mode)
         except (ValueError, TypeError):
             accepted = ", ".join(f"RenderMode.{m.name} ({m.value})" for m in RenderMode)
             raise ValueError(f"render mode must be one of {accepted}, got {mode!r}") from None
+        self._apply_render_mode()
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Load an SB3 checkpoint (and its VecNormalize statistics when present) to :meth:`play`."""
@@ -423,6 +427,14 @@ class TrainingSession:
             self._state = SessionState.IDLE
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _apply_render_mode(self) -> None:
+        """Tell an env that renders its own sim while it steps (``set_render_interval``: an Isaac Lab env) to render
+        once per frame's env steps in the render mode, never without rendering; this package's envs draw nothing
+        while stepping (the front end draws them), so they have no such method."""
+        set_interval = getattr(self.env, "set_render_interval", None)
+        if set_interval is not None:
+            set_interval(STEPS_PER_FRAME[self.render_mode])
 
     def _reset_progress(self, start_timesteps: int) -> None:
         self._timesteps = start_timesteps

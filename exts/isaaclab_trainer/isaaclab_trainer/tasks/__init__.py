@@ -88,6 +88,15 @@ def task_source(task: str) -> str:
     return task_spec(task).source
 
 
+def no_best_model_line(task: str) -> str | None:
+    """One line saying why ``task``'s runs keep no ``model_best.zip`` and what to use instead; None when they
+    keep one."""
+    why = task_spec(task).no_best_model
+    if why is None:
+        return None
+    return f"{task} runs keep no model_best.zip: {why}; use 'latest' or a checkpoint path"
+
+
 def register_tasks() -> None:
     """Register every ``-v0`` task with gymnasium (idempotent); the aliases resolve to them (see above)."""
     for task_id in TASKS:

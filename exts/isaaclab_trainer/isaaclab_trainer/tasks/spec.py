@@ -35,6 +35,8 @@ class TaskSpec:
     #: the env config's values and the SB3 agent config, for a task whose configs are not files under ``config/``
     env_cfg_values: Callable[[], dict[str, Any]] | None = None
     agent_cfg_values: Callable[[], dict[str, Any]] | None = None
+    #: why the task's runs keep no ``model_best.zip`` (its evaluation envs cannot be built); None: they keep one
+    no_best_model: str | None = None
 
 
 class TaskSource(Protocol):

@@ -4,7 +4,8 @@ Flow: :func:`make_env` builds the task's batched env; :func:`setup_training` cre
 folder, wraps the env for SB3 (optionally VecNormalize), builds or resumes the PPO agent and its
 callbacks; :func:`run_learning` calls SB3's own ``learn()`` once for the whole budget and saves
 ``model.zip`` however it ends (budget reached, Ctrl+C or Stop). Beside the periodic checkpoints a run
-keeps ``model_best.zip``, measured on envs of its own (:func:`make_eval_env`).
+keeps ``model_best.zip``, measured on envs of its own (:func:`make_eval_env`), unless the task cannot build
+them beside its training envs (``TrainingSetup.no_best_model`` says why: Isaac Lab's one simulation per process).
 """
 
 from __future__ import annotations
@@ -102,6 +103,9 @@ class TrainingSetup:
 
     #: where the step count will stand at the end: the start plus the budget rounded up to whole rollouts
     planned_timesteps: int = 0
+    #: one line saying why the run keeps no ``model_best.zip`` although its config asks for evaluations (the
+    #: task's evaluation envs cannot be built: :func:`~isaaclab_trainer.tasks.no_best_model_line`); else None
+    no_best_model: str | None = None
 
 
 def make_env(task: str, env_cfg: Any, render_mode: str | None = None, stage: Any = None) -> gym.Env:
@@ -117,9 +121,6 @@ def make_eval_env(task: str, env_cfg: Any, num_envs: int) -> gym.Env | None:
     None where that backend is missing: the ``newton`` package is not installed (Isaac Sim's own Python) or
     Isaac Sim's engines took its name (the Kit shell registers them); the run then keeps no best model.
     """
-    if tasks.task_source(task) != tasks.OWN_SOURCE:  # e.g. Isaac Lab's: one simulation context per process
-        logger.warning("no model_best.zip for this run: %s builds one env per process", task)
-        return None
     if importlib.util.find_spec("newton") is None or not owns_its_stage(NEWTON):
         logger.warning("no model_best.zip for this run: its evaluation envs need the headless Newton backend")
         return None
@@ -157,7 +158,8 @@ def setup_training(
         budget = settings.n_timesteps if total_timesteps is None else int(total_timesteps)
         rollout = settings.rollout_size(num_envs)
         eval_freq = max(1, settings.eval_interval // num_envs)
-        if settings.eval_interval > 0 and math.ceil(budget / rollout) * rollout >= eval_freq * num_envs:
+        no_best = tasks.no_best_model_line(task) if settings.eval_interval > 0 else None
+        if not no_best and settings.eval_interval > 0 and math.ceil(budget / rollout) * rollout >= eval_freq * num_envs:
             eval_env = make_eval_env(task, env_cfg, settings.eval_episodes)  # only if an evaluation will run
             if eval_env is None and settings.stop_at_eval_return is not None:
                 logger.warning("stop_at_eval_return is not applied: this run has no evaluations")
@@ -192,6 +194,7 @@ def setup_training(
         total_timesteps=budget,
         reset_num_timesteps=checkpoint is None,
         planned_timesteps=start + math.ceil(budget / rollout) * rollout,
+        no_best_model=no_best,
     )
 
 

@@ -337,6 +337,16 @@ def takes_overrides(task: str) -> bool:
     return task_source(task) != OWN_SOURCE
 
 
+def no_best_model_line(task: str) -> str | None:
+    """Why ``task``'s runs keep no ``model_best.zip`` (one line), None when they keep one or it is no task."""
+    from isaaclab_trainer import tasks
+
+    try:
+        return tasks.no_best_model_line(task)
+    except ConfigError:  # no task picked, or an unknown one (its Build says so)
+        return None
+
+
 def format_engine(engine: str | None) -> str:
     """``"newton"`` -> ``"Newton"``, ``"physx"`` -> ``"PhysX"``; ``"-"`` when there is none."""
     names = {"physx": "PhysX", "newton": "Newton"}
@@ -479,6 +489,7 @@ class PanelViewModel:
         #: (task, run folder) -> tensorboard_logdir's answer, for the last pair: refresh runs every frame, and a
         #: task's folder of runs is a resolved path (a file-system call)
         self._logdir_cache: tuple[tuple[str, str | None], str] | None = None
+        self._no_best_cache: tuple[str, str] | None = None
         self._exporter = exporter or _default_exporter
         self._export_thread: threading.Thread | None = None
         self._export_outcome: tuple[bool, str] | None = None
@@ -638,6 +649,8 @@ class PanelViewModel:
     def on_load_and_play(self, path: str = "") -> bool:
         """Play ``path`` (or the newest checkpoint of the task when empty) on the built envs, FULL rendering."""
         try:
+            if str(path).strip() == BEST:  # a task that keeps none: why, whatever is built
+                self._check_best("Load & Play")
             session = self._require_session("Load & Play")
             state = self._status().state
             if state in (SessionState.TRAINING, SessionState.PAUSED):
@@ -743,6 +756,8 @@ class PanelViewModel:
         chosen = str(text).strip() or LATEST
         if not is_selector(chosen):
             return chosen
+        if chosen == BEST:
+            self._check_best(action)
         found = self.pick_checkpoint(chosen)
         if not found:
             wanted = CHECKPOINT_SELECTORS[chosen]
@@ -777,9 +792,24 @@ class PanelViewModel:
         assert self.session is not None
         return self.session
 
+    def _no_best_text(self) -> str:
+        """The Best field's text when no ``model_best.zip`` is found: the task keeps none, or none yet."""
+        if self._no_best_cache is None or self._no_best_cache[0] != self.selected_task:
+            kept = no_best_model_line(self.selected_task) is None
+            self._no_best_cache = (self.selected_task, "(none found)" if kept else "(none: this task keeps none)")
+        return self._no_best_cache[1]
+
+    def _check_best(self, action: str) -> None:
+        """InputError saying why when the selected task's runs keep no ``model_best.zip``."""
+        line = no_best_model_line(self.selected_task)
+        if line is not None:
+            raise InputError(f"{action}: {line}")
+
     def on_run_play(self, which: str = "newest") -> bool:
         """Load & Play the selected run's ``which`` checkpoint (newest, final or best)."""
         try:
+            if which == "best":
+                self._check_best("Play")
             path = str(pick_checkpoint(self.runs.require_selected("Play"), which))
             self._idle_session("Play")
         except InputError as exc:
@@ -905,7 +935,7 @@ class PanelViewModel:
             render_mode_index=render_mode_index(mode),
             render_mode=mode,
             latest_checkpoint_text=latest or "(none found)",
-            best_checkpoint_text=best or "(none found)",
+            best_checkpoint_text=best or self._no_best_text(),
             load_play_enabled=ready,
             play_stop_enabled=s is SessionState.PLAYING,
             export_enabled=not self.exporting,

@@ -22,6 +22,10 @@ INSTALL = f"./isaaclab.sh -i isaaclab, or pip install 'isaaclab[sb3]=={SUPPORTED
 #: the registry kwargs naming a task's env config and its SB3 agent config
 ENV_ENTRY_POINT = "env_cfg_entry_point"
 SB3_ENTRY_POINT = "sb3_cfg_entry_point"
+#: why these tasks' runs keep no ``model_best.zip``: SB3's evaluation envs would be a second Isaac Lab env in the
+#: process, and Isaac Lab 3.0 has one ``SimulationContext`` per process (a singleton; a second env's constructor
+#: finds it and fails, ``isaaclab/envs/manager_based_env.py:109-119``)
+NO_BEST_MODEL = "Isaac Lab builds one simulation per process, so no evaluation envs beside the training ones"
 #: host memory one env costs at most, as for this package's cartpole and ant (Isaac Lab's Newton model + buffers)
 BYTES_PER_ENV = 256 * 1024
 
@@ -116,6 +120,7 @@ def _spec(task_id: str) -> TaskSpec:
         source=f"Isaac Lab {installed_version()}",
         env_cfg_values=functools.partial(configs.default_env_values, task_id),
         agent_cfg_values=functools.partial(configs.agent_values, task_id),
+        no_best_model=NO_BEST_MODEL,
     )
 
 

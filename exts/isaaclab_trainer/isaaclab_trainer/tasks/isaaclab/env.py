@@ -4,20 +4,52 @@ with the config :func:`.configs.build_env_cfg` resolved.
 It speaks this package's env contract as Isaac Lab 3.0 does: ``{"policy": obs}`` tensors, finished envs reset
 inside ``step()``, and (``compute_final_obs``) their pre-reset observation in ``extras["final_obs"]``, which the SB3
 wrapper hands on as ``terminal_observation``.
+
+Rendering is Isaac Lab's own: :meth:`IsaacLabEnv.set_render_interval` sets how often its ``step()`` renders its
+sim (``sim.render_interval``, ``render_enabled``), and ``render_mode="rgb_array"`` (``--video``) draws frames with
+its headless Newton GL visualizer over its Newton model (kitless, no RTX camera needed).
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from isaaclab_trainer.envs.render import GL_PACKAGES, VIDEO_ENVS, VIDEO_SIZE
 from isaaclab_trainer.utils import ConfigError
 
 from .configs import LAUNCH_ARGS, build_env_cfg
 from .env_cfg import IsaacLabEnvCfg
+
+#: what ``render_mode`` can be: None, or ``rgb_array`` (frames from :func:`add_video_visualizer`'s visualizer)
+RENDER_MODES = (None, "rgb_array")
+#: ``sim.render_interval`` that no run's physics step count reaches: Isaac Lab's ``step()`` renders every
+#: ``render_interval`` physics steps, so this one never
+NEVER = sys.maxsize
+
+
+def add_video_visualizer(env_cfg: Any) -> None:
+    """Put Isaac Lab's Newton GL visualizer, headless, in ``env_cfg`` as the frame source of videos: it draws the
+    first :data:`VIDEO_ENVS` envs of Isaac Lab's Newton model offscreen (EGL) from the task's own camera
+    (``sim.default_visualizer_cfg``), on demand only (a headless visualizer does not render every step), and
+    the model is built with its visual shapes."""
+    from isaaclab_visualizers.newton import NewtonGLVisualizerCfg
+
+    width, height = VIDEO_SIZE
+    viz = NewtonGLVisualizerCfg(
+        headless=True,
+        window_width=width,
+        window_height=height,
+        max_visible_envs=VIDEO_ENVS,
+        randomly_sample_visible_envs=False,
+    )
+    configured = env_cfg.sim.visualizer_cfgs
+    env_cfg.sim.visualizer_cfgs = [*(configured if isinstance(configured, list) else [configured]), viz]
+    env_cfg.sim.physics.load_visual_shapes = True
 
 
 class NewtonView:
@@ -103,18 +135,31 @@ class IsaacLabEnv(gym.Wrapper):
             raise ConfigError(f"isaaclab:{cfg.task} builds its own scene; it cannot be given a USD stage")
         from isaaclab.app.sim_launcher import launch_simulation
 
+        if render_mode not in RENDER_MODES:
+            raise ValueError(f"render_mode must be one of {RENDER_MODES}, got {render_mode!r}")
         env_cfg = build_env_cfg(cfg)  # checked there, Kit needs included
+        if render_mode == "rgb_array":
+            add_video_visualizer(env_cfg)
         self._launch = contextlib.ExitStack()
         self._launch.enter_context(launch_simulation(env_cfg, dict(LAUNCH_ARGS)))
         try:
             # its EnvSpec, not its id: gymnasium resolves an unversioned id to a versioned one of the same name
             # (``Isaac-Cartpole`` to this package's ``Isaac-Cartpole-v0``)
-            env = gym.make(gym.registry[cfg.task], cfg=env_cfg, render_mode=render_mode)
+            # Isaac Lab 3.0's own rgb_array mode is deprecated and returns no frame: render() below draws them
+            env = gym.make(gym.registry[cfg.task], cfg=env_cfg)
         except BaseException:
             self._launch.close()
             raise
         super().__init__(env)
         self.cfg = cfg
+        self._render_mode = render_mode
+        if render_mode == "rgb_array":
+            width, height = VIDEO_SIZE
+            print(
+                f"[INFO] Video: 3-D, first {min(cfg.num_envs, VIDEO_ENVS)} env(s), {width}x{height}, Isaac Lab's "
+                "Newton GL visualizer (headless, OpenGL through EGL) over its Newton model",
+                flush=True,
+            )
         #: the panel's 3-D view of the Newton model (``ui/browser.py``'s ``newton_backend``)
         self.backend = NewtonView(cfg.num_envs)
         obs_space = self.unwrapped.single_observation_space["policy"]
@@ -131,6 +176,35 @@ class IsaacLabEnv(gym.Wrapper):
             "sim_dt": float(self.unwrapped.physics_dt),
             "decimation": int(self.unwrapped.cfg.decimation),
         }
+
+    @property
+    def render_mode(self) -> str | None:  # type: ignore[override] - this wrapper's, not Isaac Lab's env's
+        return self._render_mode
+
+    def render(self) -> Any:
+        """An RGB frame of the first envs (``render_mode="rgb_array"``), drawn by Isaac Lab's headless Newton GL
+        visualizer from the sim's current state; else None."""
+        if self._render_mode != "rgb_array":
+            return None
+        sim = self.unwrapped.sim
+        viz = next((v for v in sim.visualizers if v.cfg.visualizer_type == "newton_gl" and v.cfg.headless), None)
+        if viz is None:  # Isaac Lab logged why it dropped it, e.g. no OpenGL context
+            raise RuntimeError(
+                "Isaac Lab's headless Newton GL visualizer is not running (see its log above); videos need OpenGL "
+                f"through EGL: install the Debian packages {' '.join(GL_PACKAGES)}"
+            )
+        sim.forward()  # body poses from the current joint state, as Isaac Lab's own VideoRecorder does
+        return viz.render_rgb_array()
+
+    def set_render_interval(self, env_steps: int | None) -> None:
+        """Render Isaac Lab's sim once every ``env_steps`` env steps, never for None: its ``step()`` renders every
+        ``sim.render_interval`` physics steps (``decimation`` of them make one env step) while ``sim.is_rendering``
+        (a GUI, an RTX sensor or a visualizer that renders continuously), which steps its visualizers (Newton,
+        Rerun, Viser) and render callbacks. ``render_enabled`` stays False: Isaac Lab's step then pumps no Kit app
+        update (Kit visualizer, RTX cameras) from inside the session's frame; the app's own loop draws Kit."""
+        env = self.unwrapped
+        env.render_enabled = False
+        env.cfg.sim.render_interval = NEVER if env_steps is None else int(env_steps) * int(env.cfg.decimation)
 
     def action_metadata(self, cfg: IsaacLabEnvCfg) -> dict[str, Any]:
         """What Isaac Lab does with a policy action before the physics sees it (``cfg``, the run's, is already
