@@ -158,12 +158,12 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserApp) -> None:
     watcher = SceneWatcher()
     page = open_page(browser, panel.url, watcher)
 
-    field(page, "Environments").fill("16")
+    type_in(page, "Environments", "16")
     click(page, "Build")
     wait_until(lambda: state(page) == "Built", 60, "the envs to be built", page)
     assert status_line(page) == "built 16 envs"
 
-    field(page, "Total timesteps").fill("60000")
+    type_in(page, "Total timesteps", "60000")
     t0 = time.monotonic()
     click(page, "Start")
     wait_until(lambda: state(page) == "Training", 30, "training to start", page)
@@ -222,7 +222,7 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserApp) -> None:
     assert model.is_file(), f"Stop must write {model}"
     assert count(field(page, "Progress").input_value()) < 60000  # stopped, not finished
 
-    field(page, "Checkpoint").fill(str(model))
+    type_in(page, "Checkpoint", str(model))
     play_from = time.monotonic()
     click(page, "Load & Play")
     wait_until(lambda: state(page) == "Playing policy", 30, "the checkpoint to play", page)
@@ -261,22 +261,22 @@ def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
         assert "token" not in first, "loopback stays token-free"
         page = open_page(browser, first.split(" at ")[1].split()[0])
 
-        field(page, "Environments").fill("0")
+        type_in(page, "Environments", "0")
         click(page, "Build")
         wait_until(lambda: "number of environments" in status_line(page), 10, "the error line", page)
         assert status_line(page) == "number of environments must be an integer >= 1, got 0"
         assert state(page) == "Idle"
 
-        field(page, "Environments").fill("4")
+        type_in(page, "Environments", "4")
         click(page, "Build")
         wait_until(lambda: state(page) == "Built", 60, "the envs to be built", page)
-        field(page, "Checkpoint").fill("nowhere/model.zip")
+        type_in(page, "Checkpoint", "nowhere/model.zip")
         click(page, "Load & Play")
         wait_until(lambda: "nowhere" in status_line(page), 10, "the error line", page)
         assert status_line(page) == "checkpoint 'nowhere/model.zip' does not exist"
         assert state(page) == "Built" and not (tmp_path / "logs").exists(), "nothing may be built or written"
 
-        field(page, "Total timesteps").fill("100000000")  # no run of 4 envs ends before the Ctrl+C below
+        type_in(page, "Total timesteps", "100000000")  # no run of 4 envs ends before the Ctrl+C below
         click(page, "Start")
         wait_until(lambda: timesteps(page) > 0, 60, "training to run", page)
         page.close()
