@@ -23,10 +23,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import msgspec
 import numpy as np
 import pytest
-import zstandard
 from browser_page import (
     browser,
     choose,
@@ -40,6 +38,7 @@ from browser_page import (
     type_in,
     wait_until,
 )
+from viser_wire import batched_positions, decode_frame
 
 from isaaclab_trainer.session.session import STEPS_PER_FRAME, TrainingSession
 from isaaclab_trainer.session.status import RenderMode
@@ -54,24 +53,6 @@ PANEL = Path(__file__).resolve().parents[1] / "scripts" / "reinforcement_learnin
 # ----------------------------------------------------------------------------- the page's websocket
 
 
-def _align8(n: int) -> int:
-    return n + (8 - n % 8) % 8
-
-
-def decode_frame(payload: bytes) -> list[tuple[dict, list[bytes]]]:
-    """Viser's websocket frame -> [(message dict, binary buffers of the frame)]."""
-    inner_len = int.from_bytes(payload[:8], "little")
-    compressed_len = int.from_bytes(payload[8:16], "little")
-    inner = zstandard.ZstdDecompressor().decompress(payload[16 : 16 + compressed_len], max_output_size=inner_len)
-    meta = msgspec.msgpack.decode(inner)
-    buffers, offset = [], 16 + compressed_len
-    for length in meta["binaryBufferLengths"]:
-        offset = _align8(offset)
-        buffers.append(payload[offset : offset + length])
-        offset += length
-    return [(message, buffers) for message in meta["messages"]]
-
-
 class SceneWatcher:
     """Collects the body transforms (batched mesh positions) the page receives, with their arrival time."""
 
@@ -84,12 +65,8 @@ class SceneWatcher:
             return
         now = time.monotonic()
         for message, buffers in decode_frame(payload):
-            if message.get("type") == "SceneNodeUpdateMessage":
-                positions = message["updates"].get("batched_positions")
-            else:  # a batch created with its transforms: the built envs' first frame
-                props = message.get("props")
-                positions = props.get("batched_positions") if isinstance(props, dict) else None
-            if isinstance(positions, dict) and "__binary_index" in positions:
+            positions = batched_positions(message)
+            if positions is not None:
                 data = np.frombuffer(buffers[positions["__binary_index"]], dtype=np.float32).reshape(-1, 3)
                 with self.lock:
                     self.updates.append((now, message["name"], data.copy()))
