@@ -1,6 +1,6 @@
 """The headless app ``panel.py`` runs: one view-model, its own frame loop, the browser panel as its view.
 
-Kit's contract is kept: one loop thread (:meth:`BrowserApp.run_loop`) ticks the view-model once per
+Kit's contract is kept: one loop thread (:meth:`BrowserApp.run_loop`) advances the view-model once per
 frame (~60 Hz) and is the only thread that touches the session, the physics and the 3-D view. Clicks
 arrive on viser's threads and are queued to that loop (:class:`ActionQueue`, as the Kit extension
 queues them to Kit's update loop); :class:`LoopBoundSession` refuses any other caller. Sessions are
