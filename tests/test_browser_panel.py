@@ -23,10 +23,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import msgspec
 import numpy as np
 import pytest
-import zstandard
 from browser_page import (
     browser,
     choose,
@@ -40,6 +38,7 @@ from browser_page import (
     type_in,
     wait_until,
 )
+from viser_wire import batched_positions, decode_frame
 
 from isaaclab_trainer.session.session import STEPS_PER_FRAME, TrainingSession
 from isaaclab_trainer.session.status import RenderMode
@@ -54,24 +53,6 @@ PANEL = Path(__file__).resolve().parents[1] / "scripts" / "reinforcement_learnin
 # ----------------------------------------------------------------------------- the page's websocket
 
 
-def _align8(n: int) -> int:
-    return n + (8 - n % 8) % 8
-
-
-def decode_frame(payload: bytes) -> list[tuple[dict, list[bytes]]]:
-    """Viser's websocket frame -> [(message dict, binary buffers of the frame)]."""
-    inner_len = int.from_bytes(payload[:8], "little")
-    compressed_len = int.from_bytes(payload[8:16], "little")
-    inner = zstandard.ZstdDecompressor().decompress(payload[16 : 16 + compressed_len], max_output_size=inner_len)
-    meta = msgspec.msgpack.decode(inner)
-    buffers, offset = [], 16 + compressed_len
-    for length in meta["binaryBufferLengths"]:
-        offset = _align8(offset)
-        buffers.append(payload[offset : offset + length])
-        offset += length
-    return [(message, buffers) for message in meta["messages"]]
-
-
 class SceneWatcher:
     """Collects the body transforms (batched mesh positions) the page receives, with their arrival time."""
 
@@ -84,12 +65,8 @@ class SceneWatcher:
             return
         now = time.monotonic()
         for message, buffers in decode_frame(payload):
-            if message.get("type") == "SceneNodeUpdateMessage":
-                positions = message["updates"].get("batched_positions")
-            else:  # a batch created with its transforms: the built envs' first frame
-                props = message.get("props")
-                positions = props.get("batched_positions") if isinstance(props, dict) else None
-            if isinstance(positions, dict) and "__binary_index" in positions:
+            positions = batched_positions(message)
+            if positions is not None:
                 data = np.frombuffer(buffers[positions["__binary_index"]], dtype=np.float32).reshape(-1, 3)
                 with self.lock:
                     self.updates.append((now, message["name"], data.copy()))
@@ -158,12 +135,12 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserApp) -> None:
     watcher = SceneWatcher()
     page = open_page(browser, panel.url, watcher)
 
-    field(page, "Environments").fill("16")
+    type_in(page, "Environments", "16")
     click(page, "Build")
     wait_until(lambda: state(page) == "Built", 60, "the envs to be built", page)
     assert status_line(page) == "built 16 envs"
 
-    field(page, "Total timesteps").fill("60000")
+    type_in(page, "Total timesteps", "60000")
     t0 = time.monotonic()
     click(page, "Start")
     wait_until(lambda: state(page) == "Training", 30, "training to start", page)
@@ -222,7 +199,7 @@ def test_train_switch_modes_stop_and_play(browser, panel: BrowserApp) -> None:
     assert model.is_file(), f"Stop must write {model}"
     assert count(field(page, "Progress").input_value()) < 60000  # stopped, not finished
 
-    field(page, "Checkpoint").fill(str(model))
+    type_in(page, "Checkpoint", str(model))
     play_from = time.monotonic()
     click(page, "Load & Play")
     wait_until(lambda: state(page) == "Playing policy", 30, "the checkpoint to play", page)
@@ -261,22 +238,22 @@ def test_panel_script_bad_fields_and_ctrl_c(browser, tmp_path: Path) -> None:
         assert "token" not in first, "loopback stays token-free"
         page = open_page(browser, first.split(" at ")[1].split()[0])
 
-        field(page, "Environments").fill("0")
+        type_in(page, "Environments", "0")
         click(page, "Build")
         wait_until(lambda: "number of environments" in status_line(page), 10, "the error line", page)
         assert status_line(page) == "number of environments must be an integer >= 1, got 0"
         assert state(page) == "Idle"
 
-        field(page, "Environments").fill("4")
+        type_in(page, "Environments", "4")
         click(page, "Build")
         wait_until(lambda: state(page) == "Built", 60, "the envs to be built", page)
-        field(page, "Checkpoint").fill("nowhere/model.zip")
+        type_in(page, "Checkpoint", "nowhere/model.zip")
         click(page, "Load & Play")
         wait_until(lambda: "nowhere" in status_line(page), 10, "the error line", page)
         assert status_line(page) == "checkpoint 'nowhere/model.zip' does not exist"
         assert state(page) == "Built" and not (tmp_path / "logs").exists(), "nothing may be built or written"
 
-        field(page, "Total timesteps").fill("100000000")  # no run of 4 envs ends before the Ctrl+C below
+        type_in(page, "Total timesteps", "100000000")  # no run of 4 envs ends before the Ctrl+C below
         click(page, "Start")
         wait_until(lambda: timesteps(page) > 0, 60, "training to run", page)
         page.close()

@@ -550,7 +550,7 @@ def test_panel_trains_and_plays_isaaclab_cartpole_as_chromium_clicks_it(browser,
         assert status_line(page) == "built 16 envs"
         assert field(page, "Overrides").input_value() == overrides
 
-        field(page, "Total timesteps").fill("1000000")
+        type_in(page, "Total timesteps", "1000000")
         click(page, "Start")
         wait_until(lambda: timesteps(page) >= 256, 300, "timesteps to grow", page)  # a rollout: 16 steps x 16 envs
         first_count = timesteps(page)

@@ -379,7 +379,7 @@ def test_browser_panel_served_by_the_extension(kit: FakeKit, browser, capsys):
     assert win.state_label.text == "Built"
     wait_until(lambda: state(page) == "Built", 30, "the browser to show the build", page)
 
-    field(page, "Total timesteps").fill("128")
+    type_in(page, "Total timesteps", "128")
     click(page, "Start")
     assert kit.frames_until(lambda: vm.session.status.state.value == "DONE"), vm.refresh().status_line
     assert len(world.calls_to("omni.physx.get_physx_simulation_interface().simulate")) >= 2 * 128 // NUM_ENVS

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from browser_page import browser, choose, click, count, field, open_page, state, timesteps, wait_until
+from browser_page import browser, choose, click, count, field, open_page, state, timesteps, type_in, wait_until
 from kit_harness import KIT_VENV, _mark, _pinned, _pip, _stamp, run_kit
 
 __all__ = ["browser"]  # the Chromium fixture
@@ -57,11 +57,11 @@ def test_browser_panel_click_through_in_real_kit(kit_python: Path, browser: Any,
         url = url_file.read_text(encoding="utf-8")
         page = open_page(browser, url)
 
-        field(page, "Environments").fill(str(NUM_ENVS))
+        type_in(page, "Environments", str(NUM_ENVS))
         click(page, "Build")
         wait_until(lambda: state(page) == "Built", 120, "the envs to be built", page)
 
-        field(page, "Total timesteps").fill("10000000")
+        type_in(page, "Total timesteps", "10000000")
         click(page, "Start")
         wait_until(lambda: state(page) == "Training", 60, "training to start", page)
         wait_until(lambda: timesteps(page) > 0, 120, "timesteps to grow", page)

@@ -35,7 +35,7 @@ from isaaclab_trainer.sim.backends.registry import AUTO
 from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.access import LOOPBACK, browser_options, check_port, exposure_warning
 from isaaclab_trainer.ui.actions import ActionQueue
-from isaaclab_trainer.ui.view_model import PanelViewModel, SessionLike, ui_refresh_period
+from isaaclab_trainer.ui.view_model import PanelViewModel, SessionLike
 
 from . import engines, render
 from .backends import register_kit_backends
@@ -163,9 +163,9 @@ class IsaacLabTrainerExtension(omni.ext.IExt):
             ):
                 render.flush_physics_to_renderer(engines.active_engine())
             self._frame += 1
-            refresh = self._frame % ui_refresh_period(frame.render_mode) == 0
-            to_window = self.window is not None and self.window.visible and refresh
-            to_browser = self.browser is not None and (refresh or self.browser.last_state is None)
+            mode = frame.render_mode
+            to_window = self.window is not None and self.window.visible and self.window.due(self._frame, mode)
+            to_browser = self.browser is not None and self.browser.due(self._frame, mode)
             if self.browser is not None:
                 self.browser.draw(frame)
             if to_window or to_browser:  # the panel's state is derived only on frames that draw it

@@ -1,6 +1,6 @@
 """The headless app ``panel.py`` runs: one view-model, its own frame loop, the browser panel as its view.
 
-Kit's contract is kept: one loop thread (:meth:`BrowserApp.run_loop`) ticks the view-model once per
+Kit's contract is kept: one loop thread (:meth:`BrowserApp.run_loop`) advances the view-model once per
 frame (~60 Hz) and is the only thread that touches the session, the physics and the 3-D view. Clicks
 arrive on viser's threads and are queued to that loop (:class:`ActionQueue`, as the Kit extension
 queues them to Kit's update loop); :class:`LoopBoundSession` refuses any other caller. Sessions are
@@ -21,7 +21,7 @@ from isaaclab_trainer.tasks import DEFAULT_TASK
 from isaaclab_trainer.train.runs import LOG_ROOT
 from isaaclab_trainer.ui.access import LOOPBACK
 from isaaclab_trainer.ui.actions import ActionQueue
-from isaaclab_trainer.ui.view_model import PanelState, PanelViewModel, SessionLike, ui_refresh_period
+from isaaclab_trainer.ui.view_model import PanelState, PanelViewModel, SessionLike
 
 logger = logging.getLogger(__name__)
 
@@ -164,14 +164,15 @@ class BrowserApp:
             self.saved_model = session.status.last_checkpoint
 
     def frame(self) -> None:
-        """One app frame on the loop thread: queued clicks, ``tick``, the 3-D view, the widgets."""
+        """One app frame on the loop thread: queued clicks, ``advance``, the 3-D view, the widgets (``refresh``) on
+        the frames that draw them, as the Kit extension's update."""
         self.actions.run_pending()
         self.frames += 1
         try:  # the one guard that keeps the loop alive, logging once per failure streak (as Kit's)
-            state = self.vm.tick()
-            self.view.draw(state)
-            if self.view.last_state is None or self.frames % ui_refresh_period(state.render_mode) == 0:
-                self.view.apply(state)
+            frame = self.vm.advance()
+            self.view.draw(frame)
+            if self.view.due(self.frames, frame.render_mode):  # the panel's state is derived only when drawn
+                self.view.apply(self.vm.refresh())
             self._failing = False
         except Exception:  # noqa: BLE001
             if not self._failing:

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from isaaclab_trainer.session.status import RenderMode
 from isaaclab_trainer.ui.runs_model import RunsState
-from isaaclab_trainer.ui.view_model import PanelState
+from isaaclab_trainer.ui.view_model import PanelState, ui_refresh_period
 
 
 class Role(enum.Enum):
@@ -104,6 +105,11 @@ class StateView:
     def set(self, role: Role, widget: Any, *values: Any) -> None:
         """Show ``values`` (the field's ``reads``) on ``widget`` as ``role`` asks."""
         raise NotImplementedError
+
+    def due(self, frame: int, mode: RenderMode) -> bool:
+        """Whether app frame number ``frame`` draws this view: until its first state, then every
+        :func:`ui_refresh_period` frames in ``mode``; the front end derives the panel state only on such frames."""
+        return self.last_state is None or frame % ui_refresh_period(mode) == 0
 
     def apply(self, s: PanelState) -> None:
         """Copy ``s`` into the widgets (only what changed since the last call)."""
