@@ -86,7 +86,7 @@ REENTRY_ERROR = (
     "update() was called again from inside an env step (the env ran the app's update, e.g. "
     "omni.kit.app.get_app().update()); the nested call was refused and the session stopped. Let the session's "
     "render modes draw the envs, not the env's own app updates (an Isaac Lab env: no Kit visualizer or RTX "
-    "camera rendering every step, render_enabled=False, and keep Isaac Sim's timeline playing)"
+    "camera rendering every step, and keep Isaac Sim's timeline playing; its render_enabled is already False)"
 )
 
 
