@@ -296,6 +296,33 @@ def test_tune_sweeps_it_offline_one_fresh_process_a_trial(cartpole_usd, tmp_path
     assert len(pids) == 2 and len(set(pids)) == 2 and os.getpid() not in pids
 
 
+def test_best_agent_command_keeps_the_best_trials_agent_values(tmp_path):
+    """best_agent.yaml holds the best trial's learning_rate; its train.py command repeats the sweep's env overrides
+    and preset selectors but not its ``agent.`` ones (train.py applies those after loading --agent, which would put
+    the command line's learning_rate back over the trial's)."""
+    import shlex
+
+    import yaml
+
+    from isaaclab_trainer.train import sweep as sw
+
+    overrides = ["agent.learning_rate=1e-3", "physics=newton_mjwarp", "env.scene.ground=None"]
+    sweep = sw.Sweep(
+        task=TASK, space={"learning_rate": {"loguniform": [1e-4, 1e-3]}}, metric="rollout/ep_rew_mean", mode="max",
+        stop_timesteps=4096, search=sw.SearchCfg(), scheduler=sw.SchedulerCfg(), overrides=overrides,
+    )  # fmt: skip
+    row = sw.TrialRow("t0", "DONE", {"learning_rate": 2.5e-4, "num_envs": 16}, 4096, 10.0, 9.0, 1.0, "")
+    path = tmp_path / sw.BEST_AGENT
+    sw.write_best_agent(row, {"learning_rate": 1e-3, "n_steps": 16}, sweep, path)
+    text = path.read_text()
+    assert yaml.safe_load(text)["learning_rate"] == 2.5e-4
+    (command,) = [line for line in text.splitlines() if "train.py" in line]
+    args = shlex.split(command.partition("Train with it: ")[2])
+    assert not [a for a in args if a.startswith("agent.")], command
+    assert args[args.index("--agent") + 1] == str(path) and args[args.index("--num_envs") + 1] == "16"
+    assert {"physics=newton_mjwarp", "env.scene.ground=None"} <= set(args), command
+
+
 @needs_isaaclab
 @pytest.mark.parametrize(
     ("extra", "needles"),

@@ -31,6 +31,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import safe_mean
 
 from isaaclab_trainer.tasks import bytes_per_env, load_env_cfg, override_env_cfg, sweep_cfg_path, task_spec
+from isaaclab_trainer.tasks.isaaclab.configs import split_overrides
 from isaaclab_trainer.utils import ConfigError, closest_names, dataclass_from_dict, load_yaml
 
 from .checks import UsageError, check_checkpoint, check_count, check_num_envs, check_seed, resolve_seed
@@ -684,12 +685,16 @@ def best_row(rows: list[TrialRow], sweep: Sweep) -> TrialRow | None:
 
 
 def write_best_agent(row: TrialRow, agent_cfg: dict[str, Any], sweep: Sweep, path: Path) -> None:
-    """``best_agent.yaml``: the task's agent config with the best trial's values, for ``train.py --agent``."""
+    """``best_agent.yaml``: the task's agent config with the best trial's values, for ``train.py --agent``. Its
+    command repeats the sweep's env overrides and preset selectors, not its ``agent.`` ones: those are in the file
+    already, under the trial's values, and train.py applies overrides after loading ``--agent``."""
     cfg = apply_overrides(agent_cfg, row.config)
     cfg["n_timesteps"] = sweep.stop_timesteps
     num_envs = row.config.get("num_envs")
     flag = f" --num_envs {num_envs}" if num_envs is not None else ""
-    flag += "".join(f" {shlex.quote(item)}" for item in sweep.overrides)
+    selectors, values = split_overrides(sweep.overrides, "sweep")
+    repeated = [*selectors, *(f"{key}={value}" for key, value in values if not key.startswith("agent."))]
+    flag += "".join(f" {shlex.quote(item)}" for item in repeated)
     header = (
         f"# Best trial {row.trial} of the sweep in {path.parent} (best {sweep.metric}: {_fmt(row.best)}).\n"
         f"# Train with it: ./isaaclab.sh -p scripts/reinforcement_learning/sb3/train.py --task {sweep.task}"
