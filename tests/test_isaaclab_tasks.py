@@ -515,6 +515,24 @@ def test_video_records_isaac_labs_newton_model(cartpole_usd, tmp_path):
 
 
 @needs_isaaclab
+def test_video_without_egl_is_one_line_before_the_run_folder(cartpole_usd, tmp_path, monkeypatch):
+    """train.py --video where pyglet gets no EGL display (an EGL device id this machine lacks, which pyglet's
+    headless display refuses as a missing EGL would): one error line naming the cause and the packages, said as
+    the env is built, before any run folder; not a traceback at the first video frame."""
+    monkeypatch.setenv("PYGLET_HEADLESS_DEVICE", "99")
+    proc = run_script(
+        TRAIN, "--task", TASK, "--num_envs", "4", "--max_iterations", "1", "--video", *offline(cartpole_usd),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-4000:]
+    (line,) = [line for line in proc.stderr.splitlines() if line.startswith("train.py: error: ")]
+    for needle in ("--video", "Invalid EGL device id: 99", "libegl1"):
+        assert needle in line, line
+    assert "Traceback" not in proc.stderr.partition(line)[0], proc.stderr[-4000:]  # pyglet's __del__ may add one
+    assert not list(tmp_path.glob("logs/sb3/*/*")) and "Logging experiment" not in proc.stdout
+
+
+@needs_isaaclab
 def test_no_best_model_is_said_in_one_line(trained_run, tmp_path):
     """Isaac Lab keeps one simulation per process, so no evaluation envs: train.py said so, and play.py
     --checkpoint best and the panel's best pick say why in one line."""

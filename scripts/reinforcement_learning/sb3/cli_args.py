@@ -39,7 +39,7 @@ from isaaclab_trainer.train.runs import (
     select_checkpoint,
     task_log_root,
 )
-from isaaclab_trainer.utils import printable
+from isaaclab_trainer.utils import ConfigError, printable
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -186,6 +186,17 @@ def resolve_checkpoint(task: str, checkpoint: str | None, use_last_checkpoint: b
             wanted = CHECKPOINT_SELECTORS[LATEST] if use_last_checkpoint else "a model.zip"
             raise UsageError(f"no run with {wanted} under {task_log_root(task)}; train first or give --checkpoint")
     return check_checkpoint(path)
+
+
+def make_script_env(prog: str, args: argparse.Namespace, env_cfg: Any, stage: Any) -> gym.Env:
+    """The task's env for train.py / play.py (``--video``: one that draws frames); a ConfigError its building
+    raises (no OpenGL for the video) is one line, before any run folder is made."""
+    from isaaclab_trainer.train.trainer import make_env
+
+    try:
+        return make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None, stage=stage)
+    except ConfigError as exc:
+        fail(prog, str(exc))
 
 
 def record_video(env: gym.Env, folder: Path, trigger: Callable[[int], bool], length: int) -> gym.Env:

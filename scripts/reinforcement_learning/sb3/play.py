@@ -24,6 +24,7 @@ from cli_args import (
     env_cfg_from_args,
     fail,
     launch_kit_if_needed,
+    make_script_env,
     positive_int,
     record_video,
     resolve_checkpoint,
@@ -90,7 +91,6 @@ def main() -> None:
 
     from isaaclab_trainer.tasks import load_agent_cfg
     from isaaclab_trainer.train.player import evaluate, load_policy
-    from isaaclab_trainer.train.trainer import make_env
 
     try:  # before the scene is built; the seed by Isaac Lab's rule, as train.py
         env_cfg = env_cfg_from_args(args, seed=run_seed(args.seed, load_agent_cfg(args.task)))
@@ -103,7 +103,7 @@ def main() -> None:
         follow_run(args, watch, env_cfg, app, stage)
         return
 
-    env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None, stage=stage)
+    env = make_script_env(parser.prog, args, env_cfg, stage)
     if args.video:
         env = record_video(env, checkpoint.path.parent / "videos" / "play", lambda step: step == 0, args.video_length)
     try:
@@ -137,9 +137,8 @@ def main() -> None:
 def follow_run(args, watch: CheckpointWatch, env_cfg, app, stage) -> None:  # noqa: ANN001 - argparse/Kit values
     """``--evaluate``: play each checkpoint that lands in the run, one line each, until it ended or Ctrl+C."""
     from isaaclab_trainer.train.player import evaluate, load_policy
-    from isaaclab_trainer.train.trainer import make_env
 
-    env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None, stage=stage)
+    env = make_script_env(parser.prog, args, env_cfg, stage)
     clip_starts = {0}  # a clip of each checkpoint: the env steps at which one starts playing
     if args.video:
         env = record_video(env, watch.run_dir / "videos" / "evaluate", clip_starts.__contains__, args.video_length)

@@ -20,6 +20,7 @@ from cli_args import (
     env_cfg_from_args,
     fail,
     launch_kit_if_needed,
+    make_script_env,
     positive_int,
     record_video,
 )
@@ -50,7 +51,7 @@ def main() -> None:
 
     from isaaclab_trainer.tasks import load_agent_cfg, override_agent_cfg
     from isaaclab_trainer.train.sb3_cfg import process_sb3_cfg
-    from isaaclab_trainer.train.trainer import best_model_line, make_env, run_learning, setup_training, stop_line
+    from isaaclab_trainer.train.trainer import best_model_line, run_learning, setup_training, stop_line
 
     if app is not None:
         from isaaclab_trainer.kit.app import AppUpdateCallback
@@ -70,7 +71,7 @@ def main() -> None:
     except ValueError as exc:
         fail(parser.prog, str(exc))
 
-    env = make_env(args.task, env_cfg, render_mode="rgb_array" if args.video else None, stage=stage)
+    env = make_script_env(parser.prog, args, env_cfg, stage)
     run_dir = new_run_dir(args.task)  # claimed atomically: a run started in the same second gets "_1"
     if args.video:
         trigger = lambda step: step % args.video_interval == 0  # noqa: E731

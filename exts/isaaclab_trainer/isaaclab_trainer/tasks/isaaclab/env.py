@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import traceback
 from typing import Any
 
 import gymnasium as gym
@@ -127,6 +128,20 @@ def action_metadata(env: Any) -> dict[str, Any]:
     return {"applied_by": "Isaac Lab's action manager", "terms": terms}
 
 
+def _no_video_line(why: str) -> str:
+    """The one line for a ``--video`` that Isaac Lab's headless Newton GL visualizer cannot draw."""
+    return (
+        f"--video: Isaac Lab's headless Newton GL visualizer is not running ({why}); videos need OpenGL through EGL: "
+        f"install the Debian packages {' '.join(GL_PACKAGES)}"
+    )
+
+
+def _raised_in_pyglet(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of pyglet, which opens the visualizer's OpenGL context through EGL."""
+    frames = traceback.walk_tb(exc.__traceback__)
+    return any(frame.f_globals.get("__name__", "").startswith("pyglet.") for frame, _ in frames)
+
+
 class IsaacLabEnv(gym.Wrapper):
     """Isaac Lab's env of ``cfg.task``; ``unwrapped`` is Isaac Lab's ``ManagerBasedRLEnv`` / ``DirectRLEnv``."""
 
@@ -147,13 +162,18 @@ class IsaacLabEnv(gym.Wrapper):
             # (``Isaac-Cartpole`` to this package's ``Isaac-Cartpole-v0``)
             # Isaac Lab 3.0's own rgb_array mode is deprecated and returns no frame: render() below draws them
             env = gym.make(gym.registry[cfg.task], cfg=env_cfg)
-        except BaseException:
+        except BaseException as exc:
             self._launch.close()
+            if render_mode == "rgb_array" and _raised_in_pyglet(exc):  # the visualizer found no OpenGL context
+                raise ConfigError(_no_video_line(f"{type(exc).__name__}: {exc}")) from exc
             raise
         super().__init__(env)
         self.cfg = cfg
         self._render_mode = render_mode
         if render_mode == "rgb_array":
+            if self._video_visualizer() is None:  # said before any run folder is made, not at the first frame
+                self.close()
+                raise ConfigError(_no_video_line("see Isaac Lab's log above"))
             width, height = VIDEO_SIZE
             print(
                 f"[INFO] Video: 3-D, first {min(cfg.num_envs, VIDEO_ENVS)} env(s), {width}x{height}, Isaac Lab's "
@@ -186,15 +206,16 @@ class IsaacLabEnv(gym.Wrapper):
         visualizer from the sim's current state; else None."""
         if self._render_mode != "rgb_array":
             return None
-        sim = self.unwrapped.sim
-        viz = next((v for v in sim.visualizers if v.cfg.visualizer_type == "newton_gl" and v.cfg.headless), None)
-        if viz is None:  # Isaac Lab logged why it dropped it, e.g. no OpenGL context
-            raise RuntimeError(
-                "Isaac Lab's headless Newton GL visualizer is not running (see its log above); videos need OpenGL "
-                f"through EGL: install the Debian packages {' '.join(GL_PACKAGES)}"
-            )
-        sim.forward()  # body poses from the current joint state, as Isaac Lab's own VideoRecorder does
+        viz = self._video_visualizer()
+        if viz is None:  # Isaac Lab removed it after a failed step and logged why
+            raise RuntimeError(_no_video_line("see Isaac Lab's log above"))
+        self.unwrapped.sim.forward()  # body poses from the current joint state, as Isaac Lab's own VideoRecorder does
         return viz.render_rgb_array()
+
+    def _video_visualizer(self) -> Any:
+        """Isaac Lab's running headless Newton GL visualizer (:func:`add_video_visualizer`'s); None if it has none."""
+        visualizers = self.unwrapped.sim.visualizers
+        return next((v for v in visualizers if v.cfg.visualizer_type == "newton_gl" and v.cfg.headless), None)
 
     def set_render_interval(self, env_steps: int | None) -> None:
         """Render Isaac Lab's sim once every ``env_steps`` env steps, never for None: its ``step()`` renders every
