@@ -647,15 +647,14 @@ class PanelViewModel:
         return True
 
     def on_load_and_play(self, path: str = "") -> bool:
-        """Play ``path`` (or the newest checkpoint of the task when empty) on the built envs, FULL rendering."""
+        """Play ``path`` (or the newest checkpoint of the task when empty) on the built envs, FULL rendering; what the
+        field names is checked first (a task that keeps no best model says why, whatever is built)."""
         try:
-            if str(path).strip() == BEST:  # a task that keeps none: why, whatever is built
-                self._check_best("Load & Play")
+            chosen = self._chosen_checkpoint(path, "Load & Play")
             session = self._require_session("Load & Play")
             state = self._status().state
             if state in (SessionState.TRAINING, SessionState.PAUSED):
                 raise InputError("Load & Play: stop training first")
-            chosen = self._chosen_checkpoint(path, "Load & Play")
             session.set_render_mode(RenderMode.FULL_RENDERING)
             self._render_mode = RenderMode.FULL_RENDERING
             session.load_checkpoint(chosen)
@@ -756,8 +755,7 @@ class PanelViewModel:
         chosen = str(text).strip() or LATEST
         if not is_selector(chosen):
             return chosen
-        if chosen == BEST:
-            self._check_best(action)
+        self._check_best(chosen, action)
         found = self.pick_checkpoint(chosen)
         if not found:
             wanted = CHECKPOINT_SELECTORS[chosen]
@@ -799,18 +797,22 @@ class PanelViewModel:
             self._no_best_cache = (self.selected_task, "(none found)" if kept else "(none: this task keeps none)")
         return self._no_best_cache[1]
 
-    def _check_best(self, action: str) -> None:
-        """InputError saying why when the selected task's runs keep no ``model_best.zip``."""
-        line = no_best_model_line(self.selected_task)
+    def _check_best(self, which: str, action: str) -> None:
+        """InputError saying why when ``which`` names the best checkpoint and the selected task's runs keep no
+        ``model_best.zip``: the one guard of the checkpoint field's selectors and the runs section's choices."""
+        line = no_best_model_line(self.selected_task) if which == BEST else None
         if line is not None:
             raise InputError(f"{action}: {line}")
+
+    def _run_checkpoint(self, which: str, action: str) -> str:
+        """The selected run's ``which`` checkpoint (newest, final or best); InputError if it has none."""
+        self._check_best(which, action)
+        return str(pick_checkpoint(self.runs.require_selected(action), which))
 
     def on_run_play(self, which: str = "newest") -> bool:
         """Load & Play the selected run's ``which`` checkpoint (newest, final or best)."""
         try:
-            if which == "best":
-                self._check_best("Play")
-            path = str(pick_checkpoint(self.runs.require_selected("Play"), which))
+            path = self._run_checkpoint(which, "Play")
             self._idle_session("Play")
         except InputError as exc:
             self._fail("Play", exc)
@@ -821,7 +823,7 @@ class PanelViewModel:
         """Train on from the selected run's newest checkpoint (a new run folder, as ``train.py --checkpoint``)."""
         try:
             total = parse_total_timesteps(total_timesteps)
-            path = str(pick_checkpoint(self.runs.require_selected("Resume"), "newest"))
+            path = self._run_checkpoint("newest", "Resume")
             self._idle_session("Resume").start_training(total, checkpoint=path)
         except Exception as exc:  # noqa: BLE001
             self._fail("Resume", exc)
@@ -832,7 +834,7 @@ class PanelViewModel:
 
     def on_run_export(self, which: str = "newest") -> bool:
         try:
-            path = str(pick_checkpoint(self.runs.require_selected("Export"), which))
+            path = self._run_checkpoint(which, "Export")
         except InputError as exc:
             self._fail("Export", exc)
             return False
