@@ -47,7 +47,7 @@ parser.add_argument(
     type=str,
     default=None,
     help=f"sweep file (YAML): search space, search, scheduler; '{sw.DEFAULT_SWEEP}': the task's own (config/sweeps/, "
-    "or for an isaaclab: task one derived from its SB3 config)",
+    "or for an isaaclab: task one derived from its SB3 config); a sweep file named default: ./default",
 )
 parser.add_argument("--seeds", type=str, default=None, help="seeds sweep of the task's own config, e.g. 1,2,3,4,5")
 parser.add_argument("--num_samples", type=positive_int, default=1, help="configurations drawn (each grid in full)")

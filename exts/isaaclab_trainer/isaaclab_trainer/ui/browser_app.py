@@ -137,7 +137,7 @@ class BrowserApp:
         self._thread.start()
 
     def run_loop(self) -> None:
-        """Tick the view-model once per frame until :meth:`close`; closes the session on the way out."""
+        """Run :meth:`frame` once per period until :meth:`close`; closes the session on the way out."""
         self.loop_thread_id = threading.get_ident()
         next_frame = time.perf_counter()
         try:

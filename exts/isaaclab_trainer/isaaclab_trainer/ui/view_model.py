@@ -865,10 +865,9 @@ class PanelViewModel:
     # -- per frame -----------------------------------------------------------------------------
 
     def tick(self) -> PanelState:
-        """One app frame: advance the session (its own time budget; it never raises), then :meth:`refresh`.
-
-        The front end calls this from its frame loop, inside the one guard that keeps the loop alive.
-        """
+        """One app frame in one call: :meth:`advance`, then :meth:`refresh`, for a front end that draws the panel
+        every frame (the tests); the Kit extension and the browser app call the two themselves and refresh only on
+        the frames that draw."""
         self.advance()
         return self.refresh()
 
