@@ -399,6 +399,32 @@ def test_session_refuses_foreign_threads() -> None:
     assert len(guarded.caller_threads) == 2
 
 
+def test_the_loop_derives_the_panel_state_only_on_frames_that_draw_it(tmp_path: Path) -> None:
+    """BrowserApp.frame: the first frame draws the panel; at No rendering every 5th frame does, at Full every one
+    (``StateView.due``); the others derive no panel state (``vm.refresh`` is not called)."""
+    app = BrowserApp(num_envs=16, seed=42, log_root=str(tmp_path / "logs"), port=0)
+    try:
+        refreshed_on: list[int] = []
+        refresh = app.vm.refresh
+
+        def counted_refresh() -> Any:
+            refreshed_on.append(app.frames)
+            return refresh()
+
+        app.vm.refresh = counted_refresh  # type: ignore[method-assign]
+        app.frame()
+        assert app.vm.on_render_mode("No rendering")
+        for _ in range(20):
+            app.frame()
+        assert refreshed_on == [1, 5, 10, 15, 20]
+        assert app.vm.on_render_mode("Full rendering")
+        for _ in range(3):
+            app.frame()
+        assert refreshed_on[5:] == [22, 23, 24]
+    finally:
+        app.close()
+
+
 def test_evaluate_a_run_that_train_py_writes(browser, tmp_path: Path) -> None:
     """train.py trains in a subprocess; the panel lists its run (running), Evaluate plays each newer checkpoint
     while training goes on, and the run shows finished with its final return once train.py ends."""

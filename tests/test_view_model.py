@@ -528,6 +528,21 @@ def test_checkpoint_field_takes_latest_and_best(made):
     assert loads == ["R/model_best.zip", "L/model_64000_steps.zip", "L/model_64000_steps.zip"]
 
 
+def test_a_view_is_due_until_its_first_state_then_every_refresh_period(vm):
+    """StateView.due: every frame draws a view that has shown nothing yet; then only every
+    ``ui_refresh_period(mode)`` frames (every frame with rendering, every 5th without)."""
+    from isaaclab_trainer.ui.fields import StateView
+
+    view = StateView()
+    view.widgets = {}
+    frames = range(1, 21)
+    assert all(view.due(f, mode) for mode in RenderMode for f in frames)
+    view.apply(vm.refresh())
+    due = {mode: [f for f in frames if view.due(f, mode)] for mode in RenderMode}
+    assert due[RenderMode.FULL_RENDERING] == due[RenderMode.PARTIAL_RENDERING] == list(frames)
+    assert due[RenderMode.NO_RENDERING] == due[RenderMode.NO_GUI_OR_RENDERING] == [5, 10, 15, 20]
+
+
 def test_every_panel_field_has_one_widget_role():
     """ui/fields.py, the table both views draw from, shows every PanelState field once (``state`` and
     ``render_mode`` are the enums the frame loop acts on; their labels are drawn)."""

@@ -1,5 +1,6 @@
 """Viser's websocket wire format as its page reads it (viser/client/src/WebsocketClientWorker.ts,
-``decodeHybridMessage``): shared by the browser tests and the benchmark's remote page (comparison 10)."""
+``decodeHybridMessage``) and writes it (plain msgpack of one message): shared by the browser tests and the
+benchmark's remote page (comparison 10)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,18 @@ def decode_frame(payload: bytes) -> list[tuple[dict, list[bytes]]]:
         buffers.append(payload[offset : offset + length])
         offset += length
     return [(message, buffers) for message in meta["messages"]]
+
+
+def sent_widget_value(payload: bytes | str) -> tuple[bool, Any]:
+    """A frame the page sent -> (True, the new value) for a widget's update, else (False, None): the page sends each
+    message as plain msgpack (WebsocketClientWorker.ts, ``ws.send(msgpack.encode(message))``), a widget's new value
+    as ``GuiUpdateMessage`` with ``updates.value`` (ControlPanel/Generated.tsx, ``setValue``)."""
+    if isinstance(payload, str):
+        return False, None
+    message = msgspec.msgpack.decode(payload)
+    if not isinstance(message, dict) or message.get("type") != "GuiUpdateMessage" or "value" not in message["updates"]:
+        return False, None
+    return True, message["updates"]["value"]
 
 
 def batched_positions(message: dict) -> Any:

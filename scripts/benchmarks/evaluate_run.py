@@ -16,6 +16,7 @@ and the whole machine's busy CPU seconds (``/proc/stat``), so the shares read th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -135,6 +136,13 @@ class EvaluatingPanel:
         self.panel.start()
         self.samples = samples
         self.pw = self.browser = self.page = self.client = None
+        try:
+            self._open(page)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, page: str) -> None:
         if page == "chromium":
             from playwright.sync_api import sync_playwright
 
@@ -149,9 +157,17 @@ class EvaluatingPanel:
             self.client = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             deadline = time.monotonic() + 60
             while not self.panel.view.server.get_clients():  # connected from its first camera message on
-                if time.monotonic() > deadline or self.client.poll() is not None:
-                    raise RuntimeError("the remote page did not connect to the panel")
+                if self.client.poll() is not None:
+                    raise self._client_gone()
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the remote page did not connect to the panel at {self.panel.url} in 60 s")
                 time.sleep(0.05)
+
+    def _client_gone(self) -> RuntimeError:
+        assert self.client is not None
+        return RuntimeError(
+            f"the remote page exited with code {self.client.wait()} (its own error, if any, is above on stderr)"
+        )
 
     def received(self) -> dict[str, float]:
         """What the remote page has received: websocket frames, bytes, body-transform updates of the batch
@@ -159,9 +175,18 @@ class EvaluatingPanel:
         if self.client is None:
             return {}
         assert self.client.stdin is not None and self.client.stdout is not None
-        self.client.stdin.write("\n")
-        self.client.stdin.flush()
-        counts = json.loads(self.client.stdout.readline())
+        if self.client.poll() is not None:
+            raise self._client_gone()
+        reply = ""
+        with contextlib.suppress(BrokenPipeError):
+            self.client.stdin.write("\n")
+            self.client.stdin.flush()
+            reply = self.client.stdout.readline()
+        if not reply:  # it exited after the check
+            raise self._client_gone()
+        counts = json.loads(reply)
+        if counts.get("error"):
+            raise RuntimeError(f"the remote page stopped receiving: {counts['error']}")
         return {
             "received_frames": counts.get("frames", 0),
             "received_bytes": counts.get("bytes", 0),
@@ -200,15 +225,31 @@ class EvaluatingPanel:
         }
 
     def close(self) -> None:
-        if self.client is not None:
-            assert self.client.stdin is not None
-            self.client.stdin.close()  # its end of input: it closes the connection and exits
-            self.client.wait(timeout=30)
-        self.panel.close(timeout=60)
-        if self.browser is not None:
-            self.browser.close()
-        if self.pw is not None:
-            self.pw.stop()
+        """End the remote page (killed if it has not exited 30 s after its input ended), then the panel, then
+        Chromium; each also when the one before failed."""
+        try:
+            if self.client is not None:
+                self._close_client(self.client)
+        finally:
+            try:
+                self.panel.close(timeout=60)
+            finally:
+                if self.browser is not None:
+                    self.browser.close()
+                if self.pw is not None:
+                    self.pw.stop()
+
+    @staticmethod
+    def _close_client(client: subprocess.Popen[str]) -> None:
+        assert client.stdin is not None and client.stdout is not None
+        with contextlib.suppress(BrokenPipeError):  # it has exited already
+            client.stdin.close()  # its end of input: it closes the connection and exits
+        try:
+            client.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            client.kill()
+            client.wait()
+        client.stdout.close()
 
 
 def delays(samples: list[tuple[float, Any]]) -> list[dict[str, float]]:
@@ -238,7 +279,7 @@ def run(quick: bool) -> dict[str, Any]:
     total = CHECKPOINT_INTERVAL * (4 if quick else 6)
     repeats = 2 if quick else 3
     root = Path(tempfile.mkdtemp(prefix="bench_evaluate_"))
-    samples: list[Any] = []
+    samples: dict[str, list[Any]] = {}  # arm -> its panels' evaluation samples
     with_browser = Path(CHROMIUM).exists()
     load_at_start = os.getloadavg()[0]
     cores = os.cpu_count() or 1
@@ -250,7 +291,7 @@ def run(quick: bool) -> dict[str, Any]:
 
     def with_panel(page: str) -> dict[str, float]:
         """One round of train.py with a panel (and ``page``) open from before it starts until after it ends."""
-        evaluator = EvaluatingPanel(root / "logs", samples, page)
+        evaluator = EvaluatingPanel(root / "logs", samples.setdefault(ARMS[page], []), page)
         stop = threading.Event()
 
         def sampler() -> None:
@@ -275,10 +316,13 @@ def run(quick: bool) -> dict[str, Any]:
     for page in PAGES if with_browser else PAGES[:2]:
         arms[ARMS[page]] = lambda page=page: record(ARMS[page], with_panel(page))
     rates = interleaved(arms, repeats, alternate=True)
-    found = delays(samples)
+    found_by_arm = {arm: delays(arm_samples) for arm, arm_samples in samples.items()}
+    found = [d for arm_found in found_by_arm.values() for d in arm_found]
     totals = [d["total"] for d in found]
     worst = max(totals) if totals else float("inf")
     ratios = {arm: paired_ratio(rates[arm], rates["alone"]) for arm in rates if arm != "alone"}
+    # each arm is judged on the delays of the checkpoints that landed while its own panel evaluated
+    worst_by_arm = {arm: max((d["total"] for d in found_by_arm.get(arm, [])), default=float("inf")) for arm in ratios}
 
     def shares(arm: str) -> dict[str, float]:
         """Medians over the arm's rounds: cores used by each process and by other jobs, steps per train.py CPU s,
@@ -303,7 +347,7 @@ def run(quick: bool) -> dict[str, Any]:
             )
         return out
 
-    met = {arm: ratio >= 0.85 and worst <= 2.0 for arm, ratio in ratios.items()}
+    met = {arm: ratio >= 0.85 and worst_by_arm[arm] <= 2.0 for arm, ratio in ratios.items()}
     res = {
         "num_envs": NUM_ENVS,
         "timesteps_per_run": total,
@@ -323,17 +367,21 @@ def run(quick: bool) -> dict[str, Any]:
         "checkpoint_to_frame_parts_s": found,
         "checkpoint_to_frame_median_s": median(totals) if totals else None,
         "checkpoint_to_frame_max_s": worst,
+        "checkpoint_to_frame_max_s_by_arm": worst_by_arm,
         "with_browser": with_browser,
-        "target": "ratio >= 0.85 and checkpoint-to-frame delay <= 2 s with the page drawn on another machine "
-        "(the remote page; each arm's verdict in the line below)",
+        "target": "ratio >= 0.85 and checkpoint-to-frame delay <= 2 s (the max over the checkpoints of the arm's own "
+        "rounds) with the page drawn on another machine (the remote page; each arm's verdict in the line below)",
         "met_by_arm": met,
         "met": met[ARMS["remote"]],
     }
-    arm_text = ", ".join(f"{SHORT[arm]} {ratios[arm]:.2f}x ({'met' if met[arm] else 'not met'})" for arm in ratios)
+    arm_text = ", ".join(
+        f"{SHORT[arm]} {ratios[arm]:.2f}x, delay max {worst_by_arm[arm]:.2f} s ({'met' if met[arm] else 'not met'})"
+        for arm in ratios
+    )
     res["line"] = line(
         "10 evaluate",
         f"train.py {res['alone_steps_per_s']:,.0f} steps/s alone; while a panel evaluates its run at Full rendering: "
-        f"{arm_text}; checkpoint -> first played frame max {worst:.2f} s over {len(totals)} checkpoints "
+        f"{arm_text}; checkpoint -> first played frame max {worst:.2f} s over {len(totals)} checkpoints of all arms "
         "(remote page/alone)",
         res["ratio"],
     )
@@ -388,6 +436,9 @@ def markdown(res: dict[str, Any]) -> str:
         cpu_rows,
     )
     parts = res.get("checkpoint_to_frame_parts_s", [])
+    worst_by_arm = res.get("checkpoint_to_frame_max_s_by_arm", {})  # not in results stored before it was recorded
+    by_arm = ", ".join(f"{SHORT[arm]} {w:.2f} s" for arm, w in worst_by_arm.items())
+    by_arm = f"; max by arm: {by_arm}" if by_arm else ""
     totals = res["checkpoint_to_frame_s"]
     spread = ", ".join(f"{d:.2f}" for d in sorted(totals))
     part_text = ""
@@ -409,6 +460,6 @@ def markdown(res: dict[str, Any]) -> str:
         f"Load average {res['load_avg_1m_at_start']:.1f} at start, {res['load_avg_1m_at_end']:.1f} at end "
         f"(other jobs on the machine). Delay from a checkpoint file's time to the first frame played with it, "
         f"{len(totals)} checkpoints that landed while the panel evaluated (all arms): median "
-        f"{res['checkpoint_to_frame_median_s']:.2f} s, max {res['checkpoint_to_frame_max_s']:.2f} s ({spread})."
-        f"{part_text}"
+        f"{res['checkpoint_to_frame_median_s']:.2f} s, max {res['checkpoint_to_frame_max_s']:.2f} s ({spread})"
+        f"{by_arm}.{part_text}"
     )

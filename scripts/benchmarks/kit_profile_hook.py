@@ -25,8 +25,9 @@ def main() -> None:
     reason = kit_harness.kit_skip_reason()
     if reason is not None:
         sys.exit(reason)
-    run = kit_harness.run_kit(kit_harness.ensure_kit_python(), SCENARIO, Path(tempfile.mkdtemp(prefix="kit_hook_")))
-    run.check()
+    with tempfile.TemporaryDirectory(prefix="kit_hook_") as work:
+        run = kit_harness.run_kit(kit_harness.ensure_kit_python(), SCENARIO, Path(work))
+        run.check()
     print(json.dumps(run.scenario, indent=1))
 
 

@@ -10,7 +10,7 @@ Here each frame is decoded as the page decodes it (``tests/viser_wire.py``) and 
 body-transform updates per mesh batch. Nothing is drawn, so this process costs this machine only the receiving.
 
 Run as ``python remote_page.py <page url>``: each line read on stdin answers one JSON line of the counters on
-stdout; end of stdin closes the connection and exits.
+stdout (``error``: why receiving stopped, else null); end of stdin closes the connection and exits.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class Counts:
         self.lock = threading.Lock()
         self.totals: Counter[str] = Counter()
         self.transforms: Counter[str] = Counter()  # body-transform updates per mesh batch
+        self.error: str | None = None  # why receiving stopped before the end of input, in one line
 
     def receive(self, payload: bytes | str) -> None:
         if isinstance(payload, str):
@@ -72,7 +73,7 @@ class Counts:
 
     def snapshot(self) -> dict[str, object]:
         with self.lock:
-            return {**self.totals, "transforms": dict(self.transforms)}
+            return {**self.totals, "transforms": dict(self.transforms), "error": self.error}
 
 
 def main() -> None:
@@ -89,8 +90,12 @@ def main() -> None:
         ws.send(msgspec.msgpack.encode(CAMERA))
 
         def receive() -> None:
-            for payload in ws:
-                counts.receive(payload)
+            try:
+                for payload in ws:
+                    counts.receive(payload)
+            except Exception as exc:  # noqa: BLE001 -- reported in the next snapshot, where the benchmark fails on it
+                with counts.lock:
+                    counts.error = f"{type(exc).__name__}: {exc}"
 
         threading.Thread(target=receive, name="remote-page-receive", daemon=True).start()
         for _ in sys.stdin:
