@@ -46,6 +46,19 @@ def agent_yaml(folder: Path, **overrides: object) -> Path:
     return path
 
 
+def start_train(cwd: Path, num_envs: int = 32, **overrides: object) -> subprocess.Popen:
+    """train.py (headless, ``num_envs`` envs, the agent config ``agent_yaml(cwd, **overrides)``) started in ``cwd``,
+    writing its run under ``cwd/logs`` and its output to ``cwd/train.out`` (a pipe nobody reads would block it)."""
+    agent = agent_yaml(cwd, **overrides)
+    with (cwd / "train.out").open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, str(TRAIN), "--num_envs", str(num_envs), "--headless", "--agent", str(agent)],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
     """A run of train.py that ran to its budget: checkpoints every 4096 timesteps, then model.zip at 20224

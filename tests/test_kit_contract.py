@@ -460,35 +460,15 @@ def test_browser_panel_settings(kit: FakeKit, capsys):
 def test_evaluate_a_run_that_train_py_writes(kit: FakeKit, tmp_path: Path):
     """The Runs and Evaluate frames as a user clicks them while train.py trains in another process: the run is
     listed as running, Evaluate plays each newer checkpoint (on the panel's own envs) and the run ends finished."""
-    import subprocess
+    from test_evaluate import start_train
 
-    from test_evaluate import agent_yaml
-
-    from conftest import TRAIN
-
-    agent_overrides = {
-        "n_timesteps": 60000,
-        "checkpoint_interval": 4096,
-    }  # several checkpoints land while Evaluate plays
     kit.settings["/exts/isaaclab_trainer/log_root"] = str(tmp_path / "logs")
     for name in KIT_MODULES:
         importlib.import_module(name)
     ext = sys.modules["isaaclab_trainer.kit.extension"].IsaacLabTrainerExtension()
     ext.on_startup("isaaclab_trainer-0.1.0")
     vm, win = ext.view_model, ext.window
-    train = subprocess.Popen(
-        [
-            sys.executable,
-            str(TRAIN),
-            "--num_envs",
-            "32",
-            "--headless",
-            "--agent",
-            str(agent_yaml(tmp_path, **agent_overrides)),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-    )
+    train = start_train(tmp_path, n_timesteps=60000, checkpoint_interval=4096)  # several checkpoints while it plays
     try:
         win.num_envs_model.set_value(NUM_ENVS)  # the panel's own envs, built as usual
         kit.click("Build")

@@ -21,6 +21,9 @@ SCENARIOS = Path(__file__).resolve().parent / "kit_scenarios"
 UPDATE_OBSERVER = "isaaclab_trainer.kit.extension._on_update"
 PIPAPI_PACKAGES = ("gymnasium", "stable_baselines3", "tensorboard", "greenlet")
 ISAAC_SIM_PACKAGES = ("torch", "numpy", "yaml")
+LOG_ROOT = "/exts/isaaclab_trainer/log_root"
+#: train.py's run that Evaluate watches: a checkpoint every 4 rollouts of its 32 envs, 10 in all
+EVALUATED_TIMESTEPS, EVALUATED_INTERVAL = 40960, 4096
 
 
 def test_user_story_in_real_kit(kit_python, tmp_path):
@@ -143,3 +146,49 @@ def test_env_step_running_kits_update_is_refused(kit_python, tmp_path):
     assert res["status_line"] == res["error"]
     assert res["clicks_ran_while_stepping"] == [False]
     assert res["steps_after"] == 0
+
+
+def test_evaluate_a_run_that_train_py_writes_in_real_kit(kit_python, tmp_path):
+    """train.py trains in a subprocess of this test, into the log root the extension reads; inside Kit the panel
+    lists its run (running), Evaluate plays each newer checkpoint while train.py goes on, and the run shows
+    finished with its final return (the one TensorBoard's reader finds in its event files) once train.py ends."""
+    import json
+
+    from test_evaluate import TASK, start_train
+
+    from isaaclab_trainer.train.run_log import RunScanner
+    from isaaclab_trainer.ui.runs_model import format_return
+
+    handoff = tmp_path / "handoff"
+    handoff.mkdir()
+    settings = {"/isaaclab_trainer_test/evaluate_handoff": str(handoff), LOG_ROOT: str(tmp_path / "logs")}
+    kit = start_kit(kit_python, SCENARIOS / "evaluate_run.py", tmp_path / "kit", settings=settings)
+    train = None
+    try:
+        deadline = time.monotonic() + 300  # Kit's start-up (Warp compiles its kernels once) and Build
+        while not (handoff / "built").is_file():
+            assert kit.proc.poll() is None, "Kit ended before building the envs:\n" + kit.wait().output[-6000:]
+            assert time.monotonic() < deadline, "Kit did not build the envs within 300 s"
+            time.sleep(0.1)
+        train = start_train(tmp_path, n_timesteps=EVALUATED_TIMESTEPS, checkpoint_interval=EVALUATED_INTERVAL)
+        assert train.wait(timeout=600) == 0, (tmp_path / "train.out").read_text()
+        (run_dir,) = (tmp_path / "logs" / "sb3" / TASK).iterdir()
+        summary = RunScanner().summary(run_dir)
+        final = {"state_text": summary.state, "last_return_text": format_return(summary.last_return)}
+        (handoff / "final.tmp").write_text(json.dumps(final))
+        (handoff / "final.tmp").replace(handoff / "final.json")
+        run = kit.wait(timeout=300)
+    finally:
+        if train is not None:
+            train.kill()
+        if kit.proc.poll() is None:
+            kit.proc.kill()
+    run.check()
+    res = run.scenario
+    assert res["run"] == run_dir.name
+    # three checkpoints played, newer each time, the third while the run's state file still said running
+    seen = res["seen"]
+    assert len(seen) == 3 and seen == sorted(set(seen)) and seen[-1] < summary.timesteps, seen
+    assert res["run_state_at_third"] == "running" and res["state_at_third"] == "PLAYING", res
+    assert final == {"state_text": "finished", "last_return_text": res["finished"]["last_return_text"]}
+    assert final["last_return_text"] != "-"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 EXTENSION = "isaaclab_trainer"
@@ -100,15 +101,30 @@ def state(ext: Any) -> str:
     return "IDLE" if session is None else session.status.state.value
 
 
+def build(kit: Any, ext: Any, num_envs: int) -> None:
+    """Build ``num_envs`` envs, clicking the window as a user does."""
+    ext.window.num_envs_model.set_value(num_envs)
+    kit.standins.click("Build")
+    assert state(ext) == "BUILT", ext.view_model.refresh().status_line
+
+
 def build_and_start(kit: Any, ext: Any, num_envs: int, total: int) -> None:
     """Build ``num_envs`` envs and Start training ``total`` timesteps, clicking the window as a user does."""
-    standins, win = kit.standins, ext.window
-    win.num_envs_model.set_value(num_envs)
-    standins.click("Build")
-    assert state(ext) == "BUILT", ext.view_model.refresh().status_line
-    win.total_model.set_value(str(total))
-    standins.click("Start")
+    build(kit, ext, num_envs)
+    ext.window.total_model.set_value(str(total))
+    kit.standins.click("Start")
     kit.update_until(lambda: state(ext) == "TRAINING", max_frames=10)
+
+
+def update_for(
+    kit: Any, predicate: Callable[[], bool], seconds: float, what: str, shown: Callable[[], str] = lambda: ""
+) -> None:
+    """App updates until ``predicate()`` holds; AssertionError naming ``what`` (and ``shown()``, what the app shows
+    then) once ``seconds`` of wall time passed: for what another process does, at its own pace, not the app's."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"not within {seconds:.0f} s: {what} {shown()}"
+        kit.update()
 
 
 def call_ns() -> float:
