@@ -9,21 +9,25 @@ PhysX, no RTX: Newton steps the envs). How a run is judged: ``tests/kit_harness.
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from kit_harness import EXTS, KIT_VENV, REPO, run_kit, start_kit
+from kit_harness import EXTS, KIT_VENV, REPO, KitProcess, run_kit, start_kit
 
 from isaaclab_trainer.session.session import REENTRY_ERROR
+from isaaclab_trainer.train.runs import checkpoint_steps
 
 SCENARIOS = Path(__file__).resolve().parent / "kit_scenarios"
 UPDATE_OBSERVER = "isaaclab_trainer.kit.extension._on_update"
 PIPAPI_PACKAGES = ("gymnasium", "stable_baselines3", "tensorboard", "greenlet")
 ISAAC_SIM_PACKAGES = ("torch", "numpy", "yaml")
 LOG_ROOT = "/exts/isaaclab_trainer/log_root"
-#: train.py's run that Evaluate watches: a checkpoint every 4 rollouts of its 32 envs, 10 in all
-EVALUATED_TIMESTEPS, EVALUATED_INTERVAL = 40960, 4096
+#: train.py's run that Evaluate watches: a checkpoint every 4 rollouts of its 32 envs, three played while it goes
+#: on, the fourth its last
+EVALUATED_TIMESTEPS, EVALUATED_INTERVAL = 16384, 4096
 
 
 def test_user_story_in_real_kit(kit_python, tmp_path):
@@ -150,8 +154,9 @@ def test_env_step_running_kits_update_is_refused(kit_python, tmp_path):
 
 def test_evaluate_a_run_that_train_py_writes_in_real_kit(kit_python, tmp_path):
     """train.py trains in a subprocess of this test, into the log root the extension reads; inside Kit the panel
-    lists its run (running), Evaluate plays each newer checkpoint while train.py goes on, and the run shows
-    finished with its final return (the one TensorBoard's reader finds in its event files) once train.py ends."""
+    lists its run (running), Evaluate plays each newer checkpoint while train.py goes on (in step with it: see
+    :func:`_in_step_with_the_panel`), and the run shows finished with its final return (the one TensorBoard's reader
+    finds in its event files) once train.py ends."""
     import json
 
     from test_evaluate import TASK, start_train
@@ -171,8 +176,10 @@ def test_evaluate_a_run_that_train_py_writes_in_real_kit(kit_python, tmp_path):
             assert time.monotonic() < deadline, "Kit did not build the envs within 300 s"
             time.sleep(0.1)
         train = start_train(tmp_path, n_timesteps=EVALUATED_TIMESTEPS, checkpoint_interval=EVALUATED_INTERVAL)
+        runs_root = tmp_path / "logs" / "sb3" / TASK
+        _in_step_with_the_panel(train, kit, runs_root, handoff)
         assert train.wait(timeout=600) == 0, (tmp_path / "train.out").read_text()
-        (run_dir,) = (tmp_path / "logs" / "sb3" / TASK).iterdir()
+        (run_dir,) = runs_root.iterdir()
         summary = RunScanner().summary(run_dir)
         final = {"state_text": summary.state, "last_return_text": format_return(summary.last_return)}
         (handoff / "final.tmp").write_text(json.dumps(final))
@@ -192,3 +199,23 @@ def test_evaluate_a_run_that_train_py_writes_in_real_kit(kit_python, tmp_path):
     assert res["run_state_at_third"] == "running" and res["state_at_third"] == "PLAYING", res
     assert final == {"state_text": "finished", "last_return_text": res["finished"]["last_return_text"]}
     assert final["last_return_text"] != "-"
+
+
+def _in_step_with_the_panel(train: subprocess.Popen, kit: KitProcess, runs_root: Path, handoff: Path) -> None:
+    """Until the scenario has played three checkpoints (``handoff/advanced``), hold train.py (SIGSTOP, its run still
+    running) whenever its newest checkpoint is not the one the panel plays (``handoff/playing``), and let it go on
+    (SIGCONT) once it is: each checkpoint that lands is played while train.py goes on, whatever the two
+    processes' pace (train.py cannot end first, the panel cannot wait on a checkpoint that never lands)."""
+    held, deadline = False, time.monotonic() + 600
+    while not (handoff / "advanced").is_file():
+        assert kit.proc.poll() is None, "Kit ended before playing three checkpoints:\n" + kit.wait().output[-6000:]
+        assert train.poll() is None, f"train.py ended ({train.returncode}) before the panel played three"
+        assert time.monotonic() < deadline, "the panel did not play three checkpoints within 600 s"
+        newest = max(runs_root.glob("*/model_*_steps.zip"), key=checkpoint_steps, default=None)
+        playing = (handoff / "playing").read_text() if (handoff / "playing").is_file() else None
+        if held != (newest is not None and newest.name != playing):
+            held = not held
+            train.send_signal(signal.SIGSTOP if held else signal.SIGCONT)
+        time.sleep(0.05)
+    if held:
+        train.send_signal(signal.SIGCONT)

@@ -2,8 +2,9 @@
 which starts train.py once the panel's envs are built and, when train.py has ended, hands over the run's summary).
 
 Build 16 envs -> ``built`` handed off -> train.py's run in the Runs list -> Select it (running) -> Evaluate -> the
-playing checkpoint's timesteps advance twice while the run's state file says running -> the run's summary handed
-over (``final.json``) -> the Runs frame shows the run finished with that final return -> Stop playing.
+playing checkpoint's timesteps advance twice while the run's state file says running (each one ``playing``, then
+``advanced``, handed off: the test keeps train.py in step) -> the run's summary handed over (``final.json``) -> the
+Runs frame shows the run finished with that final return -> Stop playing.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def scenario(kit) -> None:
     vm, frame = ext.view_model, ext.window.runs_frame
     widgets = frame.widgets
 
+    def hand_off(name: str, text: str) -> None:
+        """Write ``text`` to the test's file ``name``, whole (it polls for it)."""
+        path = os.path.join(handoff, name)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
     def shown() -> str:
         """The status line and the Runs / Evaluate frames' values, for a failing wait's message."""
         values = {key: widget.text for key, widget in widgets.items() if hasattr(widget, "text")}
@@ -45,7 +53,7 @@ def scenario(kit) -> None:
     seen: list[int] = []
 
     build(kit, ext, NUM_ENVS)  # the panel's own envs, as a user builds them
-    open(os.path.join(handoff, "built"), "w").close()
+    hand_off("built", "")
 
     update_for(kit, lambda: frame.row_labels[NEWEST_RUN].text != "", WAIT_S, "train.py's run in the Runs list", shown)
     standins.click("Select", nth=NEWEST_RUN)
@@ -56,14 +64,17 @@ def scenario(kit) -> None:
 
     def advanced() -> bool:
         found = PLAYING_STEPS.search(widgets["playing_text"].text)
-        if found is not None and (not seen or int(found.group(1).replace(",", "")) != seen[-1]):
-            seen.append(int(found.group(1).replace(",", "")))
+        steps = None if found is None else int(found.group(1).replace(",", ""))
+        if steps is not None and (not seen or steps != seen[-1]):
+            seen.append(steps)
+            hand_off("playing", widgets["playing_text"].text.split(" ")[0])  # the test keeps train.py in step
         return len(seen) >= 3
 
     update_for(kit, advanced, WAIT_S, "the playing checkpoint to advance twice", shown)
     res["seen"] = seen
     res["run_state_at_third"] = run_state(run_dir)  # the run's own state file, read as the third one plays
     res["state_at_third"] = state(ext)
+    hand_off("advanced", "")
 
     final_file = os.path.join(handoff, "final.json")
     update_for(kit, lambda: os.path.isfile(final_file), WAIT_S, "train.py to end (the test's final.json)", shown)
